@@ -1,0 +1,6 @@
+export * from './hash.js';
+export * from './errors.js';
+export * from './rng.js';
+export * from './progress.js';
+export * from './stage.js';
+export * from './shared.js';
