@@ -4,3 +4,4 @@ export * from './rng.js';
 export * from './progress.js';
 export * from './stage.js';
 export * from './shared.js';
+export * from './cli.js';

@@ -1,1 +1,2 @@
-export {};
+export { stages } from './stages.js';
+export { commands } from './commands.js';
