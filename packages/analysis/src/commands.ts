@@ -1,4 +1,56 @@
+import { resolve } from 'node:path';
 import type { CliCommand } from '@lw/core';
+import { AnalysisParams } from './analyze.js';
+import { loadStudyFromDirs, type StudyDirs } from './load.js';
+import { writeAnalysis, type AnalysisSummary } from './write.js';
+
+export interface AnalyzeArgs extends StudyDirs {
+  out: string;
+  threshold?: number;
+  tolerance?: number;
+  json?: boolean;
+}
+
+/** `lw analyze`: the study's CSV folders (or ours) -> tables, figures and report.html in --out. */
+export async function analyzeCommand(args: AnalyzeArgs): Promise<AnalysisSummary> {
+  const list = (v: string | string[] | undefined) => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map((p) => resolve(p)));
+  const dirs: StudyDirs = {
+    baseline: resolve(args.baseline),
+    sweep: list(args.sweep),
+    lengths: list(args.lengths),
+    types: list(args.types),
+    runs: list(args.runs),
+  };
+  const params = AnalysisParams.parse({ recoveryThreshold: args.threshold, alignmentTolerance: args.tolerance });
+  const study = loadStudyFromDirs(dirs);
+  const inputs = [
+    { role: 'baseline', file: dirs.baseline },
+    ...study.arms.flatMap((arm) => arm.runs.map((r) => ({ role: 'run', name: r.name, file: r.table.file, condition: r.condition }))),
+  ];
+  const summary = await writeAnalysis(resolve(args.out), study, params, { inputs }, (line) => process.stderr.write(line + '\n'));
+  process.stderr.write(`analysed ${summary.runs} runs (${summary.problems} problems) -> ${resolve(args.out)}/report.html\n`);
+  if (args.json) process.stdout.write(JSON.stringify({ out: resolve(args.out), ...summary }) + '\n');
+  return summary;
+}
+
+const analyze: CliCommand = {
+  command: 'analyze',
+  describe: 'Effects, recovery, figures and report.html from a baseline and perturbation runs (ours or the study CSVs)',
+  builder: (yargs) =>
+    yargs
+      .option('baseline', { type: 'string', demandOption: true, describe: 'baseline metrics CSV/Arrow, or its folder' })
+      .option('sweep', { type: 'string', array: true, describe: 'single-epoch sweep folder(s): training_run{E}/ or training_res_run{E}.csv' })
+      .option('lengths', { type: 'string', array: true, describe: 'variable-length folder(s): {type}_e{E}_l{L}/' })
+      .option('types', { type: 'string', array: true, describe: 'type-comparison folder(s): image_noise/ label_shuffle/ uniform_target/ target_noise/' })
+      .option('runs', { type: 'string', array: true, describe: 'run folders (ours, with params.json) or folders of study runs' })
+      .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
+      .option('threshold', { type: 'number', default: 1.01, describe: 'loss recovery: run test loss <= threshold × baseline' })
+      .option('tolerance', { type: 'number', default: 0.01, describe: 'alignment recovery: |ρ_run − ρ_base| <= tolerance' })
+      .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary as the last line of stdout' }),
+  handler: async (argv) => {
+    await analyzeCommand(argv as AnalyzeArgs);
+  },
+};
 
 /** The `lw` subcommands this package provides; `@lw/pipeline` mounts them. */
-export const commands: CliCommand[] = [];
+export const commands: CliCommand[] = [analyze];

@@ -1,2 +1,16 @@
-export { stages } from './stages.js';
-export { commands } from './commands.js';
+export { stages, criticalPeriods } from './stages.js';
+export { commands, analyzeCommand, type AnalyzeArgs } from './commands.js';
+export * from './metrics.js';
+export { readMetricsArrow } from './metrics-arrow.js';
+export * from './runs.js';
+export * from './effects.js';
+export * from './recovery.js';
+export * from './summary.js';
+export { studentTCdf, studentTQuantile } from './student-t.js';
+export * from './analyze.js';
+export * from './tables.js';
+export { buildFigures, labelledEpochs, type Figure } from './figures.js';
+export { renderSpec, FONT_FAMILY, type RenderedFigure } from './render.js';
+export { reportHtml, type Provenance } from './report.js';
+export { loadStudyFromDirs, loadStudyFromTasks, runFromTask, type StudyDirs } from './load.js';
+export { writeAnalysis, type AnalysisSummary } from './write.js';

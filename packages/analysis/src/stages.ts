@@ -1,4 +1,63 @@
-import type { StageDef } from '@lw/core';
+import { z } from 'zod';
+import { UserError, defineStage, type StageDef, type StageInput, type TaskResult } from '@lw/core';
+import { AnalysisParams } from './analyze.js';
+import { loadStudyFromTasks } from './load.js';
+import { writeAnalysis } from './write.js';
+
+/** Stage params: the analysis settings plus the pipeline file that ran it (for the report's provenance). */
+const CriticalPeriodsParams = AnalysisParams.extend({
+  pipeline: z.object({ file: z.string().optional(), name: z.string().optional() }).optional(),
+});
+
+function one(input: StageInput | undefined, name: string): TaskResult | undefined {
+  if (input === undefined) return undefined;
+  if (Array.isArray(input)) {
+    if (input.length !== 1) throw new UserError(`input ${name}: expected one task, got ${input.length}`, `name a single task for ${name}`);
+    return input[0];
+  }
+  return input;
+}
+
+/** `runs: [sweep, lengths]` may arrive as a list of tasks or as lists of lists; flatten to tasks. */
+function many(input: StageInput | undefined): TaskResult[] {
+  if (input === undefined) return [];
+  return (Array.isArray(input) ? input : [input]).flat();
+}
+
+/** A compact description of an input task for the report's provenance. */
+function describe(role: string, task: TaskResult): Record<string, unknown> {
+  return { role, stage: task.stage, key: task.key, condition: task.condition, epoch: task.epoch, params: task.params };
+}
+
+export const criticalPeriods = defineStage({
+  id: 'analysis/critical-periods',
+  description: 'Effects, loss and alignment recovery, multi-seed summaries, the study figures and report.html',
+  packageName: '@lw/analysis',
+  params: CriticalPeriodsParams,
+  inputs: {
+    baseline: { description: 'the unperturbed training task (train/behavior)', accepts: ['train/behavior'], arity: 'one' },
+    runs: { description: 'perturbation runs: one or more matrix stages of train/behavior', accepts: ['train/behavior'], arity: 'many' },
+    vit: { description: 'ViT classifier baseline (train/classify)', accepts: ['train/classify'], arity: 'one', optional: true },
+    vitPerturb: { description: 'ViT single-epoch perturbation measurements (train/classify)', accepts: ['train/classify'], arity: 'many', optional: true },
+  },
+  async run(ctx) {
+    const baseline = one(ctx.inputs.baseline, 'baseline');
+    if (!baseline) throw new UserError('input baseline is missing', 'name the baseline training task');
+    const runs = many(ctx.inputs.runs);
+    const vit = one(ctx.inputs.vit, 'vit');
+    const vitPerturb = many(ctx.inputs.vitPerturb);
+    const study = loadStudyFromTasks({ baseline, runs, vit, vitPerturb });
+    const { pipeline, ...params } = ctx.params;
+    const inputs = [
+      describe('baseline', baseline),
+      ...runs.map((t) => describe('runs', t)),
+      ...(vit ? [describe('vit', vit)] : []),
+      ...vitPerturb.map((t) => describe('vitPerturb', t)),
+    ];
+    const summary = await writeAnalysis(ctx.outDir, study, params, { pipeline: { ...pipeline, task: ctx.taskName, key: ctx.taskKey }, inputs }, ctx.log);
+    return { ...summary, files: summary.files.length };
+  },
+});
 
 /** The pipeline stages this package provides; `@lw/pipeline` registers them. */
-export const stages: StageDef[] = [];
+export const stages: StageDef[] = [criticalPeriods as unknown as StageDef];

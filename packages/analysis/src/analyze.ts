@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { computeEffect, type Baseline, type Effect } from './effects.js';
+import { alignmentRecovery, lossRecovery, type Recovery } from './recovery.js';
+import { collect, type Problem, type Run } from './runs.js';
+import { groupBy, meanCI } from './summary.js';
+
+/** Analysis settings shared by the stage and the CLI. */
+export const AnalysisParams = z.object({
+  /** Loss recovery: run test loss <= threshold × baseline test loss (method §6, Fig 4). */
+  recoveryThreshold: z.number().positive().default(1.01),
+  /** Alignment recovery: |ρ_run − ρ_base| <= this. */
+  alignmentTolerance: z.number().positive().default(0.01),
+  /** Start epochs shown in Fig 2 (the study's); those absent from the data are skipped. */
+  fig2Epochs: z.array(z.number().int().min(1)).default([5, 15, 25, 35, 45, 70, 98]),
+  /** Confidence level of multi-seed intervals. */
+  ciLevel: z.number().gt(0).lt(1).default(0.95),
+});
+export type AnalysisParams = z.output<typeof AnalysisParams>;
+
+/** One model arm: its baseline and its perturbation runs. */
+export interface Arm {
+  baseline: Baseline;
+  runs: Run[];
+}
+
+export interface Study {
+  arms: Arm[];
+  problems: Problem[];
+}
+
+export interface SummaryRow {
+  model: string;
+  type: string;
+  start: number;
+  length: number;
+  measure: string;
+  n: number;
+  mean: number;
+  ci_low: number | null;
+  ci_high: number | null;
+  /** For recovery measures: runs that never recovered (not in the mean). */
+  n_nr: number | null;
+}
+
+export interface Results {
+  effects: Effect[];
+  recovery: Recovery[];
+  alignment: Recovery[];
+  summary: SummaryRow[];
+  problems: Problem[];
+}
+
+/** Effects, recoveries and multi-seed summaries of every readable run; failures become problems. */
+export function analyzeStudy(study: Study, params: AnalysisParams): Results {
+  const problems = [...study.problems];
+  const effects: Effect[] = [];
+  const recovery: Recovery[] = [];
+  const alignment: Recovery[] = [];
+  for (const arm of study.arms) {
+    for (const run of arm.runs) {
+      const effect = collect(problems, run.name, () => computeEffect(run, arm.baseline));
+      if (!effect) continue;
+      effects.push(effect);
+      // Recovery needs training that continues after the perturbation; a one-epoch measurement (ViT, §7.3) has none.
+      if (run.table.rows.at(-1)!.epoch > run.condition.start + run.condition.length - 1) {
+        recovery.push(lossRecovery(run, arm.baseline, params.recoveryThreshold));
+        alignment.push(alignmentRecovery(run, arm.baseline, params.alignmentTolerance));
+      }
+    }
+  }
+  const order = <T extends { model: string; type: string; start: number; length: number }>(a: T, b: T) =>
+    a.model.localeCompare(b.model) || a.type.localeCompare(b.type) || a.start - b.start || a.length - b.length;
+  effects.sort(order);
+  recovery.sort(order);
+  alignment.sort(order);
+  return { effects, recovery, alignment, summary: summarize(effects, recovery, alignment, params.ciLevel), problems };
+}
+
+const conditionOf = (r: { model: string; type: string; start: number; length: number }) => ({
+  model: r.model,
+  type: r.type,
+  start: r.start,
+  length: r.length,
+});
+
+/** Means over seeds (or any repeats of one condition) with t-distribution CIs. */
+function summarize(effects: Effect[], recovery: Recovery[], alignment: Recovery[], level: number): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  const measures = ['delta_test_loss', 'delta_rsa', 'min_loss_deviation', 'max_alignment_deviation'] as const;
+  for (const group of groupBy(effects, conditionOf)) {
+    for (const measure of measures) {
+      rows.push({ ...group.key, measure, ...meanCI(group.items.map((e) => e[measure]), level), n_nr: null });
+    }
+  }
+  for (const [measure, list] of [['recovery_epochs', recovery], ['alignment_recovery_epochs', alignment]] as const) {
+    for (const group of groupBy(list, conditionOf)) {
+      const recovered = group.items.flatMap((r) => (r.recovery_epochs === null ? [] : [r.recovery_epochs]));
+      rows.push({ ...group.key, measure, ...meanCI(recovered, level), n_nr: group.items.length - recovered.length });
+    }
+  }
+  return rows;
+}

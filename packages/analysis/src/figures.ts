@@ -1,0 +1,244 @@
+import type { TopLevelSpec } from 'vega-lite';
+import type { AnalysisParams, Arm, Results } from './analyze.js';
+import type { Effect } from './effects.js';
+import type { Recovery } from './recovery.js';
+import { groupBy } from './summary.js';
+
+/** A figure of the report: file stem, caption and its Vega-Lite spec. */
+export interface Figure {
+  id: string;
+  title: string;
+  caption: string;
+  spec: TopLevelSpec;
+}
+
+const TYPE_LABELS: Record<string, string> = {
+  random_target: 'Target noise',
+  label_shuffle: 'Label shuffle',
+  image_noise: 'Image noise',
+  blank_image: 'Blank image',
+};
+const TYPE_ORDER = Object.values(TYPE_LABELS);
+
+/** Which x axis the baseline of a model is plotted against, with units. */
+function lossTitle(model: string): string {
+  return model === 'CLIP-HBA' ? 'Test loss (MSE over 66 SPoSE dimensions)' : 'Validation loss (cross-entropy)';
+}
+
+/**
+ * Epochs labelled on Fig 1: the study's 1, 5, 10, 15 and the min-loss epoch; for runs shorter than
+ * 15 epochs, the first, the min-loss epoch and two in between.
+ */
+export function labelledEpochs(first: number, last: number): number[] {
+  const picks = last >= 15 ? [1, 5, 10, 15, last] : [first, first + Math.round((last - first) / 3), first + Math.round((2 * (last - first)) / 3), last];
+  return [...new Set(picks.filter((e) => e >= first && e <= last))];
+}
+
+function fig1(arms: Arm[]): Figure {
+  const panels = arms.map((arm) => {
+    const rows = arm.baseline.truncated;
+    const labels = new Set(labelledEpochs(rows[0]!.epoch, rows.at(-1)!.epoch));
+    const values = rows.map((r) => ({ epoch: r.epoch, loss: r.test_loss, rsa: r.rsa, label: labels.has(r.epoch) ? `epoch ${r.epoch}` : null }));
+    const x = { field: 'loss', type: 'quantitative', scale: { reverse: true, zero: false }, title: `${lossTitle(arm.baseline.model)} (axis reversed)` };
+    const y = { field: 'rsa', type: 'quantitative', scale: { zero: false }, title: 'RSA with human RDM (Spearman ρ)' };
+    return {
+      title: `${arm.baseline.model} baseline, epochs ${rows[0]!.epoch}–${rows.at(-1)!.epoch} (min loss)`,
+      width: 380,
+      height: 300,
+      data: { values },
+      layer: [
+        { mark: { type: 'line', color: '#4c78a8', point: { size: 18 } }, encoding: { x, y, order: { field: 'epoch' } } },
+        { transform: [{ filter: 'datum.label !== null' }], mark: { type: 'point', filled: true, size: 70, color: '#e45756' }, encoding: { x, y } },
+        {
+          transform: [{ filter: 'datum.label !== null' }],
+          mark: { type: 'text', dy: -12, fontSize: 12, fontWeight: 'bold' },
+          encoding: { x, y, text: { field: 'label' } },
+        },
+      ],
+    };
+  });
+  return {
+    id: 'fig1_baseline',
+    title: 'Fig 1. Alignment against loss along the baseline',
+    caption: 'Each point is one epoch of the baseline, truncated at its minimum loss; loss falls to the right. Labelled points mark early epochs and the min-loss epoch.',
+    spec: { hconcat: panels, resolve: { scale: { x: 'independent', y: 'independent' } } } as TopLevelSpec,
+  };
+}
+
+function deltaBars(values: object[], field: string, title: string, model: string): object {
+  return {
+    title: model,
+    width: 330,
+    height: 240,
+    data: { values },
+    layer: [
+      {
+        mark: 'bar',
+        encoding: {
+          x: { field: 'start', type: 'ordinal', title: 'Perturbed epoch', axis: { labelAngle: 0 } },
+          xOffset: { field: 'type', type: 'nominal', sort: TYPE_ORDER },
+          y: { field, type: 'quantitative', title },
+          color: { field: 'type', type: 'nominal', sort: TYPE_ORDER, title: 'Perturbation', scale: { domain: TYPE_ORDER, scheme: 'tableau10' } },
+          tooltip: [{ field: 'type' }, { field: 'start' }, { field, format: '.4f' }],
+        },
+      },
+      { mark: { type: 'rule', color: '#333' }, encoding: { y: { datum: 0 } } },
+    ],
+  };
+}
+
+function fig2(arms: Arm[], effects: Effect[], epochs: number[]): Figure | null {
+  const single = effects.filter((e) => e.length === 1);
+  const rows = arms.flatMap((arm) => {
+    const mine = single.filter((e) => e.model === arm.baseline.model);
+    const chosen = mine.filter((e) => epochs.includes(e.start));
+    const shown = chosen.length > 0 ? chosen : mine;
+    if (shown.length === 0) return [];
+    const values = groupBy(shown, (e) => ({ type: TYPE_LABELS[e.type]!, start: e.start })).map((g) => ({
+      ...g.key,
+      dloss: mean(g.items.map((e) => e.delta_test_loss)),
+      drsa: mean(g.items.map((e) => e.delta_rsa)),
+    }));
+    const unit = arm.baseline.model === 'CLIP-HBA' ? 'MSE' : 'cross-entropy';
+    return [{ hconcat: [deltaBars(values, 'dloss', `ΔLoss at the perturbed epoch (${unit})`, arm.baseline.model), deltaBars(values, 'drsa', 'ΔRSA at the perturbed epoch (Δρ)', arm.baseline.model)] }];
+  });
+  if (rows.length === 0) return null;
+  return {
+    id: 'fig2_types',
+    title: 'Fig 2. Perturbation types at selected epochs',
+    caption: 'Run minus baseline at the perturbed epoch itself (its end-of-epoch value), for single-epoch perturbations. Means over seeds where there are several.',
+    spec: { vconcat: rows, resolve: { scale: { y: 'independent' } } } as TopLevelSpec,
+  };
+}
+
+function signBars(values: object[], field: string, title: string, domain: string[], range: string[], legend: string): object {
+  return {
+    width: 760,
+    height: 200,
+    data: { values },
+    transform: [{ calculate: `datum.${field} > 0 ? '${domain[0]}' : '${domain[1]}'`, as: `${field}_sign` }],
+    layer: [
+      {
+        mark: 'bar',
+        encoding: {
+          x: { field: 'start', type: 'ordinal', title: 'Perturbed epoch (single-epoch target noise)', axis: { labelAngle: 0, labelOverlap: 'parity' } },
+          y: { field, type: 'quantitative', title },
+          color: { field: `${field}_sign`, type: 'nominal', title: legend, scale: { domain, range } },
+          tooltip: [{ field: 'start' }, { field, format: '.4f' }],
+        },
+      },
+      { mark: { type: 'rule', color: '#333' }, encoding: { y: { datum: 0 } } },
+    ],
+  };
+}
+
+function fig3(effects: Effect[]): Figure | null {
+  const sweep = effects.filter((e) => e.model === 'CLIP-HBA' && e.type === 'random_target' && e.length === 1);
+  if (sweep.length === 0) return null;
+  const values = groupBy(sweep, (e) => e.start).map((g) => ({
+    start: g.key,
+    dloss: mean(g.items.map((e) => e.delta_test_loss)),
+    drsa: mean(g.items.map((e) => e.delta_rsa)),
+  }));
+  return {
+    id: 'fig3_sweep',
+    title: 'Fig 3. Single-epoch sweep',
+    caption: 'Target noise for one epoch at each start epoch; run minus baseline at that epoch. Colours by sign as in the study.',
+    spec: {
+      vconcat: [
+        signBars(values, 'dloss', 'ΔTest loss (MSE)', ['ΔLoss > 0', 'ΔLoss ≤ 0'], ['#d62728', '#2ca02c'], 'ΔLoss'),
+        signBars(values, 'drsa', 'ΔRSA (Δρ)', ['ΔRSA > 0', 'ΔRSA ≤ 0'], ['#2ca02c', '#1f77b4'], 'ΔRSA'),
+      ],
+      resolve: { scale: { color: 'independent' } },
+    } as TopLevelSpec,
+  };
+}
+
+/** Target-noise runs of the CLIP arm used by Fig 4 and the heatmaps: the multi-epoch ones when there are any. */
+function lengthRuns<T extends { model: string; type: string; length: number }>(items: T[]): T[] {
+  const target = items.filter((r) => r.model === 'CLIP-HBA' && r.type === 'random_target');
+  const long = target.filter((r) => r.length > 1);
+  return long.length > 0 ? long : target;
+}
+
+function fig4(recovery: Recovery[], threshold: number): Figure | null {
+  const runs = lengthRuns(recovery);
+  if (runs.length === 0) return null;
+  const values = groupBy(runs, (r) => ({ start: r.start, length: r.length })).map((g) => {
+    const done = g.items.flatMap((r) => (r.recovery_epochs === null ? [] : [r.recovery_epochs]));
+    return { ...g.key, epochs: done.length > 0 ? mean(done) : 0, nr: done.length === 0 ? 'NR' : null };
+  });
+  const x = { field: 'start', type: 'ordinal', title: 'Perturbation start epoch', axis: { labelAngle: 0 } };
+  const xOffset = { field: 'length', type: 'ordinal' };
+  const y = { field: 'epochs', type: 'quantitative', title: `Epochs to recovery (test loss ≤ ${threshold} × baseline)` };
+  return {
+    id: 'fig4_recovery',
+    title: 'Fig 4. Recovery after target noise of different lengths',
+    caption: `Epochs from the last perturbed epoch until the test loss is back within ${threshold}× the baseline's (the baseline minimum past its min-loss epoch). NR: never recovered before the run stopped.`,
+    spec: {
+      width: Math.max(420, 60 * new Set(values.map((v) => v.start)).size * Math.min(4, new Set(values.map((v) => v.length)).size)),
+      height: 300,
+      data: { values },
+      layer: [
+        { mark: 'bar', encoding: { x, xOffset, y, color: { field: 'length', type: 'ordinal', title: 'Length (epochs)', scale: { scheme: 'viridis' } } } },
+        {
+          transform: [{ filter: "datum.nr === 'NR'" }],
+          mark: { type: 'text', color: '#d62728', fontWeight: 'bold', fontSize: 11, dy: -7 },
+          encoding: { x, xOffset, y, text: { field: 'nr' } },
+        },
+      ],
+    } as TopLevelSpec,
+  };
+}
+
+function heatmap(values: object[], field: string, title: string, legend: string, reverse: boolean, format: string): object {
+  const x = { field: 'start', type: 'ordinal', title: 'Perturbation start epoch', axis: { labelAngle: 0 } };
+  const y = { field: 'length', type: 'ordinal', title: 'Perturbation length (epochs)', sort: 'descending' };
+  return {
+    title,
+    width: { step: 44 },
+    height: { step: 30 },
+    data: { values },
+    layer: [
+      { mark: 'rect', encoding: { x, y, color: { field, type: 'quantitative', title: legend, scale: { scheme: 'redblue', domainMid: 0, reverse } } } },
+      { mark: { type: 'text', fontSize: 10 }, encoding: { x, y, text: { field, type: 'quantitative', format } } },
+    ],
+  };
+}
+
+function heatmaps(effects: Effect[]): Figure | null {
+  const runs = lengthRuns(effects);
+  if (runs.length === 0) return null;
+  const values = groupBy(runs, (e) => ({ start: e.start, length: e.length })).map((g) => ({
+    ...g.key,
+    align: mean(g.items.map((e) => e.max_alignment_deviation)),
+    loss: mean(g.items.map((e) => e.min_loss_deviation)),
+  }));
+  return {
+    id: 'fig5_deviations',
+    title: 'Deviations from the baseline over start × length',
+    caption: 'Left: max ρ of the run − max ρ of the truncated baseline (blue: the run reached higher alignment). Right: min test loss of the run − the baseline minimum (red: worse).',
+    spec: {
+      hconcat: [
+        heatmap(values, 'align', 'Maximum-alignment deviation', 'Δ max ρ', false, '.3f'),
+        heatmap(values, 'loss', 'Minimum-loss deviation', 'Δ min loss (MSE)', true, '.2f'),
+      ],
+      resolve: { scale: { color: 'independent' } },
+    } as TopLevelSpec,
+  };
+}
+
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** Every figure the data supports, in report order. */
+export function buildFigures(arms: Arm[], results: Results, params: AnalysisParams): Figure[] {
+  return [
+    fig1(arms),
+    fig2(arms, results.effects, params.fig2Epochs),
+    fig3(results.effects),
+    fig4(results.recovery, params.recoveryThreshold),
+    heatmaps(results.effects),
+  ].filter((f): f is Figure => f !== null);
+}

@@ -1,0 +1,112 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+import { UserError, type TaskResult } from '@lw/core';
+import type { Arm, Study } from './analyze.js';
+import { truncateBaseline } from './effects.js';
+import {
+  Condition,
+  PerturbType,
+  checkRunRows,
+  collect,
+  discoverLengths,
+  discoverSweep,
+  discoverTypes,
+  findMetricsFile,
+  readMetrics,
+  type Problem,
+  type Run,
+} from './runs.js';
+
+/** The part of a training task's params that says what was perturbed (train stage params, see conventions). */
+const TaskParams = z.object({
+  seed: z.number().int().optional(),
+  perturb: z
+    .object({
+      type: PerturbType,
+      start: z.number().int().min(1),
+      length: z.number().int().min(1).default(1),
+      seed: z.number().int().default(42),
+    })
+    .optional(),
+});
+
+/** A training task's result as a run; the condition comes from its params (`perturb`, `seed`). */
+export function runFromTask(task: TaskResult, model: string): Run {
+  const parsed = TaskParams.safeParse(task.params);
+  if (!parsed.success) {
+    throw new UserError(`task ${task.key} (${task.stage}): params do not describe a perturbation: ${parsed.error.issues[0]!.message}`, 'runs must be train tasks with params.perturb');
+  }
+  const { perturb, seed } = parsed.data;
+  if (!perturb) throw new UserError(`task ${task.key} (${task.stage}): no params.perturb`, 'inputs named runs must be perturbation runs');
+  const condition = Condition.parse({ model, type: perturb.type, start: perturb.start, length: perturb.length, perturbSeed: perturb.seed, seed: seed ?? null });
+  const name = Object.keys(task.condition).length ? Object.entries(task.condition).map(([k, v]) => `${k}=${String(v)}`).join(',') : task.key.slice(0, 12);
+  return checkRunRows({ name: `${model}[${name}]`, condition, table: readMetrics(findMetricsFile(task.dir)) });
+}
+
+/** The directories the `lw analyze` command is given. */
+export interface StudyDirs {
+  baseline: string;
+  sweep?: string[];
+  lengths?: string[];
+  types?: string[];
+  runs?: string[];
+}
+
+/**
+ * A `--runs` directory: a run folder of ours (metrics + params.json with `perturb`), a study run
+ * folder (`training_run{E}`, `{type}_e{E}_l{L}`), or a folder of those (sweep, lengths or types).
+ */
+function runsFromDir(dir: string, problems: Problem[]): Run[] {
+  const paramsFile = join(dir, 'params.json');
+  if (existsSync(paramsFile)) {
+    const run = collect(problems, dir, () => {
+      let params: unknown;
+      try {
+        params = JSON.parse(readFileSync(paramsFile, 'utf8'));
+      } catch (e) {
+        throw new UserError(`${paramsFile}: not valid JSON (${String(e)})`, 'params.json must hold the task params object');
+      }
+      return runFromTask({ dir, key: basename(dir), stage: 'train/behavior', params: params as Record<string, unknown>, condition: {} }, 'CLIP-HBA');
+    });
+    return run ? [run] : [];
+  }
+  const name = basename(dir);
+  const parent = join(dir, '..');
+  if (/^training_run\d+$/.test(name)) return discoverSweep(parent, problems).filter((r) => r.name.endsWith(`/${name}`));
+  if (/^[a-z_]+_e\d+_l\d+$/.test(name)) return discoverLengths(parent, problems).filter((r) => r.name.endsWith(`/${name}`));
+  return [...discoverSweep(dir, problems), ...discoverLengths(dir, problems), ...discoverTypes(dir, problems)];
+}
+
+/** Reads the study's (or our) CSVs from folders; every unreadable run becomes a problem, not a failure. */
+export function loadStudyFromDirs(dirs: StudyDirs): Study {
+  const problems: Problem[] = [];
+  const baselineFile = existsSync(dirs.baseline) && !dirs.baseline.match(/\.(csv|arrow)$/) ? findMetricsFile(dirs.baseline) : dirs.baseline;
+  // Without a baseline nothing can be computed: that one error stops the analysis.
+  const baseline = truncateBaseline(readMetrics(baselineFile));
+  const runs: Run[] = [
+    ...(dirs.sweep ?? []).flatMap((d) => discoverSweep(d, problems)),
+    ...(dirs.lengths ?? []).flatMap((d) => discoverLengths(d, problems)),
+    ...(dirs.types ?? []).flatMap((d) => discoverTypes(d, problems)),
+    ...(dirs.runs ?? []).flatMap((d) => runsFromDir(d, problems)),
+  ];
+  const arms: Arm[] = [{ baseline, runs }];
+  return { arms, problems };
+}
+
+/** The stage's inputs as a study: the CLIP-HBA arm and, when given, the ViT arm. */
+export function loadStudyFromTasks(inputs: {
+  baseline: TaskResult;
+  runs: TaskResult[];
+  vit?: TaskResult;
+  vitPerturb?: TaskResult[];
+}): Study {
+  const problems: Problem[] = [];
+  const arm = (baseline: TaskResult, runs: TaskResult[], model: string): Arm => ({
+    baseline: truncateBaseline(readMetrics(findMetricsFile(baseline.dir)), model),
+    runs: runs.flatMap((task) => collect(problems, `${task.stage} ${task.key}`, () => runFromTask(task, model)) ?? []),
+  });
+  const arms = [arm(inputs.baseline, inputs.runs, 'CLIP-HBA')];
+  if (inputs.vit) arms.push(arm(inputs.vit, inputs.vitPerturb ?? [], 'ViT'));
+  return { arms, problems };
+}

@@ -1,0 +1,95 @@
+import type { Results, SummaryRow } from './analyze.js';
+import type { Effect } from './effects.js';
+import type { Recovery } from './recovery.js';
+import type { Problem } from './runs.js';
+import type { Column, OutputTable } from './tables.js';
+
+const condition = <R extends Effect | Recovery>(): Column<R>[] => [
+  { name: 'model', type: 'utf8', value: (r) => r.model },
+  { name: 'seed', type: 'int', value: (r) => r.seed },
+  { name: 'perturb_seed', type: 'int', value: (r) => r.perturbSeed },
+  { name: 'run', type: 'utf8', value: (r) => r.run },
+];
+
+function effectsTable(rows: Effect[]): OutputTable<Effect> {
+  return {
+    name: 'effects',
+    title: 'Effects at the perturbed epoch, at the end and at the best epoch',
+    rows,
+    columns: [
+      { name: 'type', type: 'utf8', value: (r) => r.type },
+      { name: 'start', type: 'int', value: (r) => r.start },
+      { name: 'length', type: 'int', value: (r) => r.length },
+      { name: 'delta_test_loss', type: 'float', value: (r) => r.delta_test_loss },
+      { name: 'delta_rsa', type: 'float', value: (r) => r.delta_rsa },
+      ...condition<Effect>(),
+      { name: 'end_epoch', type: 'int', value: (r) => r.end_epoch },
+      { name: 'delta_test_loss_end', type: 'float', value: (r) => r.delta_test_loss_end },
+      { name: 'delta_rsa_end', type: 'float', value: (r) => r.delta_rsa_end },
+      { name: 'best_epoch', type: 'int', value: (r) => r.best_epoch },
+      { name: 'delta_rsa_best', type: 'float', value: (r) => r.delta_rsa_best },
+      { name: 'min_loss_deviation', type: 'float', value: (r) => r.min_loss_deviation },
+      { name: 'max_alignment_deviation', type: 'float', value: (r) => r.max_alignment_deviation },
+    ],
+  };
+}
+
+function recoveryTable(name: string, title: string, rows: Recovery[]): OutputTable<Recovery> {
+  return {
+    name,
+    title,
+    rows,
+    columns: [
+      { name: 'start', type: 'int', value: (r) => r.start },
+      { name: 'length', type: 'int', value: (r) => r.length },
+      { name: 'recovery_epochs', type: 'int', value: (r) => r.recovery_epochs, nullText: 'NR' },
+      { name: 'type', type: 'utf8', value: (r) => r.type },
+      { name: 'perturb_end', type: 'int', value: (r) => r.perturb_end },
+      { name: 'recovery_epoch', type: 'int', value: (r) => r.recovery_epoch, nullText: 'NR' },
+      ...condition<Recovery>(),
+    ],
+  };
+}
+
+function summaryTable(rows: SummaryRow[], level: number): OutputTable<SummaryRow> {
+  return {
+    name: 'summary',
+    title: `Means over seeds with ${Math.round(level * 100)}% t-intervals (recovery: over runs that recovered)`,
+    rows,
+    columns: [
+      { name: 'model', type: 'utf8', value: (r) => r.model },
+      { name: 'type', type: 'utf8', value: (r) => r.type },
+      { name: 'start', type: 'int', value: (r) => r.start },
+      { name: 'length', type: 'int', value: (r) => r.length },
+      { name: 'measure', type: 'utf8', value: (r) => r.measure },
+      { name: 'n', type: 'int', value: (r) => r.n },
+      { name: 'mean', type: 'float', value: (r) => r.mean },
+      { name: 'ci_low', type: 'float', value: (r) => r.ci_low },
+      { name: 'ci_high', type: 'float', value: (r) => r.ci_high },
+      { name: 'n_nr', type: 'int', value: (r) => r.n_nr },
+    ],
+  };
+}
+
+function problemsTable(rows: Problem[]): OutputTable<Problem> {
+  return {
+    name: 'problems',
+    title: 'Files and runs that could not be analysed',
+    rows,
+    columns: [
+      { name: 'source', type: 'utf8', value: (r) => r.source },
+      { name: 'message', type: 'utf8', value: (r) => r.message },
+    ],
+  };
+}
+
+/** Every table the analysis writes, in report order. */
+export function outputTables(results: Results, ciLevel: number): OutputTable<never>[] {
+  return [
+    effectsTable(results.effects),
+    recoveryTable('recovery', 'Loss recovery (method §6, Fig 4)', results.recovery),
+    recoveryTable('alignment_recovery', 'Alignment recovery (ρ back within the tolerance of the baseline)', results.alignment),
+    summaryTable(results.summary, ciLevel),
+    problemsTable(results.problems),
+  ] as unknown as OutputTable<never>[];
+}

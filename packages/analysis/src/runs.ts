@@ -1,0 +1,159 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+import { UserError, isUserError } from '@lw/core';
+import { readMetricsCsv, type MetricsTable } from './metrics.js';
+import { readMetricsArrow } from './metrics-arrow.js';
+
+export const PerturbType = z.enum(['random_target', 'label_shuffle', 'image_noise', 'blank_image']);
+export type PerturbType = z.infer<typeof PerturbType>;
+
+/** What was done to a run: perturbation type, 1-based start epoch, length in epochs, seeds when known. */
+export const Condition = z.object({
+  model: z.string().default('CLIP-HBA'),
+  type: PerturbType,
+  start: z.number().int().min(1),
+  length: z.number().int().min(1).default(1),
+  perturbSeed: z.number().int().nullable().default(null),
+  seed: z.number().int().nullable().default(null),
+});
+export type Condition = z.infer<typeof Condition>;
+
+export interface Run {
+  /** Human-readable name: folder, file or task name. */
+  name: string;
+  condition: Condition;
+  table: MetricsTable;
+}
+
+/** A file or run that could not be read; collected so that one bad run never hides the others. */
+export interface Problem {
+  source: string;
+  message: string;
+}
+
+/** The study's folder names for perturbation types (method §0, §4) mapped to ours. */
+const STUDY_TYPE_NAMES: Record<string, PerturbType> = {
+  random_target: 'random_target',
+  target_noise: 'random_target',
+  label_shuffle: 'label_shuffle',
+  image_noise: 'image_noise',
+  uniform_target: 'blank_image',
+  uniform_images: 'blank_image',
+  blank_image: 'blank_image',
+};
+
+export function studyTypeName(folder: string): PerturbType | undefined {
+  return STUDY_TYPE_NAMES[folder];
+}
+
+/** The metrics file of a run folder: `training_res*.csv`, `metrics.csv` or `metrics.arrow` (CSV first). */
+export function findMetricsFile(dir: string): string {
+  const names = readdirSync(dir).sort();
+  const csv = names.find((n) => /^training_res.*\.csv$/.test(n)) ?? names.find((n) => n === 'metrics.csv');
+  if (csv) return join(dir, csv);
+  if (names.includes('metrics.arrow')) return join(dir, 'metrics.arrow');
+  throw new UserError(`${dir}: no metrics file`, 'expected training_res*.csv, metrics.csv or metrics.arrow in the run folder');
+}
+
+export function readMetrics(file: string): MetricsTable {
+  return file.endsWith('.arrow') ? readMetricsArrow(file) : readMetricsCsv(file);
+}
+
+/** Runs `load` and turns a UserError into a collected problem; bugs still throw. */
+export function collect<T>(problems: Problem[], source: string, load: () => T): T | undefined {
+  try {
+    return load();
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    problems.push({ source, message: e.hint ? `${e.message} (${e.hint})` : e.message });
+    return undefined;
+  }
+}
+
+function listDir(dir: string): string[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new UserError(`${dir}: not a directory`, 'pass a folder of study runs');
+  }
+  return readdirSync(dir).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+/**
+ * A single-epoch sweep folder (method §4.1): `training_run{E}/training_res_run{E}.csv`, or the
+ * CSVs `training_res_run{E}.csv` laid flat. Type `random_target` unless given (type-comparison folders).
+ */
+export function discoverSweep(dir: string, problems: Problem[], type: PerturbType = 'random_target', base: Partial<Condition> = {}): Run[] {
+  const runs: Run[] = [];
+  const entries = collect(problems, dir, () => listDir(dir)) ?? [];
+  for (const entry of entries) {
+    const path = join(dir, entry);
+    const folder = /^training_run(\d+)$/.exec(entry);
+    const flat = /^training_res_run(\d+)\.csv$/.exec(entry);
+    const match = folder ?? flat;
+    if (!match) continue;
+    const run = collect(problems, path, () => {
+      const table = readMetrics(folder ? findMetricsFile(path) : path);
+      const condition = Condition.parse({ ...base, type, start: Number(match[1]), length: 1 });
+      return checkRunRows({ name: `${basename(dir)}/${entry}`, condition, table });
+    });
+    if (run) runs.push(run);
+  }
+  return runs;
+}
+
+/** A variable-length folder (method §4.2): `{type}_e{E}_l{L}/` each with training_res.csv or metrics.csv. */
+export function discoverLengths(dir: string, problems: Problem[], base: Partial<Condition> = {}): Run[] {
+  const runs: Run[] = [];
+  const entries = collect(problems, dir, () => listDir(dir)) ?? [];
+  for (const entry of entries) {
+    const match = /^([a-z_]+)_e(\d+)_l(\d+)$/.exec(entry);
+    if (!match) continue;
+    const path = join(dir, entry);
+    const run = collect(problems, path, () => {
+      const type = studyTypeName(match[1]!);
+      if (!type) throw new UserError(`${path}: unknown perturbation type "${match[1]}"`, `expected one of ${Object.keys(STUDY_TYPE_NAMES).join(', ')}`);
+      const table = readMetrics(findMetricsFile(path));
+      const condition = Condition.parse({ ...base, type, start: Number(match[2]), length: Number(match[3]) });
+      return checkRunRows({ name: `${basename(dir)}/${entry}`, condition, table });
+    });
+    if (run) runs.push(run);
+  }
+  return runs;
+}
+
+/** A type-comparison folder (method §4.1, Fig 2): one sweep-like folder per type (`image_noise/`, `uniform_target/`, ...). */
+export function discoverTypes(dir: string, problems: Problem[], base: Partial<Condition> = {}): Run[] {
+  const runs: Run[] = [];
+  const entries = collect(problems, dir, () => listDir(dir)) ?? [];
+  for (const entry of entries) {
+    const type = studyTypeName(entry);
+    if (!type || !statSync(join(dir, entry)).isDirectory()) continue;
+    for (const run of discoverSweep(join(dir, entry), problems, type, base)) {
+      runs.push({ ...run, name: `${basename(dir)}/${run.name}` });
+    }
+  }
+  return runs;
+}
+
+/**
+ * A run's table must hold its perturbed epoch (rows may start there, as the study's do), and where
+ * the study's flags are present they must agree with the condition taken from the folder name.
+ */
+export function checkRunRows(run: Run): Run {
+  const { table, condition } = run;
+  const first = table.rows[0]!.epoch;
+  if (first > condition.start) {
+    throw new UserError(
+      `${table.file}: rows start at epoch ${first}, after the perturbed epoch ${condition.start}`,
+      'a run must include its perturbed epoch (rows may start there)',
+    );
+  }
+  const flagged = table.rows.find((r) => r.perturbed !== null);
+  if (flagged && (flagged.epoch !== condition.start || flagged.perturbed !== condition.type)) {
+    throw new UserError(
+      `${table.file}: flags mark ${flagged.perturbed} at epoch ${flagged.epoch}, the folder name says ${condition.type} at epoch ${condition.start}`,
+      'rename the folder or check that the right CSV is in it',
+    );
+  }
+  return run;
+}
