@@ -1,2 +1,18 @@
-export { stages } from './stages.js';
-export { commands } from './commands.js';
+export { averageRanks, denseRanks } from './ranks.js';
+export { logGamma, regularizedIncompleteBeta, regularizedUpperGamma, erfc, studentTPValue, normalTwoSidedPValue } from './special.js';
+export { pearson, pearsonR, spearman, kendallTau, correlate, type CompareMethod, type Correlation } from './correlation.js';
+export {
+  METRICS, computeRdm, correlationRdm, cosineRdm, euclideanRdm, pairwiseDissimilarities, upperTriangle, squareForm,
+  pairCount, pairIndex, sizeOfRdm, validateRdm, type Metric,
+} from './rdm.js';
+export { permutationPValue, bootstrapCi, quantile, type PermutationOptions, type BootstrapOptions } from './inference.js';
+export {
+  rsa, rsaLayers, compareRdms, toHumanRdm, type HumanRdm, type RsaOptions, type RsaResult, type LayerFeatures,
+} from './rsa.js';
+export { readMat, type MatArray } from './mat.js';
+export { readNpy, type NpyArray } from './npy.js';
+export { parseCsv, parseNumber, type CsvRow } from './csv.js';
+export { readFeaturesArrow, readRdmArrow, writeFeaturesArrow, writeRdmArrow } from './arrow-io.js';
+export { loadFeatures, loadHumanRdm, type LoadedFeatures, type LoadRdmOptions } from './load.js';
+export { stages, rsaStage, rsaParams, embeddingEpochs, checkSameStimuli, type RsaParams } from './stages.js';
+export { commands, rsaCommand, runRsaCommand, rsaArgs, rsaJson, type RsaArgs } from './commands.js';
