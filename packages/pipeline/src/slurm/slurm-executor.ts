@@ -1,0 +1,316 @@
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sha256, UserError } from '@lw/core';
+import { taskCommand, type ExecEvent, type ExecPoll, type ExecTask, type Executor } from '../executor.js';
+import { stageResources, type SlurmExecutorConfig } from './config.js';
+import { arrayLogDir, entryExists, jobDir, readProgress, slurmLogPath } from './files.js';
+import { planJobs, type JobRef, type KnownDep, type PlannedJob } from './plan.js';
+import { Backoff, JobQuery } from './query.js';
+import { newRunState, runStatePath, writeRunState, type RunState } from './run-state.js';
+import { describeSbatch, jobName, jobScript, sbatchArgv, type SbatchJob } from './sbatch.js';
+import { jobPhase } from './states.js';
+import { runTool, type RunTool } from './tools.js';
+
+export interface SlurmExecutorOptions {
+  /** Absolute path of the cache; it must be on a file system the compute nodes see. */
+  cacheDir: string;
+  /** The pipeline's `name:` (goes into job names) and its file (keys the run state for `lw cancel`). */
+  pipeline: string;
+  pipelineFile: string;
+  config: SlurmExecutorConfig;
+  /** Working directory of the jobs; default: the current one, as for the local executor. */
+  workDir?: string;
+  /** `packages/pipeline/bin/lw.js`; default: this checkout's. */
+  lwBin?: string;
+  /** Runs Slurm's tools; default: the real ones. */
+  run?: RunTool;
+  /** Lines worth a person's eye (each sbatch call); default: none. */
+  log?: (line: string) => void;
+}
+
+/** A task this executor has submitted, and what it last reported about it. */
+interface Tracked {
+  task: ExecTask;
+  /** The id squeue shows for it: `12`, or `12_3` for array task 3. */
+  jobId: string;
+  /** The id to query and scancel: the array job `12` for all its tasks. */
+  submittedId: string;
+  started: boolean;
+  outcome?: 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+  progress?: string;
+}
+
+/**
+ * The Slurm executor: every batch of tasks is submitted at once as sbatch jobs chained with
+ * `--dependency=afterok` (matrix stages as arrays), then polled with squeue/scontrol.
+ * Success is an entry in the shared cache, never just a Slurm state.
+ */
+export class SlurmExecutor implements Executor {
+  readonly name = 'slurm';
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly events: ExecEvent[] = [];
+  private readonly query: JobQuery;
+  private readonly backoff: Backoff;
+  private readonly run: RunTool;
+  private readonly state: RunState;
+  private readonly statePath: string;
+
+  constructor(private readonly opts: SlurmExecutorOptions) {
+    this.run = opts.run ?? runTool;
+    this.query = new JobQuery(this.run);
+    this.backoff = new Backoff(opts.config.poll.minSeconds * 1000, opts.config.poll.maxSeconds * 1000);
+    this.statePath = runStatePath(opts.cacheDir, opts.pipelineFile);
+    this.state = newRunState(opts.pipelineFile, opts.pipeline);
+  }
+
+  async submit(tasks: ExecTask[]): Promise<void> {
+    const plan = planJobs(tasks, { arrays: this.opts.config.arrays, known: (key) => this.known(key) });
+    for (const { task, because } of plan.skipped) {
+      this.tracked.set(task.key, { task, jobId: '', submittedId: '', started: false });
+      this.finish(task.key, { type: 'skipped', key: task.key, reason: `dependency ${this.nameOf(because)} failed` });
+    }
+    const ids: string[] = [];
+    for (const job of plan.jobs) {
+      const afterOk = job.afterOk.map((ref) => resolveRef(ref, ids));
+      const request = this.writeJobFiles(job, afterOk);
+      const argv = sbatchArgv(request);
+      this.opts.log?.(describeSbatch(argv));
+      const result = await this.run(argv);
+      // --parsable prints `jobid` or `jobid;cluster`.
+      const id = result.stdout.trim().split(';')[0];
+      if (result.code !== 0 || !/^\d+$/.test(id)) {
+        ids.push('');
+        const reason = `sbatch refused the job: ${(result.stderr || result.stdout).trim() || `exit ${result.code}`}`;
+        for (const t of job.tasks) {
+          this.tracked.set(t.key, { task: t, jobId: '', submittedId: '', started: false });
+          this.finish(t.key, { type: 'failed', key: t.key, reason, logPath: slurmLogPath(this.opts.cacheDir, t.key) });
+        }
+        continue;
+      }
+      ids.push(id);
+      job.tasks.forEach((t, i) => {
+        this.tracked.set(t.key, { task: t, jobId: job.array ? `${id}_${i}` : id, submittedId: id, started: false });
+      });
+      this.state.jobs.push({ id, name: request.name, keys: job.tasks.map((t) => t.key) });
+      writeRunState(this.statePath, this.state);
+    }
+    // A dependency refused by sbatch leaves its planned dependents without an id: they were
+    // submitted with a dependency on nothing, so they are cancelled here and reported skipped.
+    await this.skipOrphans();
+    this.backoff.reset();
+  }
+
+  async poll(waitMs?: number): Promise<ExecPoll> {
+    const deadline = waitMs === undefined ? Infinity : Date.now() + waitMs;
+    for (;;) {
+      if (this.events.length) return { events: this.events.splice(0), settled: this.settled() };
+      if (this.settled()) return { events: [], settled: true };
+      await this.refresh();
+      if (this.events.length) {
+        this.backoff.reset();
+        continue;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return { events: [], settled: false };
+      await sleep(Math.min(this.backoff.next(), left));
+    }
+  }
+
+  async cancel(reason: string): Promise<void> {
+    const active = this.active();
+    const ids = [...new Set(active.map((t) => t.submittedId).filter(Boolean))];
+    if (ids.length) await this.run(['scancel', ...ids]);
+    for (const t of active) {
+      // A task that published its entry just before the scancel did finish.
+      if (entryExists(this.opts.cacheDir, t.task.key)) this.succeed(t);
+      else this.finish(t.task.key, { type: 'cancelled', key: t.task.key, reason });
+    }
+  }
+
+  /** The sbatch lines `submit` would run for these tasks, with `$JOB<n>` for ids not yet known. */
+  static dryRun(tasks: ExecTask[], opts: SlurmExecutorOptions): string[] {
+    const plan = planJobs(tasks, { arrays: opts.config.arrays, known: () => undefined });
+    const ids = plan.jobs.map((j) => `$JOB${j.index + 1}`);
+    const lines = plan.jobs.map((job) => {
+      const afterOk = job.afterOk.map((ref) => resolveRef(ref, ids));
+      const request = sbatchRequest(job, afterOk, opts, `dry-run-${job.index + 1}`);
+      return `JOB${job.index + 1}=$(${describeSbatch(sbatchArgv(request))})`;
+    });
+    return lines;
+  }
+
+  private known(key: string): KnownDep | undefined {
+    const t = this.tracked.get(key);
+    if (!t) return undefined;
+    if (t.outcome === 'succeeded') return { done: 'succeeded' };
+    if (t.outcome) return { done: 'failed', reason: t.outcome };
+    return { jobId: t.jobId };
+  }
+
+  private writeJobFiles(job: PlannedJob, afterOk: string[]): SbatchJob {
+    const { cacheDir } = this.opts;
+    const dirName = `${job.stageName.replace(/[^A-Za-z0-9_.-]/g, '_')}-${sha256(
+      `${job.tasks.map((t) => t.key).join(',')}|${Date.now()}|${process.pid}`,
+    ).slice(0, 12)}`;
+    const request = sbatchRequest(job, afterOk, this.opts, dirName);
+    const dir = jobDir(cacheDir, dirName);
+    mkdirSync(dir, { recursive: true });
+    mkdirSync(join(cacheDir, 'logs'), { recursive: true });
+    const taskArgv = (key: string) => taskCommand(key, cacheDir, this.opts.lwBin);
+    if (job.array) {
+      const keysFile = join(dir, 'keys.txt');
+      writeFileSync(keysFile, `${job.tasks.map((t) => t.key).join('\n')}\n`);
+      writeFileSync(request.scriptPath, jobScript({ name: request.name, taskArgv, keysFile }));
+      const logDir = arrayLogDir(cacheDir, dirName);
+      mkdirSync(logDir, { recursive: true });
+      // logs/<key>.out -> arrays/<job>/<index>.out: one log path per task, whatever ran it.
+      job.tasks.forEach((t, i) => {
+        const link = slurmLogPath(cacheDir, t.key);
+        rmSync(link, { force: true });
+        symlinkSync(relative(join(cacheDir, 'logs'), join(logDir, `${i}.out`)), link);
+      });
+    } else {
+      const key = job.tasks[0].key;
+      // A link left by an earlier array run would make Slurm write into that array's file.
+      rmSync(slurmLogPath(cacheDir, key), { force: true });
+      writeFileSync(request.scriptPath, jobScript({ name: request.name, taskArgv, key }));
+    }
+    chmodSync(request.scriptPath, 0o755);
+    return request;
+  }
+
+  private async refresh(): Promise<void> {
+    const active = this.active().filter((t) => t.submittedId);
+    if (!active.length) return;
+    let states;
+    try {
+      states = await this.query.states([...new Set(active.map((t) => t.submittedId))]);
+    } catch (e) {
+      // The controller may be restarting or busy: keep the jobs and ask again after the back-off.
+      this.opts.log?.(`slurm: ${(e as Error).message}; retrying`);
+      return;
+    }
+    const upstreamPending: string[] = [];
+    for (const t of active) {
+      const status = states.get(t.jobId);
+      if (!status) {
+        // Gone from squeue (and sacct): the cache alone says whether it finished.
+        if (entryExists(this.opts.cacheDir, t.task.key)) this.succeed(t);
+        else this.fail(t, 'its Slurm job vanished from squeue without publishing a result');
+        continue;
+      }
+      const phase = jobPhase(status);
+      if (phase.phase === 'waiting') continue;
+      if (phase.phase === 'running') {
+        this.start(t);
+        this.reportProgress(t);
+      } else if (phase.phase === 'completed') {
+        if (entryExists(this.opts.cacheDir, t.task.key)) this.succeed(t);
+        else this.fail(t, 'its Slurm job completed but no result is in the cache');
+      } else if (entryExists(this.opts.cacheDir, t.task.key)) {
+        this.succeed(t);
+      } else if (phase.upstream) {
+        if (status.state === 'PENDING') upstreamPending.push(t.jobId);
+        this.finish(t.task.key, { type: 'skipped', key: t.task.key, reason: this.upstreamReason(t.task) });
+      } else {
+        this.fail(t, phase.reason);
+      }
+    }
+    // Clusters without kill_invalid_depend keep such jobs pending forever: remove them.
+    if (upstreamPending.length) await this.run(['scancel', ...upstreamPending]);
+  }
+
+  private async skipOrphans(): Promise<void> {
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const t of this.active()) {
+        const dead = t.task.deps.find((d) => {
+          const o = this.tracked.get(d)?.outcome;
+          return o !== undefined && o !== 'succeeded';
+        });
+        if (!dead) continue;
+        if (t.submittedId) await this.run(['scancel', t.jobId]);
+        this.finish(t.task.key, { type: 'skipped', key: t.task.key, reason: `dependency ${this.nameOf(dead)} failed` });
+        changed = true;
+      }
+    }
+  }
+
+  private upstreamReason(task: ExecTask): string {
+    const failed = task.deps.find((d) => {
+      const o = this.tracked.get(d)?.outcome;
+      return o === 'failed' || o === 'skipped' || o === 'cancelled';
+    });
+    return failed ? `dependency ${this.nameOf(failed)} failed` : 'a job it depends on failed';
+  }
+
+  private start(t: Tracked): void {
+    if (t.started) return;
+    t.started = true;
+    this.events.push({ type: 'started', key: t.task.key, where: `slurm job ${t.jobId}` });
+  }
+
+  private reportProgress(t: Tracked): void {
+    const p = readProgress(this.opts.cacheDir, t.task.key);
+    const seen = p && JSON.stringify(p);
+    if (!p || seen === t.progress) return;
+    t.progress = seen;
+    this.events.push({ type: 'progress', key: t.task.key, ...p });
+  }
+
+  private succeed(t: Tracked): void {
+    this.start(t);
+    this.finish(t.task.key, { type: 'succeeded', key: t.task.key });
+  }
+
+  private fail(t: Tracked, reason: string): void {
+    this.start(t);
+    const logPath = slurmLogPath(this.opts.cacheDir, t.task.key);
+    this.finish(t.task.key, { type: 'failed', key: t.task.key, reason: `${reason} (slurm job ${t.jobId})`, logPath });
+  }
+
+  private finish(key: string, event: Extract<ExecEvent, { type: 'succeeded' | 'failed' | 'skipped' | 'cancelled' }>): void {
+    const t = this.tracked.get(key);
+    if (!t || t.outcome) return;
+    t.outcome = event.type;
+    this.events.push(event);
+  }
+
+  private active(): Tracked[] {
+    return [...this.tracked.values()].filter((t) => !t.outcome);
+  }
+
+  private settled(): boolean {
+    return this.active().length === 0;
+  }
+
+  private nameOf(key: string): string {
+    return this.tracked.get(key)?.task.name ?? key.slice(0, 12);
+  }
+}
+
+function resolveRef(ref: JobRef, ids: readonly string[]): string {
+  if ('submitted' in ref) return ref.submitted;
+  const id = ids[ref.planned];
+  return ref.task === undefined ? id : `${id}_${ref.task}`;
+}
+
+function sbatchRequest(job: PlannedJob, afterOk: string[], opts: SlurmExecutorOptions, dirName: string): SbatchJob {
+  const { cacheDir, config } = opts;
+  const resources = stageResources(config, job.stageName);
+  const label = job.array ? `${job.stageName}[${job.tasks.length} tasks]` : job.tasks[0].name;
+  if (!cacheDir.startsWith('/')) {
+    throw new UserError(`the Slurm cache path ${cacheDir} is relative`, 'pass an absolute --cache on a shared file system');
+  }
+  return {
+    name: jobName(opts.pipeline, label),
+    resources,
+    scriptPath: join(jobDir(cacheDir, dirName), 'job.sh'),
+    output: job.array ? { arrayDir: arrayLogDir(cacheDir, dirName) } : { file: slurmLogPath(cacheDir, job.tasks[0].key) },
+    workDir: opts.workDir ?? process.cwd(),
+    afterOk: afterOk.filter(Boolean),
+    ...(job.array ? { array: { size: job.tasks.length, ...(resources.arrayLimit ? { limit: resources.arrayLimit } : {}) } } : {}),
+  };
+}
