@@ -38,8 +38,16 @@ function fig1(arms: Arm[]): Figure {
   const panels = arms.map((arm) => {
     const rows = arm.baseline.truncated;
     const labels = new Set(labelledEpochs(rows[0]!.epoch, rows.at(-1)!.epoch));
-    const values = rows.map((r) => ({ epoch: r.epoch, loss: r.test_loss, rsa: r.rsa, label: labels.has(r.epoch) ? `epoch ${r.epoch}` : null }));
-    const x = { field: 'loss', type: 'quantitative', scale: { reverse: true, zero: false }, title: `${lossTitle(arm.baseline.model)} (axis reversed)` };
+    const last = rows.at(-1)!.epoch;
+    const values = rows.map((r) => ({
+      epoch: r.epoch,
+      loss: r.test_loss,
+      rsa: r.rsa,
+      label: labels.has(r.epoch) ? `epoch ${r.epoch}` : null,
+      // Labels sit below-right of their point, away from a rising curve; the last one (at the plot's edge) right below it.
+      side: r.epoch === last ? 'right' : 'left',
+    }));
+    const x = { field: 'loss', type: 'quantitative', scale: { reverse: true, zero: false, nice: true }, title: `${lossTitle(arm.baseline.model)}, lower →` };
     const y = { field: 'rsa', type: 'quantitative', scale: { zero: false }, title: 'RSA with human RDM (Spearman ρ)' };
     return {
       title: `${arm.baseline.model} baseline, epochs ${rows[0]!.epoch}–${rows.at(-1)!.epoch} (min loss)`,
@@ -50,8 +58,13 @@ function fig1(arms: Arm[]): Figure {
         { mark: { type: 'line', color: '#4c78a8', point: { size: 18 } }, encoding: { x, y, order: { field: 'epoch' } } },
         { transform: [{ filter: 'datum.label !== null' }], mark: { type: 'point', filled: true, size: 70, color: '#e45756' }, encoding: { x, y } },
         {
-          transform: [{ filter: 'datum.label !== null' }],
-          mark: { type: 'text', dy: -12, fontSize: 12, fontWeight: 'bold' },
+          transform: [{ filter: 'datum.label !== null && datum.side === "left"' }],
+          mark: { type: 'text', dx: 7, dy: 13, align: 'left', fontSize: 12 },
+          encoding: { x, y, text: { field: 'label' } },
+        },
+        {
+          transform: [{ filter: 'datum.label !== null && datum.side === "right"' }],
+          mark: { type: 'text', dy: 18, align: 'center', fontSize: 12 },
           encoding: { x, y, text: { field: 'label' } },
         },
       ],
@@ -65,9 +78,8 @@ function fig1(arms: Arm[]): Figure {
   };
 }
 
-function deltaBars(values: object[], field: string, title: string, model: string): object {
+function deltaBars(values: object[], field: string, title: string): object {
   return {
-    title: model,
     width: 330,
     height: 240,
     data: { values },
@@ -100,20 +112,26 @@ function fig2(arms: Arm[], effects: Effect[], epochs: number[]): Figure | null {
       drsa: mean(g.items.map((e) => e.delta_rsa)),
     }));
     const unit = arm.baseline.model === 'CLIP-HBA' ? 'MSE' : 'cross-entropy';
-    return [{ hconcat: [deltaBars(values, 'dloss', `ΔLoss at the perturbed epoch (${unit})`, arm.baseline.model), deltaBars(values, 'drsa', 'ΔRSA at the perturbed epoch (Δρ)', arm.baseline.model)] }];
+    return [
+      {
+        title: arm.baseline.model,
+        hconcat: [deltaBars(values, 'dloss', `ΔLoss at the perturbed epoch (${unit})`), deltaBars(values, 'drsa', 'ΔRSA at the perturbed epoch (Δρ)')],
+      },
+    ];
   });
   if (rows.length === 0) return null;
   return {
     id: 'fig2_types',
     title: 'Fig 2. Perturbation types at selected epochs',
     caption: 'Run minus baseline at the perturbed epoch itself (its end-of-epoch value), for single-epoch perturbations. Means over seeds where there are several.',
-    spec: { vconcat: rows, resolve: { scale: { y: 'independent' } } } as TopLevelSpec,
+    spec: (rows.length === 1 ? rows[0] : { vconcat: rows, resolve: { scale: { y: 'independent' } } }) as TopLevelSpec,
   };
 }
 
 function signBars(values: object[], field: string, title: string, domain: string[], range: string[], legend: string): object {
   return {
-    width: 760,
+    // 98 epochs fit in 760 px; a handful get narrower bars rather than slabs.
+    width: Math.min(760, Math.max(240, values.length * 40)),
     height: 200,
     data: { values },
     transform: [{ calculate: `datum.${field} > 0 ? '${domain[0]}' : '${domain[1]}'`, as: `${field}_sign` }],
@@ -191,17 +209,29 @@ function fig4(recovery: Recovery[], threshold: number): Figure | null {
   };
 }
 
-function heatmap(values: object[], field: string, title: string, legend: string, reverse: boolean, format: string): object {
-  const x = { field: 'start', type: 'ordinal', title: 'Perturbation start epoch', axis: { labelAngle: 0 } };
-  const y = { field: 'length', type: 'ordinal', title: 'Perturbation length (epochs)', sort: 'descending' };
+function heatmap(values: Array<Record<string, number>>, field: string, title: string, legend: string, reverse: boolean, format: string): object {
+  const x = { field: 'start', type: 'ordinal', title: 'Start epoch', axis: { labelAngle: 0, grid: false } };
+  // A short title: a rotated one longer than the plot would stick out above it.
+  const y = { field: 'length', type: 'ordinal', title: 'Length (epochs)', sort: 'descending', axis: { grid: false } };
+  // Symmetric around 0, so equal colour depth means equal size on either side.
+  const extent = Math.max(...values.map((v) => Math.abs(v[field]!))) || 1;
   return {
     title,
-    width: { step: 44 },
-    height: { step: 30 },
+    width: { step: 56 },
+    height: { step: 36 },
     data: { values },
     layer: [
-      { mark: 'rect', encoding: { x, y, color: { field, type: 'quantitative', title: legend, scale: { scheme: 'redblue', domainMid: 0, reverse } } } },
-      { mark: { type: 'text', fontSize: 10 }, encoding: { x, y, text: { field, type: 'quantitative', format } } },
+      { mark: 'rect', encoding: { x, y, color: { field, type: 'quantitative', title: legend, scale: { scheme: 'redblue', domain: [-extent, extent], reverse } } } },
+      {
+        mark: { type: 'text', fontSize: 11 },
+        encoding: {
+          x,
+          y,
+          text: { field, type: 'quantitative', format },
+          // Dark cells (the outer part of the colour scale) get white numbers.
+          color: { condition: { test: `abs(datum.${field}) > ${0.6 * extent}`, value: 'white' }, value: 'black' },
+        },
+      },
     ],
   };
 }
