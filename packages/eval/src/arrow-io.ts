@@ -1,9 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import {
   Field, FixedSizeList, Float32, Float64, Table, Utf8, makeData, makeVector, tableFromIPC, tableToIPC, vectorFromArray,
   type Vector,
 } from 'apache-arrow';
 import { UserError } from '@lw/core';
+import { readInput } from './files.js';
 
 /**
  * Arrow IPC files of the shared conventions: feature tables (`id` utf8, `features`
@@ -12,10 +13,10 @@ import { UserError } from '@lw/core';
  */
 
 function readTable(path: string): Table {
+  const bytes = readInput(path);
   try {
-    return tableFromIPC(readFileSync(path));
+    return tableFromIPC(bytes);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${path}: file not found`);
     throw new UserError(`${path}: not an Arrow IPC file (${(e as Error).message})`, 'expected an Arrow IPC file or stream');
   }
 }

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { UserError } from '@lw/core';
 import { readFeaturesArrow, readRdmArrow } from './arrow-io.js';
+import { readInput } from './files.js';
 import { parseCsv, parseNumber, type CsvRow } from './csv.js';
 import { readMat } from './mat.js';
 import { readNpy } from './npy.js';
@@ -22,15 +22,6 @@ export interface LoadedFeatures {
 
 const ARROW = new Set(['.arrow', '.feather', '.ipc', '.arrows']);
 
-function readBytes(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${path}: file not found`);
-    throw e;
-  }
-}
-
 /** Columns that name stimuli rather than hold numbers. */
 const ID_COLUMNS = new Set(['id', 'image_name', 'image', 'name', 'stimulus']);
 
@@ -40,7 +31,7 @@ const ID_COLUMNS = new Set(['id', 'image_name', 'image', 'name', 'stimulus']);
  * the row ids; every other cell must be a number.
  */
 function numericCsv(path: string): { values: Float64Array; rows: number; cols: number; ids?: string[]; names?: string[] } {
-  const rows = parseCsv(readFileSync(path, 'utf8'));
+  const rows = parseCsv(readInput(path).toString('utf8'));
   if (rows.length === 0) throw new UserError(`${path}: the file is empty`, 'expected rows of comma-separated numbers');
   const first = rows[0].cells;
   const hasHeader = first.some((c) => parseNumber(c) === null);
@@ -78,7 +69,7 @@ function numericCsv(path: string): { values: Float64Array; rows: number; cols: n
 }
 
 function matrixFromNpy(path: string): { values: Float64Array; rows: number; cols: number } {
-  const { shape, data } = readNpy(readBytes(path), path);
+  const { shape, data } = readNpy(readInput(path), path);
   if (shape.length !== 2) throw new UserError(`${path}: array of shape (${shape.join(', ')}) is not 2-D`, 'expected an [n, d] or [n, n] array');
   return { values: data, rows: shape[0], cols: shape[1] };
 }
@@ -105,7 +96,7 @@ export interface LoadRdmOptions {
 }
 
 function matVariable(path: string, variable?: string): { values: Float64Array; rows: number; cols: number } {
-  const arrays = readMat(readBytes(path), path);
+  const arrays = readMat(readInput(path), path);
   const listing = arrays.map((a) => `${a.name} (${a.className} ${a.dims.join('x')})`).join(', ') || 'none';
   const candidates = variable ? arrays.filter((a) => a.name === variable) : arrays.filter((a) => a.data !== null && a.className !== 'char');
   if (candidates.length === 0) {
