@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SlurmExecutorConfigSchema, SlurmResourcesSchema, stageResources, unknownStageNames } from './config.js';
+import { SlurmExecutorConfigSchema, SlurmResourcesSchema, stageResources } from './config.js';
 
 describe('SlurmResourcesSchema', () => {
   it.each([
@@ -32,10 +32,6 @@ describe('stageResources', () => {
       partition: 'gpu', time: '1:00:00', gpus: 1, extra: ['--exclusive', '--constraint=a100'],
     });
     expect(stageResources(config, 'data')).toEqual({ partition: 'cpu', time: '1:00:00', extra: ['--exclusive'] });
-  });
-
-  it('names stage keys the pipeline lacks', () => {
-    expect(unknownStageNames(config, ['data', 'baseline'])).toEqual(['sweep']);
   });
 
   it('fills defaults for a bare section', () => {

@@ -8,8 +8,10 @@ import { z } from 'zod';
  * executor:
  *   type: slurm
  *   resources: { partition: gpu, account: lab, time: "4:00:00", mem: 16G }   # every task
- *   stages:                                                                    # by pipeline stage name
- *     sweep: { gpus: 1, cpus: 4, arrayLimit: 20 }
+ * stages:
+ *   sweep:
+ *     uses: train/behavior
+ *     resources: { gpus: 1, cpus: 4, arrayLimit: 20 }                        # this stage's tasks
  * ```
  */
 
@@ -79,18 +81,20 @@ export const SlurmPollSchema = z
   })
   .strict();
 
-export const SlurmExecutorConfigSchema = z
+/** The `executor:` section when it says `type: slurm`. */
+export const SlurmSectionSchema = z
   .object({
     type: z.literal('slurm'),
-    resources: SlurmResourcesSchema.default({}).describe('Resources of every task unless its stage says otherwise.'),
-    stages: z
-      .record(z.string(), SlurmResourcesSchema)
-      .default({})
-      .describe('Resources per pipeline stage name, over `resources`; `extra` flags are added to the defaults.'),
+    resources: SlurmResourcesSchema.default({}).describe('Resources of every task unless its stage\'s `resources:` says otherwise.'),
     arrays: z.boolean().default(true).describe('Submit the tasks of a matrix stage as one job array where possible.'),
     poll: SlurmPollSchema.default({ minSeconds: 1, maxSeconds: 30 }),
   })
   .strict();
+
+/** Everything the executor needs: the section, plus each stage's own `resources:` block by stage name. */
+export const SlurmExecutorConfigSchema = SlurmSectionSchema.extend({
+  stages: z.record(z.string(), SlurmResourcesSchema).default({}),
+});
 export type SlurmExecutorConfig = z.infer<typeof SlurmExecutorConfigSchema>;
 
 /** The resources of one pipeline stage: its own keys over the defaults; `extra` flags of both. */
@@ -98,9 +102,4 @@ export function stageResources(config: SlurmExecutorConfig, stageName: string): 
   const own = config.stages[stageName] ?? {};
   const extra = [...(config.resources.extra ?? []), ...(own.extra ?? [])];
   return { ...config.resources, ...own, ...(extra.length ? { extra } : {}) };
-}
-
-/** Stage names under `stages:` that the pipeline does not have (a typo would silently use defaults). */
-export function unknownStageNames(config: SlurmExecutorConfig, pipelineStages: readonly string[]): string[] {
-  return Object.keys(config.stages).filter((name) => !pipelineStages.includes(name));
 }

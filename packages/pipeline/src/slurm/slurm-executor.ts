@@ -210,6 +210,8 @@ export class SlurmExecutor implements Executor {
         else this.fail(t, 'its Slurm job completed but no result is in the cache');
       } else if (entryExists(this.opts.cacheDir, t.task.key)) {
         this.succeed(t);
+      } else if (phase.cancelled) {
+        this.finish(t.task.key, { type: 'cancelled', key: t.task.key, reason: `${phase.reason} (slurm job ${t.jobId})` });
       } else if (phase.upstream) {
         if (status.state === 'PENDING') upstreamPending.push(t.jobId);
         this.finish(t.task.key, { type: 'skipped', key: t.task.key, reason: this.upstreamReason(t.task) });

@@ -92,12 +92,13 @@ describe('jobPhase', () => {
     [s('NODE_FAIL'), { phase: 'failed', resumable: true, reason: expect.stringMatching(/node failed/) }],
     [s('OUT_OF_MEMORY'), { phase: 'failed', reason: expect.stringMatching(/memory.*mem/) }],
     [s('CANCELLED', 'DependencyNeverSatisfied'), { phase: 'failed', upstream: true }],
-    [s('CANCELLED'), { phase: 'failed', reason: 'cancelled' }],
+    [s('CANCELLED'), { phase: 'failed', cancelled: true }],
     [s('BOOT_FAIL'), { phase: 'failed', resumable: true }],
     [s('DEADLINE'), { phase: 'failed' }],
   ])('%o', (status, expected) => {
     const phase = jobPhase(status);
     expect(phase).toMatchObject(expected);
     if (phase.phase === 'failed' && !('upstream' in expected)) expect(phase.upstream).toBeUndefined();
+    if (phase.phase === 'failed' && !('cancelled' in expected)) expect(phase.cancelled).toBeUndefined();
   });
 });

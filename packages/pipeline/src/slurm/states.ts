@@ -100,8 +100,9 @@ export type JobPhase =
   | { phase: 'waiting'; reason: string }
   | { phase: 'running' }
   | { phase: 'completed' }
-  /** `upstream`: it never ran because a job it depends on failed. `resumable`: rerun continues from a checkpoint. */
-  | { phase: 'failed'; reason: string; upstream?: boolean; resumable?: boolean };
+  /** `upstream`: it never ran because a job it depends on failed. `cancelled`: by scancel.
+   *  `resumable`: a rerun continues from the task's last checkpoint. */
+  | { phase: 'failed'; reason: string; upstream?: boolean; cancelled?: boolean; resumable?: boolean };
 
 const WAITING = new Set(['PENDING', 'CONFIGURING', 'REQUEUED', 'REQUEUE_FED', 'REQUEUE_HOLD', 'RESIZING', 'SUSPENDED']);
 const RUNNING = new Set(['RUNNING', 'COMPLETING', 'STAGE_OUT', 'SIGNALING']);
@@ -143,7 +144,7 @@ export function jobPhase(s: JobStatus): JobPhase {
       return { phase: 'failed', reason: 'passed its deadline before it could run' };
     case 'CANCELLED':
       if (why.startsWith('Dependency')) return { phase: 'failed', upstream: true, reason: 'a job it depends on failed' };
-      return { phase: 'failed', reason: `cancelled${why ? ` (${why})` : ''}` };
+      return { phase: 'failed', cancelled: true, reason: 'cancelled in Slurm (lw cancel, scancel or an administrator)' };
     default:
       return { phase: 'failed', reason: `Slurm state ${s.state}${why ? ` (${why})` : ''}` };
   }
