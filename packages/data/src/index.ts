@@ -1,2 +1,14 @@
 export { stages } from './stages.js';
 export { commands } from './commands.js';
+export * from './manifest.js';
+export * from './shards.js';
+export * from './human-rdm.js';
+export * from './dataset.js';
+export * from './batches.js';
+export { randomResizedCropBox, centreCropBox, roundHalfEven } from './augment.js';
+export { resampleCrop, type Box } from './resample.js';
+export { channelStats, normalizeInto } from './pixels.js';
+export { seededSplit } from './split.js';
+export { ToyParams, generateToy } from './toy/generate.js';
+export { PROMPTS as TOY_PROMPTS } from './toy/embedding.js';
+export { SHAPES as TOY_SHAPES, caption as toyCaption, type ToyFactors } from './toy/factors.js';

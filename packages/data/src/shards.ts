@@ -94,7 +94,11 @@ function concatBytes(parts: Uint8Array[]): Uint8Array {
 }
 
 export function readShard(file: string): ShardColumns {
-  const table = tableFromIPC(readFileSync(file));
+  return shardColumns(tableFromIPC(readFileSync(file)), file);
+}
+
+/** Flat columns of a shard table; `file` names it in errors. */
+export function shardColumns(table: Table, file: string): ShardColumns {
   const n = table.numRows;
   const ids = table.getChild('id')!.toArray() as string[];
   const image = table.getChild('image');
