@@ -1,2 +1,14 @@
+export { tf } from './tf.js';
+export * from './backend.js';
+export * from './config.js';
+export * from './params.js';
+export * from './layers.js';
+export * from './vit.js';
+export * from './text.js';
+export * from './clip.js';
+export * from './dora.js';
+export * from './clip_hba.js';
+export * from './vit_classifier.js';
+export * from './word_tokenizer.js';
 export { stages } from './stages.js';
 export { commands } from './commands.js';

@@ -1,0 +1,118 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { UserError } from '@lw/core';
+import { z } from 'zod';
+import { tf } from './tf.js';
+
+export const BackendName = z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
+export type BackendName = z.infer<typeof BackendName>;
+
+/** What ran the numbers; training records it in every result. */
+export interface BackendInfo {
+  name: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  /** tfjs-core version, plus the binding's version for tensorflow. */
+  version: string;
+  threads?: number;
+  /** WebGPU adapter, e.g. "nvidia nvidia-h200 (ampere)". */
+  adapter?: string;
+}
+
+const require = createRequire(import.meta.url);
+let current: BackendInfo | null = null;
+
+/**
+ * Picks, starts and reports the tfjs backend. `backend` (else env LW_BACKEND, else 'auto') forces one;
+ * a forced backend that cannot start throws a UserError instead of falling back silently.
+ * 'auto' tries tensorflow (tfjs-node[-gpu] if installed) > webgpu (only if a GPU adapter exists) > wasm > cpu.
+ * Calling it again with the same choice returns the running backend.
+ */
+export async function initBackend(opts: { backend?: BackendName } = {}): Promise<BackendInfo> {
+  const raw = opts.backend ?? process.env.LW_BACKEND ?? 'auto';
+  const parsed = BackendName.safeParse(raw);
+  if (!parsed.success) {
+    throw new UserError(`unknown backend "${raw}"`, `use one of ${BackendName.options.join(', ')} (flag --backend or env LW_BACKEND)`);
+  }
+  const wanted = parsed.data;
+  if (current && (wanted === 'auto' || wanted === current.name)) return current;
+
+  const order: Exclude<BackendName, 'auto'>[] = wanted === 'auto' ? ['tensorflow', 'webgpu', 'wasm', 'cpu'] : [wanted];
+  const failures: string[] = [];
+  for (const name of order) {
+    try {
+      current = await starters[name]();
+      return current;
+    } catch (e) {
+      failures.push(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  throw new UserError(`backend "${wanted}" could not start (${failures.join('; ')})`,
+    wanted === 'auto' ? 'the cpu backend should always start: is @tensorflow/tfjs-backend-cpu installed?'
+      : 'choose another backend with --backend / LW_BACKEND, or "auto" to take the best available');
+}
+
+/** The backend initBackend started, or null before the first call. */
+export function backendInfo(): BackendInfo | null {
+  return current;
+}
+
+async function activate(name: string): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
+  await tf.ready();
+}
+
+const starters: Record<Exclude<BackendName, 'auto'>, () => Promise<BackendInfo>> = {
+  async tensorflow() {
+    // Optional peers: their install downloads libtensorflow, so they are often absent.
+    let binding = '';
+    for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+      try {
+        await import(pkg);
+        binding = pkg;
+        break;
+      } catch {
+        // try the next one
+      }
+    }
+    if (!binding) throw new Error('neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed');
+    await activate('tensorflow');
+    const version = (require(`${binding}/package.json`) as { version: string }).version;
+    return { name: 'tensorflow', version: `${tf.version_core} (${binding} ${version})` };
+  },
+
+  async webgpu() {
+    // tfjs-backend-webgpu registers itself at import time only if navigator.gpu exists, so Dawn's
+    // navigator.gpu is installed first and the backend imported after, dynamically.
+    const { create, globals } = (await import('webgpu' as string)) as {
+      create: (flags: string[]) => { requestAdapter(o: object): Promise<{ info: Record<string, string> } | null> };
+      globals: object;
+    };
+    Object.assign(globalThis, globals);
+    const gpu = create([]);
+    if (globalThis.navigator) {
+      Object.defineProperty(globalThis.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
+    } else {
+      Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+    }
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new Error('no WebGPU adapter (no Vulkan driver? see VK_DRIVER_FILES)');
+    await import('@tensorflow/tfjs-backend-webgpu');
+    await activate('webgpu');
+    // Dawn keeps the event loop alive; the CLI ends with process.exit, and so must other entry points.
+    const { vendor, device, architecture } = adapter.info;
+    return { name: 'webgpu', version: tf.version_core, adapter: [vendor, device, architecture && `(${architecture})`].filter(Boolean).join(' ') };
+  },
+
+  async wasm() {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    // Load the binaries from node_modules, never from the network.
+    const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
+    wasm.setWasmPaths(dist);
+    await activate('wasm');
+    return { name: 'wasm', version: tf.version_core, threads: wasm.getThreadsCount() };
+  },
+
+  async cpu() {
+    await activate('cpu');
+    return { name: 'cpu', version: tf.version_core, threads: 1 };
+  },
+};

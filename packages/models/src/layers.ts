@@ -1,0 +1,124 @@
+import { tf } from './tf.js';
+
+/**
+ * The building blocks shared by the ViT and text towers. Tokens travel as [B, T, W]; linear layers
+ * see them flattened to [B*T, W] (a free reshape).
+ *
+ * Speed: tfjs' own matMul gradient uses transposed (and, for 3-D inputs, batched) matMuls, which the
+ * wasm backend runs off XNNPACK's fast path. `linear` computes forward and backward with plain 2-D
+ * matMuls only, transposing explicitly (a cheap copy next to the matMul).
+ */
+
+type T2 = tf.Tensor2D;
+/** tf.customGrad with loose typing: tfjs types the callback's inputs as a union with its save function. */
+const customGrad = (f: unknown) => tf.customGrad(f as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
+
+// Trainable weight: gradients for x, w [out, in] and b [out].
+const linearWithWeightGrad = customGrad(((x: T2, w: T2, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  const value = tf.add(tf.matMul(x, tf.transpose(w)), b) as T2; // [N, out]
+  const gradFunc = (dy: T2, saved: tf.Tensor[]) => {
+    const [xs, ws] = saved as [T2, T2];
+    return [
+      tf.matMul(dy, ws), // dx [N, in]
+      tf.matMul(tf.transpose(dy), xs), // dw [out, in]
+      tf.sum(dy, 0), // db [out]
+    ];
+  };
+  return { value, gradFunc };
+}));
+
+/**
+ * y = x @ wᵀ + b, PyTorch layout. x [N, in], w [out, in], b [out] or null -> [N, out].
+ * `weightGrad` false (frozen weights) skips the weight-gradient matMul: only dx flows back.
+ */
+export function linear(x: T2, w: T2, b: tf.Tensor1D | null, weightGrad: boolean): T2 {
+  const bias = b ?? tf.zeros([w.shape[0]]) as tf.Tensor1D;
+  if (weightGrad) return linearWithWeightGrad(x, w, bias) as T2;
+  const frozen = customGrad(((xi: T2, save: tf.GradSaveFunc) => {
+    save([]);
+    const value = tf.add(tf.matMul(xi, tf.transpose(w)), bias) as T2;
+    return { value, gradFunc: (dy: T2) => [tf.matMul(dy, w)] };
+  }));
+  return frozen(x) as T2;
+}
+
+/** LayerNorm over the last axis. x [..., W], gamma/beta [W]. */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
+  const mean = tf.mean(x, -1, true);
+  const xc = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(xc), -1, true);
+  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+}
+
+/** CLIP's QuickGELU x·σ(1.702x) or the exact GELU ½x(1+erf(x/√2)) of timm. */
+export function activation(x: tf.Tensor, kind: 'quick_gelu' | 'gelu'): tf.Tensor {
+  if (kind === 'quick_gelu') return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+}
+
+/** One row of an embedding table per id. table [V, W], ids [N] -> [N, W]. */
+export function embedRows(table: T2, ids: tf.Tensor1D, trainable: boolean): T2 {
+  if (!trainable) return tf.gather(table, ids) as T2;
+  // gather's gradient needs UnsortedSegmentSum, which wasm lacks: scatter with a one-hot matMul.
+  const f = customGrad(((t: T2, save: tf.GradSaveFunc) => {
+    save([]);
+    return {
+      value: tf.gather(t, ids) as T2,
+      gradFunc: (dy: T2) => [tf.matMul(tf.transpose(tf.oneHot(ids, t.shape[0], 1, 0, 'float32')), dy)], // [V, N] @ [N, W]
+    };
+  }));
+  return f(table) as T2;
+}
+
+/** Weights of one pre-norm residual attention block, in PyTorch layout. */
+export interface BlockWeights {
+  ln1: [tf.Tensor1D, tf.Tensor1D];
+  qkv: [T2, tf.Tensor1D]; // [3W, W] rows q, k, v (CLIP in_proj / timm attn.qkv), [3W]
+  out: [T2, tf.Tensor1D]; // [W, W], [W]
+  ln2: [tf.Tensor1D, tf.Tensor1D];
+  fc1: [T2, tf.Tensor1D]; // [M, W], [M]
+  fc2: [T2, tf.Tensor1D]; // [W, M], [W]
+  /** Which of the linear weights need gradients (trainable or computed from trainables). */
+  grad: { qkv: boolean; out: boolean; fc1: boolean; fc2: boolean };
+}
+
+export interface BlockShape {
+  heads: number;
+  lnEps: number;
+  activation: 'quick_gelu' | 'gelu';
+  /** Additive mask [T, T] (0 or -1e9) for causal text attention; none for images. */
+  mask?: tf.Tensor2D;
+}
+
+/** Multi-head self-attention. x [B, T, W] -> [B, T, W]. */
+export function attention(x: tf.Tensor3D, w: BlockWeights, s: BlockShape): tf.Tensor3D {
+  const [B, T, W] = x.shape;
+  const H = s.heads, hd = W / H;
+  const qkv = linear(tf.reshape(x, [B * T, W]) as T2, w.qkv[0], w.qkv[1], w.grad.qkv); // [B*T, 3W]
+  const heads = tf.transpose(tf.reshape(qkv, [B, T, 3, H, hd]), [2, 0, 3, 1, 4]); // [3, B, H, T, hd]
+  const pick = (i: number) => tf.reshape(tf.slice(heads, [i, 0, 0, 0, 0], [1, B, H, T, hd]), [B * H, T, hd]) as tf.Tensor3D;
+  const q = tf.mul(pick(0), 1 / Math.sqrt(hd)) as tf.Tensor3D;
+  const k = pick(1), v = pick(2);
+  let scores = tf.matMul(q, k, false, true); // [B*H, T, T]
+  if (s.mask) scores = tf.add(scores, s.mask);
+  const ctx = tf.matMul(tf.softmax(scores), v); // [B*H, T, hd]
+  const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, W]) as T2;
+  return tf.reshape(linear(merged, w.out[0], w.out[1], w.grad.out), [B, T, W]);
+}
+
+/** Pre-norm residual block: x + attn(ln1 x), then + mlp(ln2 x). x [B, T, W] -> [B, T, W]. */
+export function residualBlock(x: tf.Tensor3D, w: BlockWeights, s: BlockShape): tf.Tensor3D {
+  const [B, T, W] = x.shape;
+  const h = tf.add(x, attention(layerNorm(x, w.ln1[0], w.ln1[1], s.lnEps) as tf.Tensor3D, w, s)) as tf.Tensor3D;
+  const n = tf.reshape(layerNorm(h, w.ln2[0], w.ln2[1], s.lnEps), [B * T, W]) as T2;
+  const m = linear(activation(linear(n, w.fc1[0], w.fc1[1], w.grad.fc1), s.activation) as T2, w.fc2[0], w.fc2[1], w.grad.fc2);
+  return tf.add(h, tf.reshape(m, [B, T, W]));
+}
+
+/** Causal additive mask [T, T]: 0 on and below the diagonal, -1e9 above (exp underflows to exactly 0). */
+export function causalMask(T: number): tf.Tensor2D {
+  const m = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
+  return tf.tensor2d(m, [T, T]);
+}

@@ -1,0 +1,99 @@
+import type { TextConfig } from './config.js';
+import { type BlockShape, causalMask, embedRows, layerNorm, residualBlock } from './layers.js';
+import type { ParamSpec, ParamStore } from './params.js';
+import { tf } from './tf.js';
+import { blockSpecs, blockWeights, vitBlockNames } from './vit.js';
+
+/**
+ * CLIP's text tower (OpenAI names: token_embedding, positional_embedding, transformer.resblocks.N,
+ * ln_final, text_projection). Prompts are token ids [P, ctx]; the feature of a prompt is taken at its
+ * EOT token, found as the largest id in the row (CLIP's argmax convention: EOT has the largest id).
+ */
+
+export function textSpecs(c: TextConfig, embedDim: number): Map<string, ParamSpec> {
+  const specs = new Map<string, ParamSpec>([
+    ['token_embedding.weight', { shape: [c.vocabSize, c.width], init: { kind: 'normal', std: 0.02 } }],
+    ['positional_embedding', { shape: [c.contextLength, c.width], init: { kind: 'normal', std: 0.01 } }],
+  ]);
+  for (let k = 0; k < c.layers; k++) {
+    for (const [n, s] of blockSpecs('clip', vitBlockNames('clip', '', k), c.width, c.mlpWidth, c.layers)) specs.set(n, s);
+  }
+  specs.set('ln_final.weight', { shape: [c.width], init: { kind: 'ones' } });
+  specs.set('ln_final.bias', { shape: [c.width], init: { kind: 'zeros' } });
+  specs.set('text_projection', { shape: [c.width, embedDim], init: { kind: 'normal', std: c.width ** -0.5 } });
+  return specs;
+}
+
+/** Position of the EOT (largest id) in each row. tokens [P, ctx] -> [P]. */
+export function eotPositions(tokens: Int32Array, ctx: number): Int32Array {
+  const P = tokens.length / ctx, out = new Int32Array(P);
+  for (let p = 0; p < P; p++) {
+    let best = 0;
+    for (let j = 1; j < ctx; j++) if (tokens[p * ctx + j] > tokens[p * ctx + best]) best = j;
+    out[p] = best;
+  }
+  return out;
+}
+
+export class TextTransformer {
+  private readonly shape: BlockShape;
+
+  constructor(readonly config: TextConfig, readonly params: ParamStore) {
+    this.shape = { heads: config.heads, lnEps: 1e-5, activation: 'quick_gelu', mask: tf.keep(causalMask(config.contextLength)) };
+  }
+
+  private check(tokens: Int32Array): number {
+    const ctx = this.config.contextLength;
+    if (tokens.length % ctx !== 0 || tokens.length === 0) {
+      throw new Error(`TextTransformer: ${tokens.length} token ids are not a whole number of rows of context ${ctx}`);
+    }
+    return tokens.length / ctx;
+  }
+
+  /** Token + positional embedding. tokens [P, ctx] -> [P, ctx, Wt]. */
+  embed(tokens: Int32Array): tf.Tensor3D {
+    const P = this.check(tokens), { contextLength: ctx, width: W } = this.config;
+    // No tidy here: the embedding's gradient keeps `ids`, so the caller's scope owns it.
+    const ids = tf.tensor1d(tokens, 'int32');
+    const rows = embedRows(this.params.get('token_embedding.weight'), ids, this.params.needsGrad('token_embedding.weight'));
+    return tf.add(tf.reshape(rows, [P, ctx, W]), this.params.get('positional_embedding')) as tf.Tensor3D;
+  }
+
+  block(k: number, x: tf.Tensor3D): tf.Tensor3D {
+    return residualBlock(x, blockWeights(this.params, vitBlockNames('clip', '', k)), this.shape);
+  }
+
+  /** ln_final, feature at EOT, @ text_projection. x [P, ctx, Wt] -> [P, embed]. */
+  head(x: tf.Tensor3D, tokens: Int32Array): tf.Tensor2D {
+    const [P, ctx] = x.shape;
+    const eot = eotPositions(tokens, ctx);
+    // Select the EOT row by a one-hot weighted sum (its gradient is a broadcast, unlike gather's).
+    const onehot = new Float32Array(P * ctx);
+    for (let p = 0; p < P; p++) onehot[p * ctx + eot[p]] = 1;
+    const normed = layerNorm(x, this.params.get('ln_final.weight'), this.params.get('ln_final.bias'), 1e-5);
+    const feat = tf.sum(tf.mul(normed, tf.tensor3d(onehot, [P, ctx, 1])), 1) as tf.Tensor2D; // [P, Wt]
+    return tf.matMul(feat, this.params.get<tf.Tensor2D>('text_projection'));
+  }
+
+  /** Text features. tokens [P, ctx] -> [P, embed]. */
+  encodeText(tokens: Int32Array): tf.Tensor2D {
+    return this.forwardTextFrom(0, this.embed(tokens), tokens);
+  }
+
+  /** Input of text block k. tokens [P, ctx] -> [P, ctx, Wt]. */
+  textBlockInput(tokens: Int32Array, k: number): tf.Tensor3D {
+    let x = this.embed(tokens);
+    for (let i = 0; i < k; i++) x = this.block(i, x);
+    return x;
+  }
+
+  /** Blocks k..end and the head from the input of block k. x [P, ctx, Wt] -> [P, embed]. */
+  forwardTextFrom(k: number, x: tf.Tensor3D, tokens: Int32Array): tf.Tensor2D {
+    for (let i = k; i < this.config.layers; i++) x = this.block(i, x);
+    return this.head(x, tokens);
+  }
+
+  dispose(): void {
+    this.shape.mask?.dispose();
+  }
+}
