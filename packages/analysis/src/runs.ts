@@ -49,6 +49,7 @@ export function studyTypeName(folder: string): PerturbType | undefined {
 
 /** The metrics file of a run folder: `training_res*.csv`, `metrics.csv` or `metrics.arrow` (CSV first). */
 export function findMetricsFile(dir: string): string {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: not a run folder`, 'expected a folder holding the run metrics');
   const names = readdirSync(dir).sort();
   const csv = names.find((n) => /^training_res.*\.csv$/.test(n)) ?? names.find((n) => n === 'metrics.csv');
   if (csv) return join(dir, csv);
@@ -78,6 +79,10 @@ function listDir(dir: string): string[] {
   return readdirSync(dir).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
+function byCondition(runs: Run[]): Run[] {
+  return runs.sort((a, b) => a.condition.start - b.condition.start || a.condition.length - b.condition.length);
+}
+
 /**
  * A single-epoch sweep folder (method §4.1): `training_run{E}/training_res_run{E}.csv`, or the
  * CSVs `training_res_run{E}.csv` laid flat. Type `random_target` unless given (type-comparison folders).
@@ -98,7 +103,7 @@ export function discoverSweep(dir: string, problems: Problem[], type: PerturbTyp
     });
     if (run) runs.push(run);
   }
-  return runs;
+  return byCondition(runs);
 }
 
 /** A variable-length folder (method §4.2): `{type}_e{E}_l{L}/` each with training_res.csv or metrics.csv. */
@@ -118,7 +123,7 @@ export function discoverLengths(dir: string, problems: Problem[], base: Partial<
     });
     if (run) runs.push(run);
   }
-  return runs;
+  return byCondition(runs);
 }
 
 /** A type-comparison folder (method §4.1, Fig 2): one sweep-like folder per type (`image_noise/`, `uniform_target/`, ...). */
