@@ -123,5 +123,8 @@ export const TaskSpecSchema = z.object({
   inputs: z.record(z.string(), z.union([InputRefSchema, z.array(InputRefSchema)])),
   /** Exactly the values hashed into `key` (also written as the entry's `task.json`). */
   keyInputs: z.record(z.string(), z.unknown()),
+  /** Absolute directory of the pipeline file; relative paths in params (exec `deps`) resolve
+   *  against it, and `exec` commands see it as `$LW_PIPELINE_DIR`. Not part of the key. */
+  pipelineDir: z.string(),
 });
 export type TaskSpec = z.infer<typeof TaskSpecSchema>;

@@ -1,1 +1,15 @@
-export {};
+export * from './executor.js';
+export * from './executors.js';
+export * from './cache.js';
+export * from './key.js';
+export * from './plan.js';
+export * from './source.js';
+export * from './schema.js';
+export * from './registry.js';
+export * from './run.js';
+export * from './local.js';
+export * from './task-runner.js';
+export * from './fingerprint.js';
+export { execStage, ExecParamsSchema } from './exec-stage.js';
+export { commands } from './commands.js';
+export { stages } from './stages.js';

@@ -1,0 +1,21 @@
+/**
+ * Reference syntax inside `inputs`: `stage` (a stage's result, or all of a matrix stage's results)
+ * or `stage@epoch(EXPR)` (one checkpoint of a training task; EXPR is integer arithmetic over the
+ * condition's variables, e.g. `${start} - 1` or `start - 1`).
+ */
+export interface Reference {
+  stage: string;
+  /** The epoch expression as written, without `${}` (undefined for a plain reference). */
+  epochExpr?: string;
+}
+
+const plain = /^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*$/;
+const checkpoint = /^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*@\s*epoch\s*\((.*)\)\s*$/;
+
+export function parseReference(text: string): Reference | undefined {
+  const p = plain.exec(text);
+  if (p) return { stage: p[1] };
+  const c = checkpoint.exec(text);
+  if (c) return { stage: c[1], epochExpr: c[2].replace(/\$\{([^}]*)\}/g, '($1)') };
+  return undefined;
+}

@@ -1,0 +1,78 @@
+import { dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { UserError, type StageDef } from '@lw/core';
+import { stages as pipelineStages } from './stages.js';
+
+/**
+ * The stage registry: every package's `stages`, the built-in `exec`, and stage modules named in
+ * `LW_STAGES` (a `:`-separated list of JS files exporting `stages`; how users add their own stage
+ * packages, and how tests add test-only stages). The planner knows stages only through this.
+ */
+export interface RegisteredStage {
+  def: StageDef;
+  /** Directory of the package that implements it (its `dist/` enters the code fingerprint). */
+  packageDir: string;
+  /** True for `exec`: only the pipeline package's own files enter its fingerprint. */
+  ownCodeOnly: boolean;
+}
+
+export type Registry = Map<string, RegisteredStage>;
+
+const workspacePackages = ['@lw/data', '@lw/models', '@lw/eval', '@lw/train', '@lw/analysis'];
+
+/**
+ * Loads the registry. Importing a package can be slow (tfjs), so with `uses` (the stage ids a
+ * pipeline needs) only the packages those ids name are imported: by convention a stage id starts
+ * with its package's short name (`train/behavior` is in @lw/train). An id that fits no package
+ * makes it import everything, so "unknown stage" errors list every stage.
+ */
+export async function loadRegistry(uses?: string[], extraModules: string[] = envModules()): Promise<Registry> {
+  const needed = uses === undefined ? workspacePackages : packagesFor(uses);
+  const registry: Registry = new Map();
+  const add = (def: StageDef, packageDir: string, ownCodeOnly = false) => {
+    const prev = registry.get(def.id);
+    if (prev) throw new Error(`stage id "${def.id}" is registered twice (${prev.packageDir} and ${packageDir})`);
+    registry.set(def.id, { def, packageDir, ownCodeOnly });
+  };
+  for (const def of pipelineStages) add(def, packageDirOf(fileURLToPath(import.meta.url)), true);
+  for (const name of needed) {
+    const mod = (await import(name)) as { stages?: StageDef[] };
+    const dir = packageDirOf(fileURLToPath(import.meta.resolve(name)));
+    for (const def of mod.stages ?? []) add(def, dir);
+  }
+  for (const file of extraModules) {
+    const abs = resolve(file);
+    if (!existsSync(abs)) throw new UserError(`LW_STAGES names ${file}, which does not exist`, 'list JS modules that export `stages`, separated by ":"');
+    const mod = (await import(pathToFileURL(abs).href)) as { stages?: StageDef[] };
+    if (!Array.isArray(mod.stages)) throw new UserError(`${file} (from LW_STAGES) does not export a \`stages\` array`);
+    for (const def of mod.stages) add(def, packageDirOf(abs));
+  }
+  return registry;
+}
+
+function packagesFor(uses: string[]): string[] {
+  const out = new Set<string>();
+  for (const id of uses) {
+    if (id === 'exec') continue;
+    const pkg = `@lw/${id.split('/')[0]}`;
+    if (!workspacePackages.includes(pkg)) return workspacePackages;
+    out.add(pkg);
+  }
+  return [...out];
+}
+
+function envModules(): string[] {
+  return (process.env.LW_STAGES ?? '').split(':').filter(Boolean);
+}
+
+/** The nearest directory above `file` holding a package.json. */
+export function packageDirOf(file: string): string {
+  let dir = dirname(file);
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${file}`);
+    dir = up;
+  }
+  return dir;
+}

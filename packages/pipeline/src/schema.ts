@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/**
+ * The pipeline file schema. `lw schema` (and `npm run build` via the test that checks it) writes
+ * its JSON Schema to `pipelines/schema.json`, which every pipeline file names on its first line
+ * (`# yaml-language-server: $schema=./schema.json`) so editors complete and check it.
+ * Cross-field rules (references, types of params, cycles) live in the planner.
+ */
+
+const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const stageName = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+const matrixValues = z
+  .union([z.array(scalar).min(1), z.string().regex(/^\s*-?\d+\s*\.\.\s*-?\d+\s*$/, 'expected an integer range such as "1..98"')])
+  .describe('The values of one matrix variable: a list (`[a, b]`) or an inclusive integer range (`"1..98"`).')
+  .meta({ examples: [['random_target', 'label_shuffle'], '1..40'] });
+
+const condition = z.record(z.string().regex(identifier), scalar);
+
+export const MatrixSchema = z
+  .object({
+    include: z.array(condition).optional().describe('Extra conditions added after the cross product, e.g. `[{ type: image_noise, start: 50 }]`.'),
+    exclude: z.array(condition).optional().describe('Conditions removed from the cross product; a partial condition removes every match.'),
+  })
+  .catchall(matrixValues)
+  .describe('One task per combination of these variables; `${name}` in params and inputs takes each value.');
+
+const reference = z
+  .string()
+  .describe('Another stage\'s result: `stage`, or one checkpoint of a training task: `stage@epoch(${start} - 1)`.');
+
+export const StageBlockSchema = z
+  .strictObject({
+    uses: z.string().min(1).describe('The registered stage id to run, e.g. `train/behavior` or `exec`.').meta({ examples: ['exec', 'train/behavior'] }),
+    description: z.string().optional().describe('Free text shown by `lw status`.'),
+    inputs: z
+      .record(z.string().regex(identifier), z.union([reference, z.array(reference)]))
+      .optional()
+      .describe('Named inputs: a reference, or a list of references (`[sweep, other]`). A matrix stage given whole yields one result per condition.'),
+    params: z.record(z.string(), z.unknown()).optional().describe('The stage\'s params, checked against its schema; strings may use `${var}` with integer arithmetic.'),
+    matrix: MatrixSchema.optional(),
+    resources: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Executor resources for this stage\'s tasks (cpus, mem, time, gpus, ...); read by the executor, not part of the cache key.'),
+  })
+  .describe('One stage: which stage to run, its inputs, params and matrix.');
+
+export const PipelineFileSchema = z
+  .strictObject({
+    name: z.string().regex(stageName, 'expected a name of letters, digits, _ and -').describe('The pipeline\'s name, used in results paths and job names.'),
+    description: z.string().optional(),
+    vars: z
+      .record(z.string().regex(identifier, 'variable names are identifiers: letters, digits and _'), scalar)
+      .optional()
+      .describe('Variables usable as `${name}` everywhere; `--set name=value` overrides them.'),
+    executor: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Executor settings (`local` or `slurm` and its options); not part of the cache key.'),
+    stages: z
+      .record(z.string().regex(stageName, 'stage names are letters, digits, _ and -'), StageBlockSchema)
+      .refine((s) => Object.keys(s).length > 0, 'a pipeline needs at least one stage')
+      .describe('The stages, by name.'),
+  })
+  .describe('A learning-windows pipeline file.');
+
+export type PipelineFile = z.infer<typeof PipelineFileSchema>;
+export type StageBlock = z.infer<typeof StageBlockSchema>;
+export type Matrix = z.infer<typeof MatrixSchema>;
+
+/** The JSON Schema editors use (`pipelines/schema.json`). */
+export function pipelineJsonSchema(): string {
+  const schema = z.toJSONSchema(PipelineFileSchema, { target: 'draft-7', io: 'input' });
+  return JSON.stringify({ ...schema, title: 'learning-windows pipeline file' }, null, 2) + '\n';
+}
