@@ -1,4 +1,5 @@
 import type { CliCommand } from '@lw/core';
+import { prepareThings } from './things.js';
 import { generateToy } from './toy/generate.js';
 
 /** Prints the result: one JSON object as the last stdout line with --json, a short sentence otherwise. */
@@ -23,5 +24,29 @@ export const toyCommand: CliCommand = {
   },
 };
 
+export const thingsCommand: CliCommand = {
+  command: 'data things',
+  describe: 'Convert THINGS images + SPoSE embedding + human RDM into Arrow shards',
+  builder: (y) => y
+    .option('images', { type: 'string', demandOption: true, describe: 'THINGS object_images folder (flat or concept sub-folders)' })
+    .option('embeddings', { type: 'string', demandOption: true, describe: 'spose_embedding66d_rescaled.csv, or spose_embedding_66d_sorted.txt with --names' })
+    .option('test-index', { type: 'string', demandOption: true, describe: 'triplet48_index.npy or spose_embedding66d_rescaled_48val_reordered.csv' })
+    .option('human-rdm', { type: 'string', demandOption: true, describe: 'RDM48_triplet.mat (or .npy/.csv/.arrow)' })
+    .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
+    .option('names', { type: 'string', describe: 'things1854_image_names.csv (required for the .txt embedding)' })
+    .option('prompts', { type: 'string', describe: 'the 66 dimension prompts, one a line' })
+    .option('rdm-variable', { type: 'string', describe: 'variable name in the .mat file' })
+    .option('size', { type: 'number', default: 224, describe: 'output side (anisotropic resize, no crop)' })
+    .option('seed', { type: 'number', default: 1, describe: 'split seed' })
+    .option('json', { type: 'boolean', describe: 'print a JSON summary as the last line' }),
+  handler: async (argv) => {
+    const m = await prepareThings({
+      images: argv.images, embeddings: argv.embeddings, testIndex: argv.testIndex, humanRdm: argv.humanRdm,
+      names: argv.names, prompts: argv.prompts, rdmVariable: argv.rdmVariable, size: argv.size, seed: argv.seed,
+    }, argv.out);
+    report(argv, { out: argv.out, counts: m.counts, image: m.image }, `wrote ${argv.out}: ${m.counts.train} train, ${m.counts.val} val, ${m.counts.test} test images`);
+  },
+};
+
 /** The `lw` subcommands this package provides; `@lw/pipeline` mounts them. */
-export const commands: CliCommand[] = [toyCommand];
+export const commands: CliCommand[] = [toyCommand, thingsCommand];

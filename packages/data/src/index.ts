@@ -12,3 +12,7 @@ export { seededSplit } from './split.js';
 export { ToyParams, generateToy } from './toy/generate.js';
 export { PROMPTS as TOY_PROMPTS } from './toy/embedding.js';
 export { SHAPES as TOY_SHAPES, caption as toyCaption, type ToyFactors } from './toy/factors.js';
+export { ThingsParams, prepareThings, THINGS_MEAN, THINGS_STD } from './things.js';
+export { readMat5, toRowMajor, type MatMatrix } from './readers/mat5.js';
+export { readNpy } from './readers/npy.js';
+export { readEmbedding, readNameList, readRdmMatrix, readTestIndex } from './readers/tables.js';

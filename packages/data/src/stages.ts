@@ -1,4 +1,5 @@
 import { defineStage, type StageDef } from '@lw/core';
+import { ThingsParams, prepareThings } from './things.js';
 import { ToyParams, generateToy } from './toy/generate.js';
 
 export const toyStage = defineStage({
@@ -14,5 +15,18 @@ export const toyStage = defineStage({
   },
 });
 
+export const thingsStage = defineStage({
+  id: 'data/things',
+  description: 'THINGS reference images + SPoSE 66-d targets + the 48-image human RDM as Arrow shards (1444/362/48)',
+  packageName: '@lw/data',
+  params: ThingsParams,
+  inputs: {},
+  externalPaths: (p) => [p.images, p.embeddings, p.testIndex, p.humanRdm, ...(p.names ? [p.names] : []), ...(p.prompts ? [p.prompts] : [])],
+  async run(ctx) {
+    const m = await prepareThings(ctx.params, ctx.outDir, { log: ctx.log, progress: (d, t) => ctx.progress(d, t, 'images'), signal: ctx.signal });
+    return { counts: m.counts, image: m.image, targetDim: m.targetDim };
+  },
+});
+
 /** The pipeline stages this package provides; `@lw/pipeline` registers them. */
-export const stages: StageDef[] = [toyStage as unknown as StageDef];
+export const stages: StageDef[] = [toyStage, thingsStage] as unknown as StageDef[];
