@@ -38,17 +38,24 @@ function fig1(arms: Arm[]): Figure {
   const panels = arms.map((arm) => {
     const rows = arm.baseline.truncated;
     const labels = new Set(labelledEpochs(rows[0]!.epoch, rows.at(-1)!.epoch));
+    const first = rows[0]!.epoch;
     const last = rows.at(-1)!.epoch;
     const values = rows.map((r) => ({
       epoch: r.epoch,
       loss: r.test_loss,
       rsa: r.rsa,
       label: labels.has(r.epoch) ? `epoch ${r.epoch}` : null,
-      // Labels sit below-right of their point, away from a rising curve; the last one (at the plot's edge) right below it.
-      side: r.epoch === last ? 'right' : 'left',
+      // The curve mostly rises to the right: labels go below-right of their point, the first one
+      // (bottom-left corner) above-right, the last one (right edge) below-left.
+      side: r.epoch === first ? 'first' : r.epoch === last ? 'last' : 'middle',
     }));
-    const x = { field: 'loss', type: 'quantitative', scale: { reverse: true, zero: false, nice: true }, title: `${lossTitle(arm.baseline.model)}, lower →` };
-    const y = { field: 'rsa', type: 'quantitative', scale: { zero: false }, title: 'RSA with human RDM (Spearman ρ)' };
+    const x = { field: 'loss', type: 'quantitative', scale: { reverse: true, zero: false, padding: 14 }, title: `${lossTitle(arm.baseline.model)}, lower →` };
+    const y = { field: 'rsa', type: 'quantitative', scale: { zero: false, padding: 14 }, title: 'RSA with human RDM (Spearman ρ)' };
+    const labelLayer = (side: string, placement: object) => ({
+      transform: [{ filter: `datum.label !== null && datum.side === '${side}'` }],
+      mark: { type: 'text', fontSize: 12, ...placement },
+      encoding: { x, y, text: { field: 'label' } },
+    });
     return {
       title: `${arm.baseline.model} baseline, epochs ${rows[0]!.epoch}–${rows.at(-1)!.epoch} (min loss)`,
       width: 380,
@@ -57,16 +64,9 @@ function fig1(arms: Arm[]): Figure {
       layer: [
         { mark: { type: 'line', color: '#4c78a8', point: { size: 18 } }, encoding: { x, y, order: { field: 'epoch' } } },
         { transform: [{ filter: 'datum.label !== null' }], mark: { type: 'point', filled: true, size: 70, color: '#e45756' }, encoding: { x, y } },
-        {
-          transform: [{ filter: 'datum.label !== null && datum.side === "left"' }],
-          mark: { type: 'text', dx: 7, dy: 13, align: 'left', fontSize: 12 },
-          encoding: { x, y, text: { field: 'label' } },
-        },
-        {
-          transform: [{ filter: 'datum.label !== null && datum.side === "right"' }],
-          mark: { type: 'text', dy: 18, align: 'center', fontSize: 12 },
-          encoding: { x, y, text: { field: 'label' } },
-        },
+        labelLayer('first', { dx: 7, dy: -12, align: 'left' }),
+        labelLayer('middle', { dx: 7, dy: 13, align: 'left' }),
+        labelLayer('last', { dx: -7, dy: 14, align: 'right' }),
       ],
     };
   });
@@ -87,7 +87,7 @@ function deltaBars(values: object[], field: string, title: string): object {
       {
         mark: 'bar',
         encoding: {
-          x: { field: 'start', type: 'ordinal', title: 'Perturbed epoch', axis: { labelAngle: 0 } },
+          x: { field: 'start', type: 'ordinal', title: 'Perturbed epoch E', axis: { labelAngle: 0 } },
           xOffset: { field: 'type', type: 'nominal', sort: TYPE_ORDER },
           y: { field, type: 'quantitative', title },
           color: { field: 'type', type: 'nominal', sort: TYPE_ORDER, title: 'Perturbation', scale: { domain: TYPE_ORDER, scheme: 'tableau10' } },
@@ -115,7 +115,7 @@ function fig2(arms: Arm[], effects: Effect[], epochs: number[]): Figure | null {
     return [
       {
         title: arm.baseline.model,
-        hconcat: [deltaBars(values, 'dloss', `ΔLoss at the perturbed epoch (${unit})`), deltaBars(values, 'drsa', 'ΔRSA at the perturbed epoch (Δρ)')],
+        hconcat: [deltaBars(values, 'dloss', `ΔLoss at E (${unit})`), deltaBars(values, 'drsa', 'ΔRSA at E (Δρ)')],
       },
     ];
   });
@@ -188,20 +188,21 @@ function fig4(recovery: Recovery[], threshold: number): Figure | null {
   });
   const x = { field: 'start', type: 'ordinal', title: 'Perturbation start epoch', axis: { labelAngle: 0 } };
   const xOffset = { field: 'length', type: 'ordinal' };
-  const y = { field: 'epochs', type: 'quantitative', title: `Epochs to recovery (test loss ≤ ${threshold} × baseline)` };
+  const y = { field: 'epochs', type: 'quantitative', title: `Epochs to recovery (loss ≤ ${threshold} × baseline)`, axis: { tickMinStep: 1, format: 'd' } };
   return {
     id: 'fig4_recovery',
     title: 'Fig 4. Recovery after target noise of different lengths',
     caption: `Epochs from the last perturbed epoch until the test loss is back within ${threshold}× the baseline's (the baseline minimum past its min-loss epoch). NR: never recovered before the run stopped.`,
     spec: {
-      width: Math.max(420, 60 * new Set(values.map((v) => v.start)).size * Math.min(4, new Set(values.map((v) => v.length)).size)),
+      // About 26 px per bar plus a gap per start epoch, so a few conditions do not become slabs.
+      width: Math.max(220, new Set(values.map((v) => v.start)).size * (26 * new Set(values.map((v) => v.length)).size + 24)),
       height: 300,
       data: { values },
       layer: [
         { mark: 'bar', encoding: { x, xOffset, y, color: { field: 'length', type: 'ordinal', title: 'Length (epochs)', scale: { scheme: 'viridis' } } } },
         {
           transform: [{ filter: "datum.nr === 'NR'" }],
-          mark: { type: 'text', color: '#d62728', fontWeight: 'bold', fontSize: 11, dy: -7 },
+          mark: { type: 'text', color: '#d62728', fontWeight: 'bold', fontSize: 13, dy: -8 },
           encoding: { x, xOffset, y, text: { field: 'nr' } },
         },
       ],
