@@ -10,6 +10,7 @@ export * from './dora.js';
 export * from './clip_hba.js';
 export * from './vit_classifier.js';
 export * from './word_tokenizer.js';
+export * from './bpe_tokenizer.js';
 export * from './safetensors.js';
 export * from './checkpoint.js';
 export { stages } from './stages.js';
