@@ -1,4 +1,5 @@
 import type { CliCommand } from '@lw/core';
+import { convertImagenet } from './imagenet/convert.js';
 import { prepareThings } from './things.js';
 import { generateToy } from './toy/generate.js';
 
@@ -48,5 +49,27 @@ export const thingsCommand: CliCommand = {
   },
 };
 
+export const imagenetCommand: CliCommand = {
+  command: 'data imagenet',
+  describe: 'Convert an ILSVRC-2012 tree into Arrow shards (resumable: rerun to finish an interrupted conversion)',
+  builder: (y) => y
+    .option('root', { type: 'string', demandOption: true, describe: 'folder holding train/ and val/' })
+    .option('out', { type: 'string', demandOption: true, describe: 'output directory (finished shards there are kept on rerun)' })
+    .option('short-side', { type: 'number', default: 256, describe: 'train images stored at this short side' })
+    .option('val-labels', { type: 'string', describe: 'LOC_val_solution.csv or ILSVRC2012_validation_ground_truth.txt' })
+    .option('synsets', { type: 'string', describe: 'devkit layout: synset of ILSVRC2012_ID 1, 2, ... one a line (meta.mat order)' })
+    .option('strict', { type: 'boolean', default: false, describe: 'fail on an unreadable image instead of skipping it' })
+    .option('concurrency', { type: 'number', describe: 'images decoded at once (default: CPU cores)' })
+    .option('json', { type: 'boolean', describe: 'print a JSON summary as the last line' }),
+  handler: async (argv) => {
+    const m = await convertImagenet({
+      root: argv.root, shortSide: argv.shortSide, valLabels: argv.valLabels, synsets: argv.synsets, strict: argv.strict,
+      ...(argv.concurrency ? { concurrency: argv.concurrency } : {}),
+    }, argv.out, { log: (s) => process.stderr.write(s + '\n') });
+    report(argv, { out: argv.out, counts: m.counts, classes: m.classes?.length, corrupt: m.corrupt.length, reusedShards: m.reused },
+      `wrote ${argv.out}: ${m.counts.train} train, ${m.counts.val} val images, ${m.corrupt.length} unreadable skipped`);
+  },
+};
+
 /** The `lw` subcommands this package provides; `@lw/pipeline` mounts them. */
-export const commands: CliCommand[] = [toyCommand, thingsCommand];
+export const commands: CliCommand[] = [toyCommand, thingsCommand, imagenetCommand];

@@ -16,3 +16,6 @@ export { ThingsParams, prepareThings, THINGS_MEAN, THINGS_STD } from './things.j
 export { readMat5, toRowMajor, type MatMatrix } from './readers/mat5.js';
 export { readNpy } from './readers/npy.js';
 export { readEmbedding, readNameList, readRdmMatrix, readTestIndex } from './readers/tables.js';
+export { ImagenetParams, convertImagenet, publishConversion, IMAGENET_MEAN, IMAGENET_STD } from './imagenet/convert.js';
+export { discoverImagenet, type ImagenetTree, type ImageItem } from './imagenet/layout.js';
+export { decodeResized, decodeShortSide, decodeResizeCentreCrop } from './decode.js';

@@ -1,4 +1,5 @@
 import { defineStage, type StageDef } from '@lw/core';
+import { ImagenetParams, convertImagenet, publishConversion } from './imagenet/convert.js';
 import { ThingsParams, prepareThings } from './things.js';
 import { ToyParams, generateToy } from './toy/generate.js';
 
@@ -28,5 +29,20 @@ export const thingsStage = defineStage({
   },
 });
 
+export const imagenetStage = defineStage({
+  id: 'data/imagenet',
+  description: 'ILSVRC-2012 as Arrow shards: train at short side 256 (crop at load time), val Resize 256 + CenterCrop 224; resumable',
+  packageName: '@lw/data',
+  params: ImagenetParams,
+  inputs: {},
+  externalPaths: (p) => [p.root, ...(p.valLabels ? [p.valLabels] : []), ...(p.synsets ? [p.synsets] : [])],
+  async run(ctx) {
+    // converted in the scratch directory, which survives a crash, so a rerun keeps finished shards
+    const m = await convertImagenet(ctx.params, ctx.scratchDir, { log: ctx.log, progress: (d, t) => ctx.progress(d, t, 'images'), signal: ctx.signal });
+    publishConversion(ctx.scratchDir, ctx.outDir, m);
+    return { counts: m.counts, classes: m.classes?.length, corrupt: m.corrupt.length, reusedShards: m.reused };
+  },
+});
+
 /** The pipeline stages this package provides; `@lw/pipeline` registers them. */
-export const stages: StageDef[] = [toyStage, thingsStage] as unknown as StageDef[];
+export const stages: StageDef[] = [toyStage, thingsStage, imagenetStage] as unknown as StageDef[];
