@@ -51,8 +51,8 @@ export interface Fingerprints {
 
 export function plan(source: SourceFile, registry: Registry, fingerprints: Fingerprints): Plan {
   const file = validateFile(source);
-  const fail = (path: Path, message: string, hint?: string): never => {
-    throw new UserError(`${source.at(path)}: ${message}`, hint);
+  const fail: Fail = (path, message, hint, onKey) => {
+    throw new UserError(`${onKey ? source.atKey(path) : source.at(path)}: ${message}`, hint);
   };
   const vars: Vars = file.vars ?? {};
   const dir = dirname(resolve(source.file));
@@ -99,13 +99,16 @@ export function plan(source: SourceFile, registry: Registry, fingerprints: Finge
 function validateFile(source: SourceFile): PipelineFile {
   const parsed = PipelineFileSchema.safeParse(source.data);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
+  // An unknown key explains the other issues (a misspelt `stages` is also a missing one).
+  const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0];
   let path = issue.path as Path;
+  let onKey = false;
   let message = issue.message;
   let hint: string | undefined;
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0];
     path = [...path, key];
+    onKey = true;
     const known = knownKeys(path.slice(0, -1));
     message = `unknown key "${key}"`;
     hint = `allowed here: ${known.join(', ')}${suggest(key, known)}`;
@@ -114,7 +117,7 @@ function validateFile(source: SourceFile): PipelineFile {
   } else {
     message = `${describePath(path)}: ${issue.message}`;
   }
-  throw new UserError(`${source.at(path)}: ${message}`, hint ?? 'see pipelines/schema.json (editors with the YAML language server show it inline)');
+  throw new UserError(`${onKey ? source.atKey(path) : source.at(path)}: ${message}`, hint ?? 'see pipelines/schema.json (editors with the YAML language server show it inline)');
 }
 
 function knownKeys(path: Path): string[] {
@@ -127,7 +130,8 @@ function describePath(path: Path): string {
   return path.length ? path.join('.') : 'the file';
 }
 
-type Fail = (path: Path, message: string, hint?: string) => never;
+/** Throws a UserError located at `path` (at its key with `onKey`, for unknown names). */
+type Fail = (path: Path, message: string, hint?: string, onKey?: boolean) => never;
 
 /** Stage names in dependency order; a cycle is reported at the reference that closes it. */
 function stageOrder(file: PipelineFile, fail: Fail): string[] {
@@ -223,13 +227,13 @@ function checkParams(schema: z.ZodType, raw: unknown, name: string, where: strin
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (issue.code === 'unrecognized_keys') {
-      return fail([...base, ...(issue.path as Path), issue.keys[0]], `${where}: unknown param "${[...issue.path, issue.keys[0]].join('.')}"`, `params of this stage: ${shapeKeys(schema, issue.path as Path).join(', ')}${suggest(issue.keys[0], shapeKeys(schema, issue.path as Path))}`);
+      return fail([...base, ...(issue.path as Path), issue.keys[0]], `${where}: unknown param "${[...issue.path, issue.keys[0]].join('.')}"`, `params of this stage: ${shapeKeys(schema, issue.path as Path).join(', ')}${suggest(issue.keys[0], shapeKeys(schema, issue.path as Path))}`, true);
     }
     const path = issue.path as Path;
     return fail([...base, ...path], `${where}: param "${path.join('.') || '(params)'}": ${issue.message.replace(/^Invalid input: /, '')}`, `see the stage's params with \`lw stages\``);
   }
   const unknown = strippedKey(raw, parsed.data);
-  if (unknown) fail([...base, ...unknown], `${where}: unknown param "${unknown.join('.')}"`, `params of this stage: ${shapeKeys(schema, unknown.slice(0, -1)).join(', ')}`);
+  if (unknown) fail([...base, ...unknown], `${where}: unknown param "${unknown.join('.')}"`, `params of this stage: ${shapeKeys(schema, unknown.slice(0, -1)).join(', ')}`, true);
   return parsed.data as Record<string, unknown>;
 }
 
@@ -269,7 +273,7 @@ function resolveInputs(c: TaskContext, where: string) {
   const acceptsAny = reg.def.id === 'exec';
   for (const input of Object.keys(given)) {
     if (!acceptsAny && !Object.hasOwn(specs, input)) {
-      fail(['stages', name, 'inputs', input], `${where}: "${reg.def.id}" has no input "${input}"`, `inputs of ${reg.def.id}: ${Object.keys(specs).join(', ') || '(none)'}${suggest(input, Object.keys(specs))}`);
+      fail(['stages', name, 'inputs', input], `${where}: "${reg.def.id}" has no input "${input}"`, `inputs of ${reg.def.id}: ${Object.keys(specs).join(', ') || '(none)'}${suggest(input, Object.keys(specs))}`, true);
     }
   }
   for (const [input, spec] of Object.entries(specs)) {

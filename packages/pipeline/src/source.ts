@@ -13,6 +13,8 @@ export interface SourceFile {
   data: unknown;
   /** `file:line:col` of the value at `path` (or of its nearest existing parent). */
   at(path: Path): string;
+  /** `file:line:col` of the key that holds `path` (for "unknown key" errors), else as `at`. */
+  atKey(path: Path): string;
 }
 
 /** Parses YAML text; syntax errors (including duplicate keys) become a UserError with line:col. */
@@ -21,13 +23,20 @@ export function parseSource(file: string, text: string): SourceFile {
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const first = doc.errors[0];
   if (first) {
-    const pos = first.linePos?.[0];
+    const pos = first.linePos?.[0] ?? lineCounter.linePos(first.pos[0]);
     const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
     const message = first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     throw new UserError(`${where}: YAML syntax error: ${message}`, syntaxHint(first.code));
   }
   const data = doc.toJS({ maxAliasCount: 1000 }) ?? {};
-  return { file, data, at: (path) => locate(doc, lineCounter, file, path) };
+  const at = (path: Path) => locate(doc, lineCounter, file, path);
+  const atKey = (path: Path) => {
+    const range = path.length ? keyRange(doc, path) : undefined;
+    if (range === undefined) return at(path);
+    const { line, col } = lineCounter.linePos(range);
+    return `${file}:${line}:${col}`;
+  };
+  return { file, data, at, atKey };
 }
 
 export function readSource(file: string): SourceFile {

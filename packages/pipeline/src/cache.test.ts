@@ -1,0 +1,69 @@
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { Cache } from './cache.js';
+import type { KeyInputs } from './key.js';
+import { isStale, tryLock } from './lock.js';
+
+const keyInputs: KeyInputs = { version: 1, stage: 'exec', code: 'c', params: {}, inputs: {}, files: {} };
+const result = (key: string) => ({ key, name: 't', stage: 'exec', summary: {}, started: '', finished: '', seconds: 0, host: 'h' });
+const key = 'ab'.repeat(32);
+
+describe('cache entries', () => {
+  it('publish atomically; the first writer wins; verify finds changed, missing and extra files', () => {
+    const cache = new Cache(mkdtempSync(join(tmpdir(), 'lw-cache-')));
+    cache.ensureLayout();
+    const a = cache.makeTemp(key);
+    writeFileSync(join(a, 'out.txt'), 'first');
+    expect(cache.publish(a, keyInputs, result(key))).toBe(true);
+    const b = cache.makeTemp(key);
+    writeFileSync(join(b, 'out.txt'), 'second');
+    expect(cache.publish(b, keyInputs, result(key))).toBe(false);
+    expect(existsSync(b)).toBe(false);
+    expect(cache.keys()).toEqual([key]);
+    expect(cache.verify(key)).toEqual([]);
+    writeFileSync(join(cache.entryDir(key), 'out.txt'), 'firsT');
+    writeFileSync(join(cache.entryDir(key), 'stray.txt'), '');
+    expect(cache.verify(key)).toEqual(['out.txt', 'stray.txt']);
+    cache.remove(key);
+    expect(cache.has(key)).toBe(false);
+    expect(readdirSync(join(cache.dir, 'tmp'))).toEqual([]);
+  });
+
+  it('refuses outputs that shadow the cache files', () => {
+    const cache = new Cache(mkdtempSync(join(tmpdir(), 'lw-cache-')));
+    cache.ensureLayout();
+    const t = cache.makeTemp(key);
+    writeFileSync(join(t, 'task.json'), '{}');
+    expect(() => cache.publish(t, keyInputs, result(key))).toThrow('reserves');
+  });
+});
+
+describe('locks', () => {
+  it('are exclusive, released, and taken over from a dead holder', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lw-lock-'));
+    const path = join(dir, 'k.lock');
+    const lock = tryLock(path)!;
+    expect(lock).toBeDefined();
+    expect(tryLock(path)).toBeUndefined();
+    lock.release();
+    expect(existsSync(path)).toBe(false);
+    // A lock written by a process that has exited (as after kill -9) is stale at once.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    writeFileSync(path, JSON.stringify({ host: hostname(), pid: Number(dead), started: '' }));
+    expect(isStale(path)).toBe(true);
+    const taken = tryLock(path);
+    expect(taken).toBeDefined();
+    taken!.release();
+  });
+
+  it('a live holder on another host is stale only after the heartbeat timeout', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lw-lock-'));
+    const path = join(dir, 'k.lock');
+    writeFileSync(path, JSON.stringify({ host: 'elsewhere', pid: 1, started: '' }));
+    expect(isStale(path, 60_000)).toBe(false);
+    expect(isStale(path, -1)).toBe(true);
+  });
+});
