@@ -1,7 +1,8 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { CliCommand } from '@lw/core';
 import { AnalysisParams } from './analyze.js';
 import { loadStudyFromDirs, type StudyDirs } from './load.js';
+import { readTaskInfo } from './task-info.js';
 import { writeAnalysis, type AnalysisSummary } from './write.js';
 
 export interface AnalyzeArgs extends StudyDirs {
@@ -9,6 +10,16 @@ export interface AnalyzeArgs extends StudyDirs {
   threshold?: number;
   tolerance?: number;
   json?: boolean;
+}
+
+/** Backend, versions and dates from the task info beside a metrics file, when there is any. */
+function infoBeside(file: string): Record<string, unknown> {
+  try {
+    const { params: _params, ...info } = readTaskInfo(dirname(file));
+    return Object.fromEntries(Object.entries(info).filter(([, v]) => v !== undefined));
+  } catch (e) {
+    return { taskInfoError: (e as Error).message };
+  }
 }
 
 /** `lw analyze`: the study's CSV folders (or ours) -> tables, figures and report.html in --out. */
@@ -25,7 +36,7 @@ export async function analyzeCommand(args: AnalyzeArgs): Promise<AnalysisSummary
   const study = loadStudyFromDirs(dirs);
   const inputs = [
     { role: 'baseline', file: dirs.baseline },
-    ...study.arms.flatMap((arm) => arm.runs.map((r) => ({ role: 'run', name: r.name, file: r.table.file, condition: r.condition }))),
+    ...study.arms.flatMap((arm) => arm.runs.map((r) => ({ role: 'run', name: r.name, file: r.table.file, condition: r.condition, ...infoBeside(r.table.file) }))),
   ];
   const summary = await writeAnalysis(resolve(args.out), study, params, { inputs }, (line) => process.stderr.write(line + '\n'));
   process.stderr.write(`analysed ${summary.runs} runs (${summary.problems} problems) -> ${resolve(args.out)}/report.html\n`);

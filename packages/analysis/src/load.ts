@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { UserError, type TaskResult } from '@lw/core';
@@ -17,6 +17,7 @@ import {
   type Problem,
   type Run,
 } from './runs.js';
+import { readTaskInfo } from './task-info.js';
 
 /** The part of a training task's params that says what was perturbed (train stage params, see conventions). */
 const TaskParams = z.object({
@@ -58,16 +59,11 @@ export interface StudyDirs {
  * folder (`training_run{E}`, `{type}_e{E}_l{L}`), or a folder of those (sweep, lengths or types).
  */
 function runsFromDir(dir: string, problems: Problem[]): Run[] {
-  const paramsFile = join(dir, 'params.json');
-  if (existsSync(paramsFile)) {
+  if (existsSync(join(dir, 'params.json'))) {
     const run = collect(problems, dir, () => {
-      let params: unknown;
-      try {
-        params = JSON.parse(readFileSync(paramsFile, 'utf8'));
-      } catch (e) {
-        throw new UserError(`${paramsFile}: not valid JSON (${String(e)})`, 'params.json must hold the task params object');
-      }
-      return runFromTask({ dir, key: basename(dir), stage: 'train/behavior', params: params as Record<string, unknown>, condition: {} }, 'CLIP-HBA');
+      const info = readTaskInfo(dir);
+      if (!info.params) throw new UserError(`${join(dir, 'params.json')}: no "params" object`, 'expected the params.json a train stage writes');
+      return runFromTask({ dir, key: basename(dir), stage: info.stage ?? 'train/behavior', params: info.params, condition: {} }, 'CLIP-HBA');
     });
     return run ? [run] : [];
   }

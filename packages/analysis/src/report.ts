@@ -49,14 +49,35 @@ ${p.pipeline ? `<h3>Pipeline</h3>${json(p.pipeline)}` : ''}
 <h3>Settings</h3>${json(p.settings)}
 <h3>Versions</h3>${json(p.versions)}
 <h3>Inputs (${p.inputs.length})</h3>
-<details><summary>every analysed input</summary>${json(p.inputs)}</details></section>`;
+${inputsTable(p.inputs)}
+<details><summary>every input in full (params, versions)</summary>${json(p.inputs)}</details></section>`;
+}
+
+/** `{ name: 'wasm', version: '4.22.0', threads: 2 }` -> `wasm 4.22.0 (2 threads)`. */
+function backendText(backend: unknown): string {
+  if (typeof backend !== 'object' || backend === null) return backend === undefined ? '' : String(backend);
+  const b = backend as Record<string, unknown>;
+  const threads = b.threads ? ` (${String(b.threads)} threads)` : '';
+  const adapter = b.adapter ? ` on ${String(b.adapter)}` : '';
+  return `${String(b.name ?? '')} ${String(b.version ?? '')}${threads}${adapter}`.trim();
+}
+
+function inputsTable(inputs: Array<Record<string, unknown>>): string {
+  const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+  const rows = inputs.map((i) =>
+    [i.role, i.name ?? i.stage, i.key ?? i.file, backendText(i.backend), i.finished ?? i.started]
+      .map((v) => `<td>${escape(text(v))}</td>`)
+      .join(''),
+  );
+  return `<div class="scroll"><table class="left"><thead><tr><th>role</th><th>run / stage</th><th>task key or file</th><th>backend</th><th>finished</th></tr></thead>
+<tbody>${rows.map((r) => `<tr>${r}</tr>`).join('\n')}</tbody></table></div>`;
 }
 
 const STYLE = `body{font-family:'DejaVu Sans',system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
 figure{margin:1.5em 0}figure img{max-width:100%;height:auto;border:1px solid #ddd}figcaption{font-size:.9em;color:#444;max-width:900px}
 .files{font-size:.8em;color:#888;font-weight:normal}.scroll{max-height:420px;overflow:auto;border:1px solid #ddd}
 table{border-collapse:collapse;font-size:.82em}th,td{padding:2px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
-th{position:sticky;top:0;background:#f4f4f4}.problems{color:#a00}pre{background:#f7f7f7;padding:.6em;overflow:auto;font-size:.8em}`;
+th{position:sticky;top:0;background:#f4f4f4}table.left td,table.left th{text-align:left}.problems{color:#a00}pre{background:#f7f7f7;padding:.6em;overflow:auto;font-size:.8em}`;
 
 /** One self-contained HTML file: figures as PNG data URIs, every table, the problems and the provenance. */
 export function reportHtml(

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UserError, defineStage, type StageDef, type StageInput, type TaskResult } from '@lw/core';
 import { AnalysisParams } from './analyze.js';
 import { loadStudyFromTasks } from './load.js';
+import { readTaskInfo } from './task-info.js';
 import { writeAnalysis } from './write.js';
 
 /** Stage params: the analysis settings plus the pipeline file that ran it (for the report's provenance). */
@@ -24,9 +25,16 @@ function many(input: StageInput | undefined): TaskResult[] {
   return (Array.isArray(input) ? input : [input]).flat();
 }
 
-/** A compact description of an input task for the report's provenance. */
+/** An input task for the report's provenance: key, stage, condition, params, and what it wrote about itself (backend, versions, dates). */
 function describe(role: string, task: TaskResult): Record<string, unknown> {
-  return { role, stage: task.stage, key: task.key, condition: task.condition, epoch: task.epoch, params: task.params };
+  let info: Record<string, unknown>;
+  try {
+    const { params: _written, ...rest } = readTaskInfo(task.dir);
+    info = rest;
+  } catch (e) {
+    info = { taskInfoError: (e as Error).message };
+  }
+  return { role, stage: task.stage, key: task.key, condition: task.condition, epoch: task.epoch, params: task.params, ...info };
 }
 
 export const criticalPeriods = defineStage({

@@ -1,0 +1,53 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { analyzeCommand, commands } from './commands.js';
+
+const HEADER = 'epoch,train_loss,test_loss,behavioral_rsa_rho,behavioral_rsa_p_value,used_random_targets,used_shuffled_targets,used_uniform_images,used_image_noise';
+
+/** A task folder as train/behavior writes it: metrics.csv and params.json ({ stage, params, backend, versions }). */
+function ourTask(root: string, name: string, params: Record<string, unknown>, rows: string[]): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'metrics.csv'), [HEADER, ...rows].join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'params.json'),
+    JSON.stringify({ stage: 'train/behavior', params, backend: { name: 'wasm', version: '4.22.0', threads: 2 }, versions: { '@lw/train': '0.1.0' } }),
+  );
+  return dir;
+}
+
+describe('lw analyze', () => {
+  it('is registered as the analyze command', () => {
+    expect(commands.map((c) => c.command)).toContain('analyze');
+  });
+
+  it('reads our run folders (--runs), writes effects.csv and recovery.csv, and prints JSON last', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'lw-analysis-cli-'));
+    // Baseline test loss 50, 40, 30, 25 (min at 4), 26; ρ 0.1 per epoch.
+    const base = ourTask(root, 'baseline', { seed: 1 }, [50, 40, 30, 25, 26].map((l, i) => `${i + 1},1,${l},${0.1 * (i + 1)},0.01,False,False,False,False`));
+    const run = ourTask(root, 'blank-e2', { seed: 1, perturb: { type: 'blank_image', start: 2, length: 1, seed: 7 } }, [
+      '2,1,44,0.15,0.01,False,False,True,False',
+      // Epoch 3: 30.2 <= 1.01 × 30 = 30.3 -> recovered 1 epoch after P = 2.
+      '3,1,30.2,0.3,0.01,False,False,False,False',
+    ]);
+    const out = join(root, 'out');
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let printed: string[];
+    try {
+      await analyzeCommand({ baseline: base, runs: [run], out, json: true });
+      printed = stdout.mock.calls.map((c) => String(c[0])).join('').trim().split('\n');
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+    expect(JSON.parse(printed.at(-1)!)).toMatchObject({ runs: 1, recovered: 1, problems: 0 });
+    const effects = readFileSync(join(out, 'effects.csv'), 'utf8').split('\n');
+    // 44 − 40 = 4; 0.15 − 0.2 = −0.05 (printed as JS prints the double).
+    expect(effects[1]!.split(',').slice(0, 7)).toEqual(['blank_image', '2', '1', '4', String(0.15 - 0.2), 'CLIP-HBA', '1']);
+    expect(readFileSync(join(out, 'recovery.csv'), 'utf8').split('\n')[1]!.split(',').slice(0, 4)).toEqual(['2', '1', '1', 'blank_image']);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<td>wasm 4.22.0 (2 threads)</td>');
+  });
+});
