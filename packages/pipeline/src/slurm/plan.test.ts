@@ -61,6 +61,11 @@ describe('planJobs', () => {
     expect(plan.skipped.map((s) => [s.task.key, s.because])).toEqual([['y', 'bad'], ['z', 'y']]);
   });
 
+  it('submits a key once when two conditions resolve to the same work', () => {
+    const tasks = [task('a', 'a'), task('same', 'b', ['a']), task('same', 'b', ['a'])];
+    expect(shape(planJobs(tasks, { arrays: true, known: nothingKnown })).map((j) => j.keys)).toEqual([['a'], ['same']]);
+  });
+
   it('refuses tasks out of dependency order', () => {
     expect(() => planJobs([task('b', 'b', ['a']), task('a', 'a')], { arrays: true, known: nothingKnown })).toThrow(/not submitted before/);
   });

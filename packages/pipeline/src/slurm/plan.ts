@@ -37,7 +37,8 @@ export function planJobs(
   // key -> where it will run: job index, and array position for array jobs
   const placed = new Map<string, { job: number; task?: number }>();
   const failed = new Set<string>();
-  const pending = [...tasks];
+  // Two conditions that resolve to the same params share one key: that work runs once.
+  const pending = tasks.filter((t, i) => tasks.findIndex((u) => u.key === t.key) === i);
 
   const depState = (key: string): 'ready' | 'failed' | 'later' => {
     if (placed.has(key)) return 'ready';
@@ -52,7 +53,7 @@ export function planJobs(
     // The first pending task's stage: every task of it whose dependencies are placed goes now.
     const ready: ExecTask[] = [];
     for (const t of pending) {
-      if (t.stageName !== first.stageName && t !== first) continue;
+      if (t.stageName !== first.stageName) continue;
       const states = t.deps.map(depState);
       if (states.includes('failed')) {
         skipped.push({ task: t, because: t.deps[states.indexOf('failed')] });

@@ -55,6 +55,7 @@ export class SlurmExecutor implements Executor {
   private readonly run: RunTool;
   private readonly state: RunState;
   private readonly statePath: string;
+  private nextQueryAt = 0;
 
   constructor(private readonly opts: SlurmExecutorOptions) {
     this.run = opts.run ?? runTool;
@@ -99,6 +100,7 @@ export class SlurmExecutor implements Executor {
     // submitted with a dependency on nothing, so they are cancelled here and reported skipped.
     await this.skipOrphans();
     this.backoff.reset();
+    this.nextQueryAt = Date.now() + this.backoff.next();
   }
 
   async poll(waitMs?: number): Promise<ExecPoll> {
@@ -106,14 +108,16 @@ export class SlurmExecutor implements Executor {
     for (;;) {
       if (this.events.length) return { events: this.events.splice(0), settled: this.settled() };
       if (this.settled()) return { events: [], settled: true };
-      await this.refresh();
-      if (this.events.length) {
-        this.backoff.reset();
+      // squeue is asked at most once per back-off step, however often the runner polls.
+      if (Date.now() >= this.nextQueryAt) {
+        await this.refresh();
+        if (this.events.length) this.backoff.reset();
+        this.nextQueryAt = Date.now() + this.backoff.next();
         continue;
       }
       const left = deadline - Date.now();
       if (left <= 0) return { events: [], settled: false };
-      await sleep(Math.min(this.backoff.next(), left));
+      await sleep(Math.min(this.nextQueryAt - Date.now(), left));
     }
   }
 

@@ -60,6 +60,12 @@ describe('parseScontrol', () => {
     expect(f.Power).toBe('');
   });
 
+  it('reads a job killed at its time limit as resumable', () => {
+    const [row] = parseScontrol(fixture('scontrol-timeout.txt'));
+    expect(row).toMatchObject({ id: '12', state: 'TIMEOUT', reason: 'TimeLimit' });
+    expect(jobPhase(row)).toMatchObject({ phase: 'failed', resumable: true });
+  });
+
   it('sees the dependency that never resolves', () => {
     const [row] = parseScontrol(fixture('scontrol-dependency-never-satisfied.txt'));
     expect(jobPhase(row)).toMatchObject({ phase: 'failed', upstream: true });

@@ -1,0 +1,69 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cache, runPipeline, type RunSummary } from '@lw/pipeline';
+import { slurmExecutorFactory } from '@lw/pipeline/slurm/factory';
+import { slurmReachable } from '@lw/pipeline/slurm/tools';
+
+/** Whether a Slurm controller answers here; CI (`.ci/run`) starts one and sets LW_REQUIRE_SLURM. */
+export const slurmAvailable = await slurmReachable();
+
+export const HOW_TO_ENABLE =
+  'Slurm tests skipped: sbatch/squeue cannot reach a controller. To run them, start a single-node ' +
+  'cluster on localhost as root: eval "$(bash ../shared/tools/slurm-local.sh)" (stop it with ' +
+  'bash ../shared/tools/slurm-local-stop.sh), then rerun the tests.';
+
+/** Fast polling for jobs that last seconds; a real study keeps the defaults (1 s growing to 30 s). */
+export const EXECUTOR = 'executor: { type: slurm, poll: { minSeconds: 0.3, maxSeconds: 1 } }';
+
+export interface Study {
+  dir: string;
+  file: string;
+  cache: Cache;
+}
+
+/** A pipeline file in a fresh directory (its name may hold hostile characters) with its own cache. */
+export function study(yaml: string, opts: { dirName?: string; cacheName?: string } = {}): Study {
+  const root = mkdtempSync(join(tmpdir(), 'lw-slurm-'));
+  const dir = join(root, opts.dirName ?? 'study');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'pipeline.yaml');
+  writeFileSync(file, yaml);
+  return { dir, file, cache: new Cache(join(root, opts.cacheName ?? 'cache')) };
+}
+
+export interface SlurmRun {
+  summary: RunSummary;
+  /** What the run view printed (progress lines). */
+  output: string;
+  /** How many Slurm executors `lw run` created (0 when everything was cached). */
+  executors: number;
+}
+
+export async function runOnSlurm(s: Study, opts: { signal?: AbortSignal; onOutput?: (text: string) => void } = {}): Promise<SlurmRun> {
+  let output = '';
+  let executors = 0;
+  const summary = await runPipeline({
+    file: s.file,
+    cache: s.cache,
+    signal: opts.signal,
+    stream: {
+      write: (text: string) => {
+        output += text;
+        opts.onOutput?.(output);
+      },
+    },
+    executor: (plan) => {
+      executors++;
+      return slurmExecutorFactory(plan, { cache: s.cache });
+    },
+  });
+  return { summary, output, executors };
+}
+
+/** The key of the task with this name. */
+export function keyOf(run: SlurmRun, name: string): string {
+  const task = run.summary.plan.tasks.find((t) => t.name === name);
+  if (!task) throw new Error(`no task ${name} in ${run.summary.plan.tasks.map((t) => t.name).join(', ')}`);
+  return task.key;
+}

@@ -1,0 +1,207 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cancelRun } from '@lw/pipeline/slurm/cancel';
+import { slurmDryRun } from '@lw/pipeline/slurm/factory';
+import { readRunState, runStatePath } from '@lw/pipeline/slurm/run-state';
+import { EXECUTOR, HOW_TO_ENABLE, keyOf, runOnSlurm, slurmAvailable, study } from './helpers.js';
+
+// Without a reachable Slurm these tests skip, loudly; in CI (LW_REQUIRE_SLURM=1) that is a failure.
+if (!slurmAvailable) {
+  if (process.env.LW_REQUIRE_SLURM) throw new Error(`LW_REQUIRE_SLURM is set but ${HOW_TO_ENABLE}`);
+  console.warn(HOW_TO_ENABLE);
+}
+
+const squares = `name: squares
+${EXECUTOR}
+stages:
+  prep:
+    uses: exec
+    params: { cmd: "echo prep > out.txt", outs: [out.txt] }
+  sq:
+    uses: exec
+    matrix: { n: [1, 2, 3] }
+    inputs: { prep: prep }
+    params: { cmd: "echo $(( \${n} * \${n} )) > sq.txt", outs: [sq.txt] }
+  total:
+    uses: exec
+    inputs: { sq: sq }
+    params: { cmd: "cat \\"$LW_IN_SQ\\"/*/sq.txt | awk '{ s += $1 } END { print s }' > total.txt", outs: [total.txt] }
+`;
+
+function squeueState(jobId: string): string {
+  return execFileSync('squeue', ['--states=all', '-h', '-o', '%i|%T', '-j', jobId], { encoding: 'utf8' });
+}
+
+describe.skipIf(!slurmAvailable)('lw run --executor slurm on a real Slurm', () => {
+  it('runs a matrix stage as a job array and its dependent after it; a rerun submits nothing', async () => {
+    const s = study(squares);
+    const first = await runOnSlurm(s);
+    expect(first.summary).toMatchObject({ tasks: 5, ran: 5, cached: 0, failed: 0, skipped: 0 });
+    const total = keyOf(first, 'total');
+    expect(readFileSync(join(s.cache.entryDir(total), 'total.txt'), 'utf8').trim()).toBe('14');
+    for (const t of first.summary.plan.tasks) {
+      expect(s.cache.has(t.key)).toBe(true);
+      expect(readFileSync(join(s.cache.dir, 'logs', `${t.key}.out`), 'utf8')).toContain(`lw: task ${t.key}`);
+    }
+    // prep, the sq array (3 tasks, one job), total: three sbatch calls.
+    const state = readRunState(runStatePath(s.cache.dir, s.file), s.file);
+    expect(state.jobs.map((j) => j.keys.length)).toEqual([1, 3, 1]);
+    expect(squeueState(state.jobs[1].id).trim().split('\n').sort()).toEqual(
+      ['_0', '_1', '_2'].map((i) => `${state.jobs[1].id}${i}|COMPLETED`),
+    );
+
+    const again = await runOnSlurm(s);
+    expect(again.summary).toMatchObject({ tasks: 5, ran: 0, cached: 5, failed: 0 });
+    expect(again.executors).toBe(0);
+    expect(readRunState(runStatePath(s.cache.dir, s.file), s.file).jobs).toEqual(state.jobs);
+  });
+
+  it('reports a failed task with its log, cancels its dependents, finishes the rest; a rerun submits only those', async () => {
+    const s = study(`name: partial
+${EXECUTOR}
+stages:
+  prep:
+    uses: exec
+    params: { cmd: "echo prep > out.txt", outs: [out.txt] }
+  sq:
+    uses: exec
+    matrix: { n: [1, 2, 3] }
+    inputs: { prep: prep }
+    params: { cmd: "test ! -e \\"$LW_PIPELINE_DIR/fail-\${n}\\" && echo \${n} > sq.txt", outs: [sq.txt] }
+  per:
+    uses: exec
+    matrix: { n: [1, 2, 3] }
+    inputs: { sq: sq }
+    params: { cmd: "cp \\"$LW_IN_SQ/sq.txt\\" per.txt", outs: [per.txt] }
+  total:
+    uses: exec
+    inputs: { sq: sq }
+    params: { cmd: "cat \\"$LW_IN_SQ\\"/*/sq.txt > all.txt", outs: [all.txt] }
+  other:
+    uses: exec
+    inputs: { prep: prep }
+    params: { cmd: "sleep 2; echo other > other.txt", outs: [other.txt] }
+`);
+    writeFileSync(join(s.dir, 'fail-2'), '');
+    const first = await runOnSlurm(s);
+    expect(first.summary).toMatchObject({ tasks: 9, ran: 6, failed: 1, skipped: 2 });
+    const [failure] = first.summary.failures;
+    expect(failure.name).toBe('sq[n=2]');
+    expect(failure.logPath).toBe(join(s.cache.dir, 'logs', `${keyOf(first, 'sq[n=2]')}.out`));
+    expect(readFileSync(failure.logPath!, 'utf8')).toMatch(/command exited with status 1/);
+    for (const name of ['per[n=2]', 'total']) expect(s.cache.has(keyOf(first, name))).toBe(false);
+    for (const name of ['prep', 'sq[n=1]', 'sq[n=3]', 'per[n=1]', 'per[n=3]', 'other']) expect(s.cache.has(keyOf(first, name))).toBe(true);
+    expect(first.output).toMatch(/skip.*total|total.*(skip|not run)/);
+
+    rmSync(join(s.dir, 'fail-2'));
+    const second = await runOnSlurm(s);
+    expect(second.summary).toMatchObject({ tasks: 9, ran: 3, cached: 6, failed: 0, skipped: 0 });
+    const submitted = readRunState(runStatePath(s.cache.dir, s.file), s.file).jobs.flatMap((j) => j.keys);
+    expect(submitted.sort()).toEqual(['sq[n=2]', 'per[n=2]', 'total'].map((n) => keyOf(second, n)).sort());
+  });
+
+  it('cancels its jobs on Ctrl-C, leaves no entry, and a rerun resumes from the scratch checkpoint', async () => {
+    // The task counts to 8 in half-second steps, keeping its count in $LW_SCRATCH as a checkpoint.
+    const s = study(`name: slow
+${EXECUTOR}
+stages:
+  count:
+    uses: exec
+    params:
+      cmd: >-
+        n=$(cat "$LW_SCRATCH/n" 2>/dev/null || echo 0); echo "from $n" > from.txt;
+        while [ "$n" -lt 8 ]; do sleep 0.5; n=$((n + 1)); echo "$n" > "$LW_SCRATCH/n"; done
+      outs: [from.txt]
+  after:
+    uses: exec
+    inputs: { count: count }
+    params: { cmd: "cp \\"$LW_IN_COUNT/from.txt\\" .", outs: [from.txt] }
+`);
+    const controller = new AbortController();
+    const scratchCount = () => {
+      const dir = join(s.cache.dir, 'scratch');
+      const keys = existsSync(dir) ? readdirSync(dir) : [];
+      return keys.length && existsSync(join(dir, keys[0], 'n')) ? Number(readFileSync(join(dir, keys[0], 'n'), 'utf8')) : 0;
+    };
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (scratchCount() >= 2) controller.abort();
+    }, 100);
+    const first = await runOnSlurm(s, { signal: controller.signal }).finally(() => clearInterval(timer));
+    expect(first.summary.cancelled).toBe(true);
+    expect(first.summary.ran).toBe(0);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    for (const t of first.summary.plan.tasks) expect(s.cache.has(t.key)).toBe(false);
+    const state = readRunState(runStatePath(s.cache.dir, s.file), s.file);
+    for (const job of state.jobs) expect(squeueState(job.id)).toMatch(/CANCELLED/);
+    expect(readdirSync(join(s.cache.dir, 'tmp'))).toEqual([]);
+
+    const second = await runOnSlurm(s);
+    expect(second.summary).toMatchObject({ ran: 2, failed: 0 });
+    const from = Number(readFileSync(join(s.cache.entryDir(keyOf(second, 'after')), 'from.txt'), 'utf8').replace('from ', ''));
+    expect(from).toBeGreaterThanOrEqual(2);
+  });
+
+  it('lw cancel FILE stops a run polling elsewhere', async () => {
+    const s = study(`name: cancelled
+${EXECUTOR}
+stages:
+  wait:
+    uses: exec
+    matrix: { i: [1, 2] }
+    params: { cmd: "sleep 60; echo \${i} > done", outs: [done] }
+`);
+    let cancelled: Promise<{ jobs: string[] }> | undefined;
+    const run = await runOnSlurm(s, {
+      onOutput: (text) => {
+        if (!cancelled && text.includes('start')) cancelled = cancelRun({ cacheDir: s.cache.dir, pipelineFile: s.file });
+      },
+    });
+    expect(cancelled).toBeDefined();
+    expect((await cancelled!).jobs).toHaveLength(1);
+    expect(run.summary).toMatchObject({ ran: 0, failed: 0, skipped: 2 });
+    expect(run.output).toMatch(/cancel/i);
+  });
+
+  it('passes hostile values and paths through without a shell ever reading them', async () => {
+    const hostile = `it's "q" $(touch PWNED1) \`touch PWNED2\` ; touch PWNED3 %j`;
+    const s = study(
+      `name: hostile
+${EXECUTOR.replace('type: slurm,', `type: slurm, resources: { extra: ["--comment=$(touch PWNED4) it's"] },`)}
+stages:
+  echo:
+    uses: exec
+    matrix: { v: [${JSON.stringify(hostile)}], k: [1, 2] }
+    params: { cmd: "printf '%s' \\"$LW_TASK_NAME\\" > name.txt; echo \${k} > k.txt", outs: [name.txt] }
+`,
+      { dirName: `study dir 'x' $(touch PWNED5)`, cacheName: `cache "c" $(touch PWNED6) 100%` },
+    );
+    const run = await runOnSlurm(s);
+    expect(run.summary).toMatchObject({ ran: 2, failed: 0 });
+    const name = `echo[v=${hostile},k=1]`;
+    expect(readFileSync(join(s.cache.entryDir(keyOf(run, name)), 'name.txt'), 'utf8')).toBe(name);
+    const root = join(s.cache.dir, '..');
+    const found = execFileSync('find', [root, process.cwd(), '/tmp', '-maxdepth', '3', '-name', 'PWNED*'], { encoding: 'utf8' });
+    expect(found).toBe('');
+    const log = readFileSync(join(s.cache.dir, 'logs', `${keyOf(run, name)}.out`), 'utf8');
+    expect(log).toContain('lw: task');
+  });
+
+  it('--dry-run prints the sbatch commands and submits nothing', async () => {
+    const s = study(squares.replace('inputs: { prep: prep }', 'inputs: { prep: prep }\n    resources: { arrayLimit: 2, time: "0:10:00" }'));
+    const { loadPlan } = await import('@lw/pipeline/load');
+    const { plan } = await loadPlan(s.file, [], s.cache);
+    const lines = slurmDryRun(plan, { cacheDir: s.cache.dir, has: (k) => s.cache.has(k) });
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^JOB1=\$\('sbatch' '--parsable' '--job-name=lw:squares:prep'/);
+    expect(lines[1]).toContain(`'--array=0-2%2' '--dependency=afterok:$JOB1'`);
+    expect(lines[1]).toContain(`'--time=0:10:00'`);
+    expect(lines[2]).toContain(`'--dependency=afterok:$JOB2'`);
+    expect(existsSync(runStatePath(s.cache.dir, s.file))).toBe(false);
+    expect(existsSync(join(s.cache.dir, 'slurm'))).toBe(false);
+  });
+});
+
+it.skipIf(slurmAvailable)('Slurm integration tests need a reachable Slurm (see the warning above)', () => {});
