@@ -13,5 +13,6 @@ export * from './word_tokenizer.js';
 export * from './bpe_tokenizer.js';
 export * from './safetensors.js';
 export * from './checkpoint.js';
+export * from './summary.js';
 export { stages } from './stages.js';
 export { commands } from './commands.js';
