@@ -1,5 +1,6 @@
 import type { CliCommand } from '@lw/core';
 import { convertImagenet } from './imagenet/convert.js';
+import { formatInspection, inspectDataset } from './inspect.js';
 import { prepareThings } from './things.js';
 import { generateToy } from './toy/generate.js';
 
@@ -71,5 +72,18 @@ export const imagenetCommand: CliCommand = {
   },
 };
 
+export const inspectCommand: CliCommand = {
+  command: 'data inspect <dir>',
+  describe: 'Summarise a prepared data set and write a contact sheet PNG beside it',
+  builder: (y) => y
+    .positional('dir', { type: 'string', describe: 'a directory written by lw data things|imagenet|toy' })
+    .option('sheet', { type: 'string', describe: 'where to write the contact sheet (default: <dir>.contact-sheet.png)' })
+    .option('json', { type: 'boolean', describe: 'print a JSON summary as the last line' }),
+  handler: async (argv) => {
+    const r = await inspectDataset(argv.dir, { sheet: argv.sheet });
+    report(argv, r as unknown as Record<string, unknown>, formatInspection(r));
+  },
+};
+
 /** The `lw` subcommands this package provides; `@lw/pipeline` mounts them. */
-export const commands: CliCommand[] = [toyCommand, thingsCommand, imagenetCommand];
+export const commands: CliCommand[] = [toyCommand, thingsCommand, imagenetCommand, inspectCommand];

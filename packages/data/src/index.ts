@@ -19,3 +19,4 @@ export { readEmbedding, readNameList, readRdmMatrix, readTestIndex } from './rea
 export { ImagenetParams, convertImagenet, publishConversion, IMAGENET_MEAN, IMAGENET_STD } from './imagenet/convert.js';
 export { discoverImagenet, type ImagenetTree, type ImageItem } from './imagenet/layout.js';
 export { decodeResized, decodeShortSide, decodeResizeCentreCrop } from './decode.js';
+export { inspectDataset, formatInspection, contactSheet, defaultSheetPath, type Inspection, type RdmStats } from './inspect.js';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { sharedDir } from '@lw/core';
 import pl from 'nodejs-polars';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { thingsCommand } from './commands.js';
 import { loadSplit, openDataset } from './dataset.js';
 import { readShard } from './shards.js';
 import { prepareThings, THINGS_MEAN } from './things.js';
@@ -125,6 +126,23 @@ describe('data/things on the real behavioural files', () => {
     expect(b.ids).toEqual(a.ids);
     // an affine map of a [0, 100]-rescaled embedding rescales back to the same values
     for (const k of [0, 65, 1000, 3167]) expect(b.targets![k]).toBeCloseTo(a.targets![k], 3);
+  });
+});
+
+describe('lw data things', () => {
+  it('runs from the CLI flags and prints a JSON summary last', async () => {
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out.push(String(s)); return true; });
+    const dir = join(tmp, 'cli');
+    try {
+      // yargs hands handlers both the dashed and the camel-case spelling of each flag
+      await thingsCommand.handler({
+        images, embeddings: sources.embeddings, 'test-index': sources.testIndex, testIndex: sources.testIndex,
+        'human-rdm': sources.humanRdm, humanRdm: sources.humanRdm, prompts: sources.prompts, out: dir, size: 8, seed: 1, json: true,
+      });
+    } finally { spy.mockRestore(); }
+    expect(JSON.parse(out.join('').trim().split('\n').pop()!).counts).toEqual({ train: 1444, val: 362, test: 48 });
+    expect(openDataset(dir).split('train').ids).toEqual(openDataset(join(tmp, 'out')).split('train').ids);
   });
 });
 
