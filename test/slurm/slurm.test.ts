@@ -189,6 +189,29 @@ stages:
     expect(log).toContain('lw: task');
   });
 
+  it('reports a job sbatch refuses, with sbatch\'s reason, and never submits its dependents', async () => {
+    const s = study(`name: refused
+${EXECUTOR}
+stages:
+  bad:
+    uses: exec
+    resources: { partition: no-such-partition }
+    params: { cmd: "touch x", outs: [x] }
+  after:
+    uses: exec
+    inputs: { bad: bad }
+    params: { cmd: "touch y", outs: [y] }
+  fine:
+    uses: exec
+    params: { cmd: "touch z", outs: [z] }
+`);
+    const run = await runOnSlurm(s);
+    expect(run.summary).toMatchObject({ ran: 1, failed: 1, skipped: 1 });
+    expect(run.summary.failures[0]).toMatchObject({ name: 'bad', reason: expect.stringMatching(/sbatch refused the job: .*invalid partition/i) });
+    const submitted = readRunState(runStatePath(s.cache.dir, s.file), s.file).jobs.flatMap((j) => j.keys);
+    expect(submitted).toEqual([keyOf(run, 'fine')]);
+  });
+
   it('--dry-run prints the sbatch commands and submits nothing', async () => {
     const s = study(squares.replace('inputs: { prep: prep }', 'inputs: { prep: prep }\n    resources: { arrayLimit: 2, time: "0:10:00" }'));
     const { loadPlan } = await import('@lw/pipeline/load');

@@ -36,7 +36,7 @@ describe('stageResources', () => {
 
   it('fills defaults for a bare section', () => {
     expect(SlurmExecutorConfigSchema.parse({ type: 'slurm' })).toEqual({
-      type: 'slurm', resources: {}, stages: {}, arrays: true, poll: { minSeconds: 1, maxSeconds: 30 },
+      type: 'slurm', resources: {}, stages: {}, arrays: true, poll: { minSeconds: 1, maxSeconds: 30, sharedFsGraceSeconds: 60 },
     });
   });
 });

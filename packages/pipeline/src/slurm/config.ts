@@ -78,6 +78,11 @@ export const SlurmPollSchema = z
   .object({
     minSeconds: z.number().positive().default(1).describe('First wait between two squeue calls.'),
     maxSeconds: z.number().positive().default(30).describe('Waits grow by half each quiet poll up to this.'),
+    sharedFsGraceSeconds: z
+      .number()
+      .nonnegative()
+      .default(60)
+      .describe('How long a job Slurm reports COMPLETED may take to show its cache entry here (NFS attribute caching) before it counts as failed.'),
   })
   .strict();
 
@@ -87,7 +92,7 @@ export const SlurmSectionSchema = z
     type: z.literal('slurm'),
     resources: SlurmResourcesSchema.default({}).describe('Resources of every task unless its stage\'s `resources:` says otherwise.'),
     arrays: z.boolean().default(true).describe('Submit the tasks of a matrix stage as one job array where possible.'),
-    poll: SlurmPollSchema.default({ minSeconds: 1, maxSeconds: 30 }),
+    poll: SlurmPollSchema.default({ minSeconds: 1, maxSeconds: 30, sharedFsGraceSeconds: 60 }),
   })
   .strict();
 

@@ -23,7 +23,7 @@ stages:
       type: 'slurm',
       resources: { partition: 'gpu', time: '1:00:00' },
       arrays: false,
-      poll: { minSeconds: 1, maxSeconds: 30 },
+      poll: { minSeconds: 1, maxSeconds: 30, sharedFsGraceSeconds: 60 },
       stages: { sweep: { gpus: 1, mem: '16G', arrayLimit: 4 } },
     });
   });

@@ -39,6 +39,8 @@ interface Tracked {
   started: boolean;
   outcome?: 'succeeded' | 'failed' | 'skipped' | 'cancelled';
   progress?: string;
+  /** When Slurm first said the job ended well but its entry was not visible yet. */
+  endedWithoutEntry?: number;
 }
 
 /**
@@ -73,7 +75,17 @@ export class SlurmExecutor implements Executor {
     }
     const ids: string[] = [];
     for (const job of plan.jobs) {
-      const afterOk = job.afterOk.map((ref) => resolveRef(ref, ids));
+      const resolved = job.afterOk.map((ref) => resolveRef(ref, ids));
+      if (resolved.includes(undefined)) {
+        // sbatch refused a job this one waits for: never submit it.
+        ids.push('');
+        for (const t of job.tasks) {
+          this.tracked.set(t.key, { task: t, jobId: '', submittedId: '', started: false });
+          this.finish(t.key, { type: 'skipped', key: t.key, reason: this.upstreamReason(t) });
+        }
+        continue;
+      }
+      const afterOk = resolved as string[];
       const request = this.writeJobFiles(job, afterOk);
       const argv = sbatchArgv(request);
       this.opts.log?.(describeSbatch(argv));
@@ -96,9 +108,6 @@ export class SlurmExecutor implements Executor {
       this.state.jobs.push({ id, name: request.name, keys: job.tasks.map((t) => t.key) });
       writeRunState(this.statePath, this.state);
     }
-    // A dependency refused by sbatch leaves its planned dependents without an id: they were
-    // submitted with a dependency on nothing, so they are cancelled here and reported skipped.
-    await this.skipOrphans();
     this.backoff.reset();
     this.nextQueryAt = Date.now() + this.backoff.next();
   }
@@ -137,7 +146,7 @@ export class SlurmExecutor implements Executor {
     const plan = planJobs(tasks, { arrays: opts.config.arrays, known: () => undefined });
     const ids = plan.jobs.map((j) => `$JOB${j.index + 1}`);
     const lines = plan.jobs.map((job) => {
-      const afterOk = job.afterOk.map((ref) => resolveRef(ref, ids));
+      const afterOk = job.afterOk.map((ref) => resolveRef(ref, ids) ?? '');
       const request = sbatchRequest(job, afterOk, opts, `dry-run-${job.index + 1}`);
       return `JOB${job.index + 1}=$(${describeSbatch(sbatchArgv(request))})`;
     });
@@ -200,8 +209,7 @@ export class SlurmExecutor implements Executor {
       const status = states.get(t.jobId);
       if (!status) {
         // Gone from squeue (and sacct): the cache alone says whether it finished.
-        if (entryExists(this.opts.cacheDir, t.task.key)) this.succeed(t);
-        else this.fail(t, 'its Slurm job vanished from squeue without publishing a result');
+        this.settleByCache(t, 'its Slurm job vanished from squeue without publishing a result');
         continue;
       }
       const phase = jobPhase(status);
@@ -210,8 +218,7 @@ export class SlurmExecutor implements Executor {
         this.start(t);
         this.reportProgress(t);
       } else if (phase.phase === 'completed') {
-        if (entryExists(this.opts.cacheDir, t.task.key)) this.succeed(t);
-        else this.fail(t, 'its Slurm job completed but no result is in the cache');
+        this.settleByCache(t, 'its Slurm job completed but no result is in the cache');
       } else if (entryExists(this.opts.cacheDir, t.task.key)) {
         this.succeed(t);
       } else if (phase.cancelled) {
@@ -227,21 +234,14 @@ export class SlurmExecutor implements Executor {
     if (upstreamPending.length) await this.run(['scancel', ...upstreamPending]);
   }
 
-  private async skipOrphans(): Promise<void> {
-    let changed = true;
-    while (changed) {
-      changed = false;
-      for (const t of this.active()) {
-        const dead = t.task.deps.find((d) => {
-          const o = this.tracked.get(d)?.outcome;
-          return o !== undefined && o !== 'succeeded';
-        });
-        if (!dead) continue;
-        if (t.submittedId) await this.run(['scancel', t.jobId]);
-        this.finish(t.task.key, { type: 'skipped', key: t.task.key, reason: `dependency ${this.nameOf(dead)} failed` });
-        changed = true;
-      }
-    }
+  /**
+   * A job that ended without an error: the entry decides. On NFS a directory published on the
+   * compute node can take a while to show here, so a missing entry fails only after a grace time.
+   */
+  private settleByCache(t: Tracked, reason: string): void {
+    if (entryExists(this.opts.cacheDir, t.task.key)) return this.succeed(t);
+    t.endedWithoutEntry ??= Date.now();
+    if (Date.now() - t.endedWithoutEntry >= this.opts.config.poll.sharedFsGraceSeconds * 1000) this.fail(t, reason);
   }
 
   private upstreamReason(task: ExecTask): string {
@@ -297,9 +297,11 @@ export class SlurmExecutor implements Executor {
   }
 }
 
-function resolveRef(ref: JobRef, ids: readonly string[]): string {
+/** The Slurm id a ref stands for; undefined when sbatch refused that job. */
+function resolveRef(ref: JobRef, ids: readonly string[]): string | undefined {
   if ('submitted' in ref) return ref.submitted;
   const id = ids[ref.planned];
+  if (!id) return undefined;
   return ref.task === undefined ? id : `${id}_${ref.task}`;
 }
 
