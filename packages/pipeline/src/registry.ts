@@ -28,7 +28,6 @@ const workspacePackages = ['@lw/data', '@lw/models', '@lw/eval', '@lw/train', '@
  * makes it import everything, so "unknown stage" errors list every stage.
  */
 export async function loadRegistry(uses?: string[], extraModules: string[] = envModules()): Promise<Registry> {
-  const needed = uses === undefined ? workspacePackages : packagesFor(uses);
   const registry: Registry = new Map();
   const add = (def: StageDef, packageDir: string, ownCodeOnly = false) => {
     const prev = registry.get(def.id);
@@ -36,11 +35,6 @@ export async function loadRegistry(uses?: string[], extraModules: string[] = env
     registry.set(def.id, { def, packageDir, ownCodeOnly });
   };
   for (const def of pipelineStages) add(def, packageDirOf(fileURLToPath(import.meta.url)), true);
-  for (const name of needed) {
-    const mod = (await import(name)) as { stages?: StageDef[] };
-    const dir = packageDirOf(fileURLToPath(import.meta.resolve(name)));
-    for (const def of mod.stages ?? []) add(def, dir);
-  }
   for (const file of extraModules) {
     const abs = resolve(file);
     if (!existsSync(abs)) throw new UserError(`LW_STAGES names ${file}, which does not exist`, 'list JS modules that export `stages`, separated by ":"');
@@ -48,13 +42,18 @@ export async function loadRegistry(uses?: string[], extraModules: string[] = env
     if (!Array.isArray(mod.stages)) throw new UserError(`${file} (from LW_STAGES) does not export a \`stages\` array`);
     for (const def of mod.stages) add(def, packageDirOf(abs));
   }
+  const missing = uses?.filter((id) => !registry.has(id));
+  for (const name of missing === undefined ? workspacePackages : packagesFor(missing)) {
+    const mod = (await import(name)) as { stages?: StageDef[] };
+    const dir = packageDirOf(fileURLToPath(import.meta.resolve(name)));
+    for (const def of mod.stages ?? []) add(def, dir);
+  }
   return registry;
 }
 
 function packagesFor(uses: string[]): string[] {
   const out = new Set<string>();
   for (const id of uses) {
-    if (id === 'exec') continue;
     const pkg = `@lw/${id.split('/')[0]}`;
     if (!workspacePackages.includes(pkg)) return workspacePackages;
     out.add(pkg);
