@@ -1,12 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { UserError, type CliCommand } from '@lw/core';
 import { Cache } from './cache.js';
-import { executors } from './executors.js';
+import { executorName, executors } from './executors.js';
+import { cancelCommand } from './slurm/cancel.js';
+import { slurmDryRun } from './slurm/factory.js';
 import { explain } from './explain.js';
 import { gc, parseSize } from './gc.js';
 import { loadPlan } from './load.js';
 import { loadRegistry } from './registry.js';
-import { runPipeline } from './run.js';
+import { runPipeline, selectTasks } from './run.js';
 import { pipelineJsonSchema } from './schema.js';
 import { pipelineStatus } from './status.js';
 import { readSpec, runTask } from './task-runner.js';
@@ -56,7 +58,7 @@ const run: CliCommand = {
       failFast: a.failFast,
       signal: controller.signal,
       executor: (plan) => {
-        const name = a.executor ?? (typeof plan.executor?.type === 'string' ? plan.executor.type : 'local');
+        const name = executorName(plan, a.executor);
         const factory = executors.get(name);
         if (!factory) throw new UserError(`unknown executor "${name}"`, `executors: ${[...executors.keys()].join(', ')}`);
         return factory(plan, { cache, jobs: a.jobs, dryRun: a.dryRun });
@@ -66,7 +68,10 @@ const run: CliCommand = {
     process.off('SIGTERM', onSigint);
     if (a.dryRun) {
       const cachedKeys = new Set(summary.plan.tasks.filter((t) => cache.has(t.key)).map((t) => t.key));
-      if (!a.json) for (const t of summary.plan.tasks) out(`${cachedKeys.has(t.key) ? 'cached' : 'run   '} ${t.name}  ${t.key.slice(0, 12)}`);
+      const selected = selectTasks(summary.plan, a.only ?? []);
+      if (executorName(summary.plan, a.executor) === 'slurm') {
+        for (const line of slurmDryRun(summary.plan, { cacheDir: cache.dir, has: (k) => cachedKeys.has(k), tasks: selected })) out(line);
+      } else if (!a.json) for (const t of selected) out(`${cachedKeys.has(t.key) ? 'cached' : 'run   '} ${t.name}  ${t.key.slice(0, 12)}`);
       err(`${summary.tasks} tasks: ${summary.toRun} to run, ${summary.cached} cached`);
       if (a.json) out(JSON.stringify({ tasks: summary.tasks, toRun: summary.toRun, cached: summary.cached }));
       return;
@@ -235,4 +240,4 @@ const stages: CliCommand = {
   },
 };
 
-export const commands: CliCommand[] = [run, status, explainCommand, verify, gcCommand, task, schema, stages];
+export const commands: CliCommand[] = [run, status, explainCommand, verify, gcCommand, task, schema, stages, cancelCommand];
