@@ -140,17 +140,25 @@ async function* assemble(ds: Dataset, split: SplitName, opts: BatchOptions): Asy
 /**
  * The batches of one epoch of a split. Order and augmentation are pure functions of (seed, epoch):
  * shuffling draws from `Rng(seed, 'shuffle', epoch)`, augmentation of row r from
- * `Rng(seed, 'augment', epoch, r)`. The next batch is requested before the current one is handed
- * out, so shard reads (streamed sets) overlap with the consumer's work.
+ * `Rng(seed, 'augment', epoch, r)`. The next batch is prepared while the consumer works on the
+ * current one (on its awaits: the preparation runs on this thread).
  */
 export async function* batches(ds: Dataset, split: SplitName, opts: BatchOptions): AsyncGenerator<Batch> {
   if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new UserError(`batchSize must be a positive integer, got ${opts.batchSize}`);
   const it = assemble(ds, split, opts);
-  let next = it.next();
-  for (;;) {
-    const cur = await next;
-    if (cur.done) return;
-    next = it.next();
-    yield cur.value;
+  // Ask for the next batch on the next event-loop turn: it is built while the consumer awaits
+  // (tfjs kernels, data reads), not before the current batch is handed out.
+  const ahead = () => new Promise<IteratorResult<Batch>>((res, rej) => setImmediate(() => it.next().then(res, rej)));
+  let next = ahead();
+  try {
+    for (;;) {
+      const cur = await next;
+      if (cur.done) return;
+      next = ahead();
+      yield cur.value;
+    }
+  } finally {
+    // a consumer that stops early must not leave a rejected prefetch unhandled
+    next.catch(() => undefined);
   }
 }

@@ -27,7 +27,7 @@ export const ThingsParams = z.object({
   size: z.number().int().min(8).max(1024).default(224).describe('output side: anisotropic resize, no crop (method §2.4)'),
   seed: z.number().int().default(1).describe('seed of the train/val split'),
   trainFraction: z.number().gt(0).lt(1).default(0.8).describe('int(0.8 * 1806) = 1444 train, 362 val'),
-  concurrency: z.number().int().positive().default(Math.max(2, availableParallelism() * 2)),
+  concurrency: z.number().int().positive().default(Math.max(2, availableParallelism())).describe('images decoded at once'),
 });
 export type ThingsParams = z.infer<typeof ThingsParams>;
 
