@@ -2,7 +2,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { AnalysisParams, Arm, Results } from './analyze.js';
 import type { Effect } from './effects.js';
 import type { Recovery } from './recovery.js';
-import { groupBy } from './summary.js';
+import { groupBy, meanCI } from './summary.js';
 
 /** A figure of the report: file stem, caption and its Vega-Lite spec. */
 export interface Figure {
@@ -19,6 +19,8 @@ const TYPE_LABELS: Record<string, string> = {
   blank_image: 'Blank image',
 };
 const TYPE_ORDER = Object.values(TYPE_LABELS);
+/** Every type keeps its slot in a group, so bars and their intervals line up across layers and panels. */
+const TYPE_OFFSET = { field: 'type', type: 'nominal', scale: { domain: TYPE_ORDER } };
 
 /** Which x axis the baseline of a model is plotted against, with units. */
 function lossTitle(model: string): string {
@@ -78,6 +80,26 @@ function fig1(arms: Arm[]): Figure {
   };
 }
 
+/** `{ dloss: mean, dloss_lo, dloss_hi }`, the interval only where there are repeats (seeds). */
+function withCI(field: string, values: number[]): Record<string, number | null> {
+  const ci = meanCI(values);
+  return { [field]: ci.mean, [`${field}_lo`]: ci.ci_low, [`${field}_hi`]: ci.ci_high };
+}
+
+/** A 95% interval over seeds as a thin vertical line on each bar that has one. */
+function ciRule(field: string, offset: object): object {
+  return {
+    transform: [{ filter: `datum.${field}_lo !== null` }],
+    mark: { type: 'rule', color: 'black', strokeWidth: 2 },
+    encoding: {
+      x: { field: 'start', type: 'ordinal' },
+      ...offset,
+      y: { field: `${field}_lo`, type: 'quantitative' },
+      y2: { field: `${field}_hi` },
+    },
+  };
+}
+
 function deltaBars(values: object[], field: string, title: string): object {
   return {
     width: 330,
@@ -88,12 +110,13 @@ function deltaBars(values: object[], field: string, title: string): object {
         mark: 'bar',
         encoding: {
           x: { field: 'start', type: 'ordinal', title: 'Perturbed epoch E', axis: { labelAngle: 0 } },
-          xOffset: { field: 'type', type: 'nominal', sort: TYPE_ORDER },
+          xOffset: TYPE_OFFSET,
           y: { field, type: 'quantitative', title },
           color: { field: 'type', type: 'nominal', sort: TYPE_ORDER, title: 'Perturbation', scale: { domain: TYPE_ORDER, scheme: 'tableau10' } },
           tooltip: [{ field: 'type' }, { field: 'start' }, { field, format: '.4f' }],
         },
       },
+      ciRule(field, { xOffset: TYPE_OFFSET }),
       { mark: { type: 'rule', color: '#333' }, encoding: { y: { datum: 0 } } },
     ],
   };
@@ -108,8 +131,8 @@ function fig2(arms: Arm[], effects: Effect[], epochs: number[]): Figure | null {
     if (shown.length === 0) return [];
     const values = groupBy(shown, (e) => ({ type: TYPE_LABELS[e.type]!, start: e.start })).map((g) => ({
       ...g.key,
-      dloss: mean(g.items.map((e) => e.delta_test_loss)),
-      drsa: mean(g.items.map((e) => e.delta_rsa)),
+      ...withCI('dloss', g.items.map((e) => e.delta_test_loss)),
+      ...withCI('drsa', g.items.map((e) => e.delta_rsa)),
     }));
     const unit = arm.baseline.model === 'CLIP-HBA' ? 'MSE' : 'cross-entropy';
     return [
@@ -123,7 +146,7 @@ function fig2(arms: Arm[], effects: Effect[], epochs: number[]): Figure | null {
   return {
     id: 'fig2_types',
     title: 'Fig 2. Perturbation types at selected epochs',
-    caption: 'Run minus baseline at the perturbed epoch itself (its end-of-epoch value), for single-epoch perturbations. Means over seeds where there are several.',
+    caption: 'Run minus baseline at the perturbed epoch itself (its end-of-epoch value), for single-epoch perturbations. Where there are several seeds: their mean, with a black line for the 95% t-interval.',
     spec: (rows.length === 1 ? rows[0] : { vconcat: rows, resolve: { scale: { y: 'independent' } } }) as TopLevelSpec,
   };
 }
@@ -145,6 +168,7 @@ function signBars(values: object[], field: string, title: string, domain: string
           tooltip: [{ field: 'start' }, { field, format: '.4f' }],
         },
       },
+      ciRule(field, {}),
       { mark: { type: 'rule', color: '#333' }, encoding: { y: { datum: 0 } } },
     ],
   };
@@ -155,13 +179,13 @@ function fig3(effects: Effect[]): Figure | null {
   if (sweep.length === 0) return null;
   const values = groupBy(sweep, (e) => e.start).map((g) => ({
     start: g.key,
-    dloss: mean(g.items.map((e) => e.delta_test_loss)),
-    drsa: mean(g.items.map((e) => e.delta_rsa)),
+    ...withCI('dloss', g.items.map((e) => e.delta_test_loss)),
+    ...withCI('drsa', g.items.map((e) => e.delta_rsa)),
   }));
   return {
     id: 'fig3_sweep',
     title: 'Fig 3. Single-epoch sweep',
-    caption: 'Target noise for one epoch at each start epoch; run minus baseline at that epoch. Colours by sign as in the study.',
+    caption: 'Target noise for one epoch at each start epoch; run minus baseline at that epoch. Colours by sign as in the study. Several seeds: mean and 95% t-interval (black line).',
     spec: {
       vconcat: [
         signBars(values, 'dloss', 'ΔTest loss (MSE)', ['ΔLoss > 0', 'ΔLoss ≤ 0'], ['#d62728', '#2ca02c'], 'ΔLoss'),

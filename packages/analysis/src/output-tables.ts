@@ -2,7 +2,7 @@ import type { Results, SummaryRow } from './analyze.js';
 import type { Effect } from './effects.js';
 import type { Recovery } from './recovery.js';
 import type { Problem } from './runs.js';
-import type { Column, OutputTable } from './tables.js';
+import { materialize, type Column, type MaterializedTable, type OutputTable } from './tables.js';
 
 const condition = <R extends Effect | Recovery>(): Column<R>[] => [
   { name: 'model', type: 'utf8', value: (r) => r.model },
@@ -84,12 +84,12 @@ function problemsTable(rows: Problem[]): OutputTable<Problem> {
 }
 
 /** Every table the analysis writes, in report order. */
-export function outputTables(results: Results, ciLevel: number): OutputTable<never>[] {
+export function outputTables(results: Results, ciLevel: number): MaterializedTable[] {
   return [
-    effectsTable(results.effects),
-    recoveryTable('recovery', 'Loss recovery (method §6, Fig 4)', results.recovery),
-    recoveryTable('alignment_recovery', 'Alignment recovery (ρ back within the tolerance of the baseline)', results.alignment),
-    summaryTable(results.summary, ciLevel),
-    problemsTable(results.problems),
-  ] as unknown as OutputTable<never>[];
+    materialize(effectsTable(results.effects)),
+    materialize(recoveryTable('recovery', 'Loss recovery (method §6, Fig 4)', results.recovery)),
+    materialize(recoveryTable('alignment_recovery', 'Alignment recovery (ρ back within the tolerance of the baseline)', results.alignment)),
+    materialize(summaryTable(results.summary, ciLevel)),
+    materialize(problemsTable(results.problems)),
+  ];
 }

@@ -1,7 +1,7 @@
 import type { Results } from './analyze.js';
 import type { Figure } from './figures.js';
 import type { RenderedFigure } from './render.js';
-import { toCsv, type OutputTable } from './tables.js';
+import type { MaterializedTable } from './tables.js';
 
 /** Where the analysed results came from, shown at the end of the report. */
 export interface Provenance {
@@ -23,12 +23,12 @@ function format(cell: string): string {
   return cell !== '' && Number.isFinite(n) && !Number.isInteger(n) ? n.toPrecision(5) : cell;
 }
 
-/** An HTML table from the same CSV text that is written to disk, so the two cannot disagree. */
-function htmlTable(table: OutputTable<never>, maxRows = 400): string {
-  const [head, ...lines] = toCsv(table).trimEnd().split('\n');
+/** An HTML table from the same cell texts as the CSV on disk, so the two cannot disagree. */
+function htmlTable(table: MaterializedTable, maxRows = 400): string {
+  const [head, ...lines] = table.cells;
   const shown = lines.slice(0, maxRows);
   const more = lines.length > maxRows ? `<p class="note">${lines.length - maxRows} more rows in ${table.name}.csv</p>` : '';
-  const cells = (line: string, tag: string) => line.split(',').map((c) => `<${tag}>${escape(format(c))}</${tag}>`).join('');
+  const cells = (line: string[], tag: string) => line.map((c) => `<${tag}>${escape(format(c))}</${tag}>`).join('');
   return `<section class="table" id="table-${table.name}"><h3>${escape(table.title)} <span class="files">${table.name}.csv · ${table.name}.arrow</span></h3>
 <div class="scroll"><table><thead><tr>${cells(head!, 'th')}</tr></thead><tbody>
 ${shown.map((l) => `<tr>${cells(l, 'td')}</tr>`).join('\n')}
@@ -83,7 +83,7 @@ th{position:sticky;top:0;background:#f4f4f4}table.left td,table.left th{text-ali
 export function reportHtml(
   results: Results,
   figures: Array<{ figure: Figure; rendered: RenderedFigure }>,
-  tables: OutputTable<never>[],
+  tables: MaterializedTable[],
   provenance: Provenance,
 ): string {
   const problems = results.problems.length

@@ -19,16 +19,23 @@ export interface OutputTable<R> {
   rows: R[];
 }
 
-function csvCell(value: string | number | null, nullText: string): string {
+/** Cell text as written in the CSV, before quoting: null (and NaN) becomes the column's `nullText`. */
+function cellText(value: string | number | null, nullText: string): string {
   if (value === null || (typeof value === 'number' && Number.isNaN(value))) return nullText;
-  const text = String(value);
+  return String(value);
+}
+
+function quote(text: string): string {
   return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+/** Header and rows as unquoted cell texts. */
+export function toCells<R>(table: OutputTable<R>): string[][] {
+  return [table.columns.map((c) => c.name), ...table.rows.map((row) => table.columns.map((c) => cellText(c.value(row), c.nullText ?? '')))];
+}
+
 export function toCsv<R>(table: OutputTable<R>): string {
-  const lines = [table.columns.map((c) => c.name).join(',')];
-  for (const row of table.rows) lines.push(table.columns.map((c) => csvCell(c.value(row), c.nullText ?? '')).join(','));
-  return lines.join('\n') + '\n';
+  return toCells(table).map((line) => line.map(quote).join(',')).join('\n') + '\n';
 }
 
 export function toArrow<R>(table: OutputTable<R>): Uint8Array {
@@ -44,9 +51,23 @@ export function toArrow<R>(table: OutputTable<R>): Uint8Array {
   return tableToIPC(new Table(vectors), 'file');
 }
 
+/** A table in its two file forms, ready to write and to show; the row type is no longer needed. */
+export interface MaterializedTable {
+  name: string;
+  title: string;
+  /** Header first; the same texts as the CSV, unquoted. */
+  cells: string[][];
+  csv: string;
+  arrow: Uint8Array;
+}
+
+export function materialize<R>(table: OutputTable<R>): MaterializedTable {
+  return { name: table.name, title: table.title, cells: toCells(table), csv: toCsv(table), arrow: toArrow(table) };
+}
+
 /** Writes `<name>.csv` and `<name>.arrow` into `dir`; returns the file names. */
-export function writeTable<R>(dir: string, table: OutputTable<R>): string[] {
-  writeFileSync(join(dir, `${table.name}.csv`), toCsv(table));
-  writeFileSync(join(dir, `${table.name}.arrow`), toArrow(table));
+export function writeTable(dir: string, table: MaterializedTable): string[] {
+  writeFileSync(join(dir, `${table.name}.csv`), table.csv);
+  writeFileSync(join(dir, `${table.name}.arrow`), table.arrow);
   return [`${table.name}.csv`, `${table.name}.arrow`];
 }
