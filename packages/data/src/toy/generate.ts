@@ -23,7 +23,7 @@ export const ToyParams = z.object({
   valFraction: z.number().min(0).max(0.9).default(0.2),
   seed: z.number().int().default(1),
   /** Inverse temperature of the simulated odd-one-out observers (higher = less noisy human RDM). */
-  humanBeta: z.number().positive().default(3),
+  humanBeta: z.number().positive().default(2),
 });
 export type ToyParams = z.infer<typeof ToyParams>;
 

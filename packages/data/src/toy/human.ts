@@ -37,7 +37,7 @@ export interface TripletOptions {
 }
 
 /** [n, n] RDM from simulated odd-one-out judgments; a pure function of (items, seed). */
-export function simulateTripletRdm(items: ToyFactors[], seed: number, opts: TripletOptions = { beta: 3, maxRepeats: 2 }): Float64Array {
+export function simulateTripletRdm(items: ToyFactors[], seed: number, opts: TripletOptions = { beta: 2, maxRepeats: 2 }): Float64Array {
   const n = items.length;
   const d = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) d[i * n + j] = perceptualDistance(items[i], items[j]);
