@@ -21,6 +21,11 @@ export type AnalysisParams = z.output<typeof AnalysisParams>;
 export interface Arm {
   baseline: Baseline;
   runs: Run[];
+  /**
+   * Whether runs train on after the perturbation (CLIP-HBA, to early stopping) so that recovery
+   * means something; false for one-epoch measurements (the ViT arm, method §7.3).
+   */
+  runsContinue: boolean;
 }
 
 export interface Study {
@@ -61,8 +66,8 @@ export function analyzeStudy(study: Study, params: AnalysisParams): Results {
       const effect = collect(problems, run.name, () => computeEffect(run, arm.baseline));
       if (!effect) continue;
       effects.push(effect);
-      // Recovery needs training that continues after the perturbation; a one-epoch measurement (ViT, §7.3) has none.
-      if (run.table.rows.at(-1)!.epoch > run.condition.start + run.condition.length - 1) {
+      // A run that stopped inside its window never recovered (NR); a one-epoch measurement never tried.
+      if (arm.runsContinue) {
         recovery.push(lossRecovery(run, arm.baseline, params.recoveryThreshold));
         alignment.push(alignmentRecovery(run, arm.baseline, params.alignmentTolerance));
       }

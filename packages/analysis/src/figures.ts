@@ -218,15 +218,16 @@ function fig4(recovery: Recovery[], threshold: number): Figure | null {
     title: 'Fig 4. Recovery after target noise of different lengths',
     caption: `Epochs from the last perturbed epoch until the test loss is back within ${threshold}× the baseline's (the baseline minimum past its min-loss epoch). NR: never recovered before the run stopped.`,
     spec: {
-      // About 26 px per bar plus a gap per start epoch, so a few conditions do not become slabs.
-      width: Math.max(220, new Set(values.map((v) => v.start)).size * (26 * new Set(values.map((v) => v.length)).size + 24)),
+      // About 16 px per bar plus a gap per start epoch: the study's 11 × 7 grid fits a page, a few conditions do not become slabs.
+      width: Math.max(220, new Set(values.map((v) => v.start)).size * (16 * new Set(values.map((v) => v.length)).size + 16)),
       height: 300,
       data: { values },
       layer: [
         { mark: 'bar', encoding: { x, xOffset, y, color: { field: 'length', type: 'ordinal', title: 'Length (epochs)', scale: { scheme: 'viridis' } } } },
         {
           transform: [{ filter: "datum.nr === 'NR'" }],
-          mark: { type: 'text', color: '#d62728', fontWeight: 'bold', fontSize: 13, dy: -8 },
+          // Written upwards from the axis, so that NR labels of neighbouring bars do not overlap.
+          mark: { type: 'text', color: '#d62728', fontSize: 12, angle: 270, align: 'left', baseline: 'middle', dx: 4 },
           encoding: { x, xOffset, y, text: { field: 'nr' } },
         },
       ],

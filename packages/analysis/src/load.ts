@@ -86,7 +86,7 @@ export function loadStudyFromDirs(dirs: StudyDirs): Study {
     ...(dirs.types ?? []).flatMap((d) => discoverTypes(d, problems)),
     ...(dirs.runs ?? []).flatMap((d) => runsFromDir(d, problems)),
   ];
-  const arms: Arm[] = [{ baseline, runs }];
+  const arms: Arm[] = [{ baseline, runs, runsContinue: true }];
   return { arms, problems };
 }
 
@@ -98,11 +98,12 @@ export function loadStudyFromTasks(inputs: {
   vitPerturb?: TaskResult[];
 }): Study {
   const problems: Problem[] = [];
-  const arm = (baseline: TaskResult, runs: TaskResult[], model: string): Arm => ({
+  const arm = (baseline: TaskResult, runs: TaskResult[], model: string, runsContinue: boolean): Arm => ({
     baseline: truncateBaseline(readMetrics(findMetricsFile(baseline.dir)), model),
     runs: runs.flatMap((task) => collect(problems, `${task.stage} ${task.key}`, () => runFromTask(task, model)) ?? []),
+    runsContinue,
   });
-  const arms = [arm(inputs.baseline, inputs.runs, 'CLIP-HBA')];
-  if (inputs.vit) arms.push(arm(inputs.vit, inputs.vitPerturb ?? [], 'ViT'));
+  const arms = [arm(inputs.baseline, inputs.runs, 'CLIP-HBA', true)];
+  if (inputs.vit) arms.push(arm(inputs.vit, inputs.vitPerturb ?? [], 'ViT', false));
   return { arms, problems };
 }

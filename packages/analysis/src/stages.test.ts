@@ -51,6 +51,8 @@ describe('stage analysis/critical-periods', async () => {
     perturbRun('ls3-nr', 'label_shuffle', 3, 1, 42, () => 5),
     perturbRun('bi3', 'blank_image', 3, 1, 42, (e) => (e === 3 ? 2 : 0)),
     perturbRun('rt5-l2-nr', 'random_target', 5, 2, 42, () => 3),
+    // Stops at epoch 12, inside its window 9..13: never recovered, although its loss equals the baseline's.
+    perturbRun('rt9-l5-cut', 'random_target', 9, 5, 42, () => 0),
   ];
   const broken = task(root, 'broken', 'train/behavior', { seed: 1, perturb: { type: 'image_noise', start: 4, length: 1, seed: 42 } }, {});
   const classify = 'epoch,train_loss,val_loss,val_acc,rsa_rho,rsa_p_value';
@@ -80,7 +82,7 @@ describe('stage analysis/critical-periods', async () => {
   const csv = (name: string) => readFileSync(join(outDir, name), 'utf8').trim().split('\n').map((l) => l.split(','));
 
   it('analyses every readable run and reports the broken one by name', () => {
-    expect(summary).toMatchObject({ runs: 7, problems: 1 });
+    expect(summary).toMatchObject({ runs: 8, problems: 1 });
     expect(log.join('\n')).toMatch(/skipped train\/behavior key-broken: .*broken: no metrics file/);
   });
 
@@ -108,6 +110,7 @@ describe('stage analysis/critical-periods', async () => {
     // Label shuffle stays +5: past epoch 8 the threshold is 1.01 × 22.5 = 22.725 and the run is >= 23.5 + 5 = 28.5 -> NR.
     expect(rec.slice(1).find((r) => r[1] === '3')![2]).toBe('3');
     expect(rec.slice(1).find((r) => r[0] === '5' && r[1] === '2')![2]).toBe('NR');
+    expect(rec.slice(1).find((r) => r[0] === '9' && r[1] === '5')![2]).toBe('NR');
     expect(rec.slice(1).find((r) => r[3] === 'label_shuffle')![2]).toBe('NR');
     expect(rec.slice(1).some((r) => r[rec[0]!.indexOf('model')] === 'ViT')).toBe(false);
   });
