@@ -241,13 +241,15 @@ function heatmap(values: Array<Record<string, number>>, field: string, title: st
   const y = { field: 'length', type: 'ordinal', title: 'Length (epochs)', sort: 'descending', axis: { grid: false } };
   // Symmetric around 0, so equal colour depth means equal size on either side.
   const extent = Math.max(...values.map((v) => Math.abs(v[field]!))) || 1;
+  // A colour bar no taller than the grid, which would otherwise push the panel title away.
+  const gradient = Math.max(80, 36 * new Set(values.map((v) => v.length)).size - 20);
   return {
     title,
     width: { step: 56 },
     height: { step: 36 },
     data: { values },
     layer: [
-      { mark: 'rect', encoding: { x, y, color: { field, type: 'quantitative', title: legend, scale: { scheme: 'redblue', domain: [-extent, extent], reverse } } } },
+      { mark: 'rect', encoding: { x, y, color: { field, type: 'quantitative', title: legend, scale: { scheme: 'redblue', domain: [-extent, extent], reverse }, legend: { gradientLength: gradient } } } },
       {
         mark: { type: 'text', fontSize: 11 },
         encoding: {
