@@ -1,12 +1,15 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Rng, UserError } from '@lw/core';
 import { tableFromIPC } from 'apache-arrow';
 import { centreCropBox, randomResizedCropBox } from './augment.js';
 import type { Dataset } from './dataset.js';
 import type { SplitName } from './manifest.js';
+import { AugmentPool } from './augment-pool.js';
+import { runJob, type AugmentJob } from './augment-worker.js';
 import { normalizeInto } from './pixels.js';
-import { resampleCrop, type Box } from './resample.js';
+import type { Box } from './resample.js';
 import { shardColumns, type ShardColumns } from './shards.js';
 
 export type Augment = 'imagenet-train' | 'imagenet-val' | 'none';
@@ -25,6 +28,12 @@ export interface BatchOptions {
   size?: number;
   /** Drop a last incomplete batch (default false, as the study's loaders). */
   dropLast?: boolean;
+  /**
+   * Worker threads for the augment modes (crop + resample + normalise), so batches are prepared in
+   * parallel with training. Default: cores - 1 (at least 1) when augmenting, 0 otherwise. Results
+   * are identical for any number of workers.
+   */
+  workers?: number;
 }
 
 export interface Batch {
@@ -75,8 +84,24 @@ function imageOf(cols: ShardColumns, row: number, fixed: { height: number; width
   return { data: img.data, offset: img.offsets[row], height: img.heights[row], width: img.widths[row] };
 }
 
-function buildBatch(index: number, picks: Array<{ cols: ShardColumns; row: number; global: number }>, opts: Required<Pick<BatchOptions, 'augment'>> & BatchOptions,
-  out: { height: number; width: number }, fixed: { height: number; width: number } | undefined, norm: { mean: readonly number[]; std: readonly number[] }): Batch {
+type Picked = { cols: ShardColumns; row: number; global: number };
+type Resolved = Required<Pick<BatchOptions, 'augment'>> & BatchOptions;
+
+/** One job of crops for the augmentation workers: the samples' stored pixels copied into one transferable buffer. */
+function augmentJob(samples: Array<{ img: ReturnType<typeof imageOf>; box: Box; flip: boolean }>, out: number, norm: { mean: readonly number[]; std: readonly number[] }): AugmentJob {
+  const sizes = samples.map((s) => s.img.height * s.img.width * 3);
+  const pixels = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+  const offsets: number[] = [];
+  let o = 0;
+  samples.forEach((s, i) => { offsets.push(o); pixels.set(s.img.data.subarray(s.img.offset, s.img.offset + sizes[i]), o); o += sizes[i]; });
+  return {
+    pixels, offsets, heights: samples.map((s) => s.img.height), widths: samples.map((s) => s.img.width),
+    boxes: samples.map((s) => s.box), flips: samples.map((s) => s.flip), out, mean: [...norm.mean], std: [...norm.std],
+  };
+}
+
+async function buildBatch(index: number, picks: Picked[], opts: Resolved, out: { height: number; width: number },
+  fixed: { height: number; width: number } | undefined, norm: { mean: readonly number[]; std: readonly number[] }, pool: AugmentPool | undefined): Promise<Batch> {
   const B = picks.length, px = out.height * out.width;
   const images = new Float32Array(B * px * 3);
   const first = picks[0].cols;
@@ -85,56 +110,63 @@ function buildBatch(index: number, picks: Array<{ cols: ShardColumns; row: numbe
   const labels = first.labels ? new Int32Array(B) : undefined;
   const ids: string[] = [];
   const rows = new Int32Array(B);
-  const scratch = new Float32Array(px * 3);
   picks.forEach(({ cols, row, global }, b) => {
     ids.push(cols.ids[row]);
     rows[b] = global;
     if (targets) targets.set(cols.targets!.data.subarray(row * dim, (row + 1) * dim), b * dim);
     if (labels) labels[b] = cols.labels![row];
-    const img = imageOf(cols, row, fixed);
-    if (opts.augment === 'none') {
+  });
+  if (opts.augment === 'none') {
+    picks.forEach(({ cols, row }, b) => {
+      const img = imageOf(cols, row, fixed);
       if (img.height !== out.height || img.width !== out.width) {
         throw new UserError(`image ${cols.ids[row]} is ${img.height}x${img.width}, batches want ${out.height}x${out.width}`, 'pass augment "imagenet-train" or "imagenet-val" for sets stored at another size');
       }
       normalizeInto(img.data, img.offset, px, norm.mean, norm.std, images, b * px * 3);
-      return;
-    }
-    let box: Box, flip = false;
+    });
+    return { index, images, shape: [B, out.height, out.width, 3], targets, labels, ids, rows };
+  }
+  if (out.height !== out.width) throw new UserError(`augment "${opts.augment}" makes square images; the output size is ${out.height}x${out.width}`);
+  // boxes and flips are drawn here, in sample order, so results do not depend on the worker count
+  const samples = picks.map(({ cols, row, global }) => {
+    const img = imageOf(cols, row, fixed);
     if (opts.augment === 'imagenet-train') {
       const rng = new Rng(opts.seed, 'augment', opts.epoch, global);
-      box = randomResizedCropBox(img.height, img.width, rng);
-      flip = rng.uniform() < 0.5;
-    } else {
-      box = centreCropBox(img.height, img.width, out.height);
+      const box = randomResizedCropBox(img.height, img.width, rng);
+      return { img, box, flip: rng.uniform() < 0.5 };
     }
-    resampleCrop(img.data, img.offset, img.height, img.width, box, out.height, out.width, scratch, 0, flip);
-    const o = b * px * 3;
-    for (let p = 0; p < px; p++) {
-      for (let c = 0; c < 3; c++) images[o + 3 * p + c] = (scratch[3 * p + c] / 255 - norm.mean[c]) / norm.std[c];
-    }
+    return { img, box: centreCropBox(img.height, img.width, out.height), flip: false };
   });
+  const parts = pool ? Math.min(pool.size, B) : 1;
+  const per = Math.ceil(B / parts);
+  const results = await Promise.all(Array.from({ length: parts }, (_, k) => {
+    const job = augmentJob(samples.slice(k * per, (k + 1) * per), out.height, norm);
+    return pool ? pool.run(job) : Promise.resolve(runJob(job));
+  }));
+  let o = 0;
+  for (const r of results) { images.set(r, o); o += r.length; }
   return { index, images, shape: [B, out.height, out.width, 3], targets, labels, ids, rows };
 }
 
-async function* assemble(ds: Dataset, split: SplitName, opts: BatchOptions): AsyncGenerator<Batch> {
+async function* assemble(ds: Dataset, split: SplitName, opts: BatchOptions, pool: AugmentPool | undefined): AsyncGenerator<Batch> {
   const view = ds.split(split);
   const augment = opts.augment ?? 'none';
   const norm = opts.normalize ?? ds.manifest.normalization;
   const side = opts.size;
   const out = side ? { height: side, width: side } : { height: ds.manifest.image.height, width: ds.manifest.image.width };
   const fixed = view.storage.kind === 'fixed' ? { height: view.storage.height, width: view.storage.width } : undefined;
-  let picks: Array<{ cols: ShardColumns; row: number; global: number }> = [];
+  let picks: Picked[] = [];
   let index = 0;
   for await (const chunk of chunks(ds, split, opts)) {
     for (const row of chunk.order) {
       picks.push({ cols: chunk.cols, row, global: chunk.globalOffset + row });
       if (picks.length === opts.batchSize) {
-        yield buildBatch(index++, picks, { ...opts, augment }, out, fixed, norm);
+        yield await buildBatch(index++, picks, { ...opts, augment }, out, fixed, norm, pool);
         picks = [];
       }
     }
   }
-  if (picks.length > 0 && !opts.dropLast) yield buildBatch(index, picks, { ...opts, augment }, out, fixed, norm);
+  if (picks.length > 0 && !opts.dropLast) yield await buildBatch(index, picks, { ...opts, augment }, out, fixed, norm, pool);
 }
 
 /**
@@ -145,7 +177,10 @@ async function* assemble(ds: Dataset, split: SplitName, opts: BatchOptions): Asy
  */
 export async function* batches(ds: Dataset, split: SplitName, opts: BatchOptions): AsyncGenerator<Batch> {
   if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new UserError(`batchSize must be a positive integer, got ${opts.batchSize}`);
-  const it = assemble(ds, split, opts);
+  const augmenting = (opts.augment ?? 'none') !== 'none';
+  const workers = opts.workers ?? (augmenting ? Math.max(1, availableParallelism() - 1) : 0);
+  const pool = augmenting && workers > 0 ? new AugmentPool(workers) : undefined;
+  const it = assemble(ds, split, opts, pool);
   // Ask for the next batch on the next event-loop turn: it is built while the consumer awaits
   // (tfjs kernels, data reads), not before the current batch is handed out.
   const ahead = () => new Promise<IteratorResult<Batch>>((res, rej) => setImmediate(() => it.next().then(res, rej)));
@@ -160,5 +195,6 @@ export async function* batches(ds: Dataset, split: SplitName, opts: BatchOptions
   } finally {
     // a consumer that stops early must not leave a rejected prefetch unhandled
     next.catch(() => undefined);
+    await pool?.close();
   }
 }

@@ -75,6 +75,21 @@ describe('openDataset / loadSplit / batches on the toy set', () => {
     expect(b.images).toEqual(a.images);
     const [c] = await collect(batches(ds, 'train', { ...opts, epoch: 3 }));
     expect(c.images).not.toEqual(a.images);
+    // the worker pool only splits the arithmetic: any worker count gives the same pixels
+    const inline = await collect(batches(ds, 'train', { ...opts, workers: 0 }));
+    const three = await collect(batches(ds, 'train', { ...opts, workers: 3 }));
+    expect(inline[0].images).toEqual(a.images);
+    expect(three.map((b) => b.images)).toEqual(inline.map((b) => b.images));
+  });
+
+  it('augment imagenet-val resamples the centre crop of each image', async () => {
+    const [b] = await collect(batches(ds, 'test', { batchSize: 48, seed: 1, epoch: 0, shuffle: false, augment: 'imagenet-val', size: 14, workers: 0 }));
+    // 16x16 stored -> Resize(16) is the identity, CenterCrop(14) takes rows/cols 1..14 exactly
+    const raw = ds.split('test').rows().images.data;
+    const { mean, std } = ds.manifest.normalization;
+    for (const [y, x, c] of [[0, 0, 0], [5, 9, 1], [13, 13, 2]]) {
+      expect(b.images[(y * 14 + x) * 3 + c]).toBeCloseTo((raw[((y + 1) * 16 + x + 1) * 3 + c] / 255 - mean[c]) / std[c], 4);
+    }
   });
 });
 
