@@ -73,3 +73,13 @@ describe('correlations against SciPy (spearmanr, kendalltau asymptotic, pearsonr
     });
   }
 });
+
+describe('sortOrder (radix sort on float64 bits)', () => {
+  it('orders negatives, zeros, subnormals, infinities and duplicates like a numeric sort, stably', async () => {
+    const { sortOrder } = await import('./ranks.js');
+    const v = [3.5, -0, -1e300, Infinity, 5e-324, 0, -Infinity, 2 ** 40, -2.5, 3.5, -5e-324, 1e-300, -2.5];
+    const order = Array.from(sortOrder(v));
+    const expected = v.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, i]) => i);
+    expect(order).toEqual(expected);
+  });
+});

@@ -1,4 +1,4 @@
-import { averageRanks, denseRanks } from './ranks.js';
+import { averageRanks, radixSort, sameAsPrevious, type Sorted } from './ranks.js';
 import { normalTwoSidedPValue, studentTPValue } from './special.js';
 
 /**
@@ -14,18 +14,28 @@ function checkPair(x: ArrayLike<number>, y: ArrayLike<number>): void {
   if (x.length !== y.length) throw new RangeError(`vectors differ in length: ${x.length} vs ${y.length}`);
 }
 
+const BLOCK = 1024;
+
+/** Sum of f(i) for i in [0, n), by blocks of 1024: rounding error grows with n / 1024, not n (1.7M pairs). */
+function blockedSum(n: number, f: (i: number) => number): number {
+  let total = 0;
+  for (let lo = 0; lo < n; lo += BLOCK) {
+    const hi = Math.min(lo + BLOCK, n);
+    let part = 0;
+    for (let i = lo; i < hi; i++) part += f(i);
+    total += part;
+  }
+  return total;
+}
+
 /** Pearson's r, two-pass (centred sums) for accuracy; NaN when either vector is constant. */
 export function pearsonR(x: ArrayLike<number>, y: ArrayLike<number>): number {
   checkPair(x, y);
   const n = x.length;
-  let mx = 0, my = 0;
-  for (let i = 0; i < n; i++) { mx += x[i]; my += y[i]; }
-  mx /= n; my /= n;
-  let sxy = 0, sxx = 0, syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i] - mx, dy = y[i] - my;
-    sxy += dx * dy; sxx += dx * dx; syy += dy * dy;
-  }
+  const mx = blockedSum(n, (i) => x[i]) / n, my = blockedSum(n, (i) => y[i]) / n;
+  const sxy = blockedSum(n, (i) => (x[i] - mx) * (y[i] - my));
+  const sxx = blockedSum(n, (i) => (x[i] - mx) ** 2);
+  const syy = blockedSum(n, (i) => (y[i] - my) ** 2);
   if (sxx === 0 || syy === 0) return NaN;
   return Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
 }
@@ -42,35 +52,46 @@ export function spearman(x: ArrayLike<number>, y: ArrayLike<number>): Correlatio
   return { r, p: studentTPValue(r, x.length) };
 }
 
-/** Sum over tie groups of t(t-1)/2, t(t-1)(t-2) and t(t-1)(2t+5), as scipy's count_rank_tie. */
-function tieSums(ranks: Int32Array, distinct: number): { pairs: number; t2: number; t5: number } {
-  const counts = new Float64Array(distinct);
-  for (let i = 0; i < ranks.length; i++) counts[ranks[i]]++;
+/** Tie statistics of sorted values: sums over tie groups of t(t-1)/2, t(t-1)(t-2), t(t-1)(2t+5) (scipy's count_rank_tie). */
+function tieSums(s: Sorted): { pairs: number; t2: number; t5: number } {
   let pairs = 0, t2 = 0, t5 = 0;
-  for (const t of counts) {
-    if (t < 2) continue;
-    pairs += (t * (t - 1)) / 2;
-    t2 += t * (t - 1) * (t - 2);
-    t5 += t * (t - 1) * (2 * t + 5);
+  const n = s.order.length;
+  for (let start = 0; start < n; ) {
+    let end = start + 1;
+    while (end < n && sameAsPrevious(s, end)) end++;
+    const t = end - start;
+    if (t > 1) {
+      pairs += (t * (t - 1)) / 2;
+      t2 += t * (t - 1) * (t - 2);
+      t5 += t * (t - 1) * (2 * t + 5);
+    }
+    start = end;
   }
   return { pairs, t2, t5 };
 }
 
-/** Stable counting sort of `order` by `key[order[i]]` (keys in 0..distinct-1). */
-function countingSortBy(order: Int32Array, key: Int32Array, distinct: number): Int32Array {
-  const start = new Int32Array(distinct + 1);
-  for (let i = 0; i < order.length; i++) start[key[order[i]] + 1]++;
-  for (let k = 0; k < distinct; k++) start[k + 1] += start[k];
-  const out = new Int32Array(order.length);
-  for (let i = 0; i < order.length; i++) out[start[key[order[i]]]++] = order[i];
-  return out;
-}
+const RUN = 32;
 
-/** Number of pairs i < j with a[i] > a[j] (strictly), by bottom-up merge sort; sorts `a`. */
+/**
+ * Number of pairs i < j with a[i] > a[j] (strictly); sorts `a`. Insertion sort of runs of 32 (each
+ * shift is one inversion), then bottom-up merges (an element taken from the right half jumps every
+ * element left in the left half).
+ */
 function countInversions(a: Int32Array): number {
   const n = a.length;
-  let src: Int32Array = a, dst: Int32Array = new Int32Array(n), inversions = 0;
-  for (let width = 1; width < n; width *= 2) {
+  let inversions = 0;
+  for (let lo = 0; lo < n; lo += RUN) {
+    const hi = Math.min(lo + RUN, n);
+    for (let i = lo + 1; i < hi; i++) {
+      const v = a[i];
+      let j = i - 1;
+      while (j >= lo && a[j] > v) { a[j + 1] = a[j]; j--; }
+      inversions += i - 1 - j;
+      a[j + 1] = v;
+    }
+  }
+  let src: Int32Array = a, dst: Int32Array = new Int32Array(n);
+  for (let width = RUN; width < n; width *= 2) {
     for (let lo = 0; lo < n; lo += 2 * width) {
       const mid = Math.min(lo + width, n), hi = Math.min(lo + 2 * width, n);
       let i = lo, j = mid, k = lo;
@@ -95,25 +116,30 @@ function countInversions(a: Int32Array): number {
 export function kendallTau(x: ArrayLike<number>, y: ArrayLike<number>): Correlation {
   checkPair(x, y);
   const n = x.length;
-  const xr = denseRanks(x), yr = denseRanks(y);
-  let order: Int32Array = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order = countingSortBy(countingSortBy(order, yr.ranks, yr.distinct), xr.ranks, xr.distinct);
+  // Sort by y; then a stable sort by x of the y-sorted pairs gives lexicographic (x, y) order.
+  const byY = radixSort(y);
+  const yRankByY = new Int32Array(n), xByY = new Float64Array(n);
+  for (let k = 0, group = 0; k < n; k++) {
+    if (k > 0 && !sameAsPrevious(byY, k)) group++;
+    yRankByY[k] = group;
+    xByY[k] = x[byY.order[k]];
+  }
+  const byXY = radixSort(xByY);
+  const ys = new Int32Array(n);
+  for (let k = 0; k < n; k++) ys[k] = yRankByY[byXY.order[k]];
 
   let jointTies = 0;
   for (let start = 0; start < n; ) {
     let end = start + 1;
-    const a = order[start];
-    while (end < n && xr.ranks[order[end]] === xr.ranks[a] && yr.ranks[order[end]] === yr.ranks[a]) end++;
+    while (end < n && sameAsPrevious(byXY, end) && ys[end] === ys[start]) end++;
     const t = end - start;
     jointTies += (t * (t - 1)) / 2;
     start = end;
   }
-  const yInOrder = new Int32Array(n);
-  for (let i = 0; i < n; i++) yInOrder[i] = yr.ranks[order[i]];
-  const discordant = countInversions(yInOrder);
+  // Within a tie in x, y is ascending, so every inversion of y is a discordant pair.
+  const discordant = countInversions(ys);
 
-  const xt = tieSums(xr.ranks, xr.distinct), yt = tieSums(yr.ranks, yr.distinct);
+  const xt = tieSums(byXY), yt = tieSums(byY);
   const total = (n * (n - 1)) / 2;
   const conMinusDis = total - xt.pairs - yt.pairs + jointTies - 2 * discordant;
   const denom = Math.sqrt(total - xt.pairs) * Math.sqrt(total - yt.pairs);

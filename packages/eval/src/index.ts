@@ -1,4 +1,4 @@
-export { averageRanks, denseRanks } from './ranks.js';
+export { averageRanks, denseRanks, sortOrder } from './ranks.js';
 export { logGamma, regularizedIncompleteBeta, regularizedUpperGamma, erfc, studentTPValue, normalTwoSidedPValue } from './special.js';
 export { pearson, pearsonR, spearman, kendallTau, correlate, type CompareMethod, type Correlation } from './correlation.js';
 export {
