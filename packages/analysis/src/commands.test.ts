@@ -23,6 +23,14 @@ describe('lw analyze', () => {
     expect(commands.map((c) => c.command)).toContain('analyze');
   });
 
+  it('rejects a bad --threshold as a user error naming the flag', async () => {
+    await expect(analyzeCommand({ baseline: '/nonexistent.csv', out: '/tmp/x', threshold: -1 })).rejects.toThrow(/^--threshold: /);
+  });
+
+  it('names a missing baseline file', async () => {
+    await expect(analyzeCommand({ baseline: '/nonexistent/baseline.csv', out: '/tmp/x' })).rejects.toThrow(/\/nonexistent\/baseline\.csv: cannot read metrics \(ENOENT\)/);
+  });
+
   it('reads our run folders (--runs), writes effects.csv and recovery.csv, and prints JSON last', async () => {
     const root = mkdtempSync(join(tmpdir(), 'lw-analysis-cli-'));
     // Baseline test loss 50, 40, 30, 25 (min at 4), 26; ρ 0.1 per epoch.

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import type { CliCommand } from '@lw/core';
+import { UserError, type CliCommand } from '@lw/core';
 import { AnalysisParams } from './analyze.js';
 import { loadStudyFromDirs, type StudyDirs } from './load.js';
 import { readTaskInfo } from './task-info.js';
@@ -32,7 +32,13 @@ export async function analyzeCommand(args: AnalyzeArgs): Promise<AnalysisSummary
     types: list(args.types),
     runs: list(args.runs),
   };
-  const params = AnalysisParams.parse({ recoveryThreshold: args.threshold, alignmentTolerance: args.tolerance });
+  const parsed = AnalysisParams.safeParse({ recoveryThreshold: args.threshold, alignmentTolerance: args.tolerance });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const flag = issue.path[0] === 'recoveryThreshold' ? '--threshold' : '--tolerance';
+    throw new UserError(`${flag}: ${issue.message}`, `${flag} must be a positive number, e.g. ${flag === '--threshold' ? '1.01' : '0.01'}`);
+  }
+  const params = parsed.data;
   const study = loadStudyFromDirs(dirs);
   const inputs = [
     { role: 'baseline', file: dirs.baseline },

@@ -122,7 +122,7 @@ export function readMetricsCsv(file: string): MetricsTable {
   return parseMetricsCsv(text, file);
 }
 
-/** Row i of a table as a plain object; shared by the Arrow reader. */
+/** The row of `epoch`, if the table has one. */
 export function rowAt(table: MetricsTable, epoch: number): EpochRow | undefined {
   return table.rows.find((r) => r.epoch === epoch);
 }
