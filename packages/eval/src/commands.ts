@@ -27,6 +27,11 @@ export function rsaJson(r: RsaResult): Record<string, unknown> {
   return out;
 }
 
+/** A p-value for people; 0 means it underflowed double precision, so say so. */
+function formatP(p: number): string {
+  return p === 0 ? '0 (below 1e-308)' : p.toExponential(4);
+}
+
 /** Runs `lw rsa` on parsed arguments, writing to `stdout`; returns the result. */
 export function runRsaCommand(argv: Record<string, unknown>, stdout: (line: string) => void): RsaResult {
   const parsed = rsaArgs.safeParse(argv);
@@ -49,7 +54,7 @@ export function runRsaCommand(argv: Record<string, unknown>, stdout: (line: stri
       result.pPerm !== undefined ? `p_perm=${result.pPerm}` : '',
       result.ci ? `95% CI [${result.ci[0].toFixed(4)}, ${result.ci[1].toFixed(4)}]` : '',
     ].filter(Boolean).join(' ');
-    stdout(`${args.compare} rho=${result.rho} p=${result.p.toExponential(4)} n_pairs=${result.nPairs} (${args.metric} RDM, ${f.n} stimuli x ${f.d} features)${extra ? ' ' + extra : ''}`);
+    stdout(`${args.compare} rho=${result.rho} p=${formatP(result.p)} n_pairs=${result.nPairs} (${args.metric} RDM, ${f.n} stimuli x ${f.d} features)${extra ? ' ' + extra : ''}`);
   }
   return result;
 }
