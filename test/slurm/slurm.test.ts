@@ -103,7 +103,8 @@ stages:
   });
 
   it('cancels its jobs on Ctrl-C, leaves no entry, and a rerun resumes from the scratch checkpoint', async () => {
-    // The task counts to 8 in half-second steps, keeping its count in $LW_SCRATCH as a checkpoint.
+    // The task counts to 8 in half-second steps, keeping its count in $LW_SCRATCH as a checkpoint
+    // (written whole, then renamed, as a training checkpoint is).
     const s = study(`name: slow
 ${EXECUTOR}
 stages:
@@ -112,7 +113,7 @@ stages:
     params:
       cmd: >-
         n=$(cat "$LW_SCRATCH/n" 2>/dev/null || echo 0); echo "from $n" > from.txt;
-        while [ "$n" -lt 8 ]; do sleep 0.5; n=$((n + 1)); echo "$n" > "$LW_SCRATCH/n"; done
+        while [ "$n" -lt 8 ]; do sleep 0.5; n=$((n + 1)); echo "$n" > "$LW_SCRATCH/n.tmp"; mv "$LW_SCRATCH/n.tmp" "$LW_SCRATCH/n"; done
       outs: [from.txt]
   after:
     uses: exec

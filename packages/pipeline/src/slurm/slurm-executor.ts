@@ -133,12 +133,39 @@ export class SlurmExecutor implements Executor {
   async cancel(reason: string): Promise<void> {
     const active = this.active();
     const ids = [...new Set(active.map((t) => t.submittedId).filter(Boolean))];
-    if (ids.length) await this.run(['scancel', ...ids]);
+    if (ids.length) {
+      await this.run(['scancel', ...ids]);
+      await this.waitUntilEnded(ids);
+    }
     for (const t of active) {
       // A task that published its entry just before the scancel did finish.
       if (entryExists(this.opts.cacheDir, t.task.key)) this.succeed(t);
       else this.finish(t.task.key, { type: 'cancelled', key: t.task.key, reason });
     }
+  }
+
+  /**
+   * After scancel a job stays COMPLETING until its processes are gone (up to Slurm's KillWait).
+   * Waiting for that means that when `lw run` returns, nothing of it still runs, and a rerun
+   * cannot meet a dying task still writing its checkpoint.
+   */
+  private async waitUntilEnded(ids: string[], limitMs = 120_000): Promise<void> {
+    const until = Date.now() + limitMs;
+    while (Date.now() < until) {
+      let states;
+      try {
+        states = await this.query.states(ids);
+      } catch {
+        return;
+      }
+      const alive = [...states.values()].some((s) => {
+        const phase = jobPhase(s).phase;
+        return phase === 'running' || (phase === 'waiting' && s.state !== 'PENDING');
+      });
+      if (!alive) return;
+      await sleep(300);
+    }
+    this.opts.log?.(`slurm: jobs ${ids.join(' ')} still ending after scancel; not waiting longer`);
   }
 
   /** The sbatch lines `submit` would run for these tasks, with `$JOB<n>` for ids not yet known. */
