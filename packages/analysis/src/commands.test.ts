@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { sharedDir } from '@lw/core';
 import { analyzeCommand, commands } from './commands.js';
 
 const HEADER = 'epoch,train_loss,test_loss,behavioral_rsa_rho,behavioral_rsa_p_value,used_random_targets,used_shuffled_targets,used_uniform_images,used_image_noise';
@@ -29,6 +30,24 @@ describe('lw analyze', () => {
 
   it('names a missing baseline file', async () => {
     await expect(analyzeCommand({ baseline: '/nonexistent/baseline.csv', out: '/tmp/x' })).rejects.toThrow(/\/nonexistent\/baseline\.csv: cannot read metrics \(ENOENT\)/);
+  });
+
+  it('takes single study runs and folders of them through --runs', async () => {
+    const R = join(sharedDir(), 'data', 'reference-results');
+    const out = mkdtempSync(join(tmpdir(), 'lw-analysis-cli-study-'));
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await analyzeCommand({
+        baseline: join(R, 'baseline_clip_results_seed1.csv'),
+        runs: [join(R, 'lengths', 'random_target_e2_l5'), join(R, 'single_sweep'), join(R, 'types', 'image_noise', 'training_res_run15.csv')],
+        out,
+      });
+    } finally {
+      stderr.mockRestore();
+    }
+    const rows = readFileSync(join(out, 'effects.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').slice(0, 3).join(','));
+    expect(rows).toEqual(['image_noise,15,1', 'random_target,2,5', 'random_target,5,1', 'random_target,30,1']);
+    expect(readFileSync(join(out, 'problems.csv'), 'utf8').trim()).toBe('source,message');
   });
 
   it('reads our run folders (--runs), writes effects.csv and recovery.csv, and prints JSON last', async () => {

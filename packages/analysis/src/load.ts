@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { UserError, type TaskResult } from '@lw/core';
 import type { Arm, Study } from './analyze.js';
@@ -12,6 +12,9 @@ import {
   discoverLengths,
   discoverSweep,
   discoverTypes,
+  studyLengthRun,
+  studySweepRun,
+  studyTypeName,
   findMetricsFile,
   readMetrics,
   type Problem,
@@ -67,10 +70,12 @@ function runsFromDir(dir: string, problems: Problem[]): Run[] {
     });
     return run ? [run] : [];
   }
-  const name = basename(dir);
-  const parent = join(dir, '..');
-  if (/^training_run\d+$/.test(name)) return discoverSweep(parent, problems).filter((r) => r.name.endsWith(`/${name}`));
-  if (/^[a-z_]+_e\d+_l\d+$/.test(name)) return discoverLengths(parent, problems).filter((r) => r.name.endsWith(`/${name}`));
+  // null: not a run folder by name; undefined: a run folder that could not be read (a problem now).
+  // A single-epoch run inside a type folder (`image_noise/training_run15`) takes its type from that folder.
+  const type = studyTypeName(basename(dirname(dir))) ?? 'random_target';
+  const single = collect(problems, dir, () => studySweepRun(dir, type) ?? studyLengthRun(dir) ?? null);
+  if (single) return [single];
+  if (single === undefined) return [];
   return [...discoverSweep(dir, problems), ...discoverLengths(dir, problems), ...discoverTypes(dir, problems)];
 }
 

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { UserError, isUserError } from '@lw/core';
 import { readMetricsCsv, type MetricsTable } from './metrics.js';
@@ -79,51 +79,55 @@ function listDir(dir: string): string[] {
   return readdirSync(dir).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
-function byCondition(runs: Run[]): Run[] {
+const SWEEP_FOLDER = /^training_run(\d+)$/;
+const SWEEP_FILE = /^training_res_run(\d+)\.csv$/;
+const LENGTH_FOLDER = /^([a-z_]+)_e(\d+)_l(\d+)$/;
+
+/**
+ * One single-epoch run of the study (method §4.1): a folder `training_run{E}/` holding
+ * `training_res_run{E}.csv`, or that CSV on its own. Undefined when the name is neither.
+ */
+export function studySweepRun(path: string, type: PerturbType = 'random_target', base: Partial<Condition> = {}): Run | undefined {
+  const entry = basename(path);
+  const folder = SWEEP_FOLDER.exec(entry);
+  const match = folder ?? SWEEP_FILE.exec(entry);
+  if (!match) return undefined;
+  const table = readMetrics(folder ? findMetricsFile(path) : path);
+  const condition = Condition.parse({ ...base, type, start: Number(match[1]), length: 1 });
+  return checkRunRows({ name: `${basename(dirname(path))}/${entry}`, condition, table });
+}
+
+/** One variable-length run of the study (method §4.2): a folder `{type}_e{E}_l{L}/`. Undefined when the name does not fit. */
+export function studyLengthRun(path: string, base: Partial<Condition> = {}): Run | undefined {
+  const entry = basename(path);
+  const match = LENGTH_FOLDER.exec(entry);
+  if (!match) return undefined;
+  const type = studyTypeName(match[1]!);
+  if (!type) throw new UserError(`${path}: unknown perturbation type "${match[1]}"`, `expected one of ${Object.keys(STUDY_TYPE_NAMES).join(', ')}`);
+  const table = readMetrics(findMetricsFile(path));
+  const condition = Condition.parse({ ...base, type, start: Number(match[2]), length: Number(match[3]) });
+  return checkRunRows({ name: `${basename(dirname(path))}/${entry}`, condition, table });
+}
+
+/** Every run in `dir` that `read` recognises; unreadable ones become problems. */
+function discover(dir: string, problems: Problem[], read: (path: string) => Run | undefined): Run[] {
+  const runs: Run[] = [];
+  for (const entry of collect(problems, dir, () => listDir(dir)) ?? []) {
+    const path = join(dir, entry);
+    const run = collect(problems, path, () => read(path));
+    if (run) runs.push(run);
+  }
   return runs.sort((a, b) => a.condition.start - b.condition.start || a.condition.length - b.condition.length);
 }
 
-/**
- * A single-epoch sweep folder (method §4.1): `training_run{E}/training_res_run{E}.csv`, or the
- * CSVs `training_res_run{E}.csv` laid flat. Type `random_target` unless given (type-comparison folders).
- */
+/** A single-epoch sweep folder: runs `training_run{E}/` or `training_res_run{E}.csv`. Type `random_target` unless given (type-comparison folders). */
 export function discoverSweep(dir: string, problems: Problem[], type: PerturbType = 'random_target', base: Partial<Condition> = {}): Run[] {
-  const runs: Run[] = [];
-  const entries = collect(problems, dir, () => listDir(dir)) ?? [];
-  for (const entry of entries) {
-    const path = join(dir, entry);
-    const folder = /^training_run(\d+)$/.exec(entry);
-    const flat = /^training_res_run(\d+)\.csv$/.exec(entry);
-    const match = folder ?? flat;
-    if (!match) continue;
-    const run = collect(problems, path, () => {
-      const table = readMetrics(folder ? findMetricsFile(path) : path);
-      const condition = Condition.parse({ ...base, type, start: Number(match[1]), length: 1 });
-      return checkRunRows({ name: `${basename(dir)}/${entry}`, condition, table });
-    });
-    if (run) runs.push(run);
-  }
-  return byCondition(runs);
+  return discover(dir, problems, (path) => studySweepRun(path, type, base));
 }
 
-/** A variable-length folder (method §4.2): `{type}_e{E}_l{L}/` each with training_res.csv or metrics.csv. */
+/** A variable-length folder: runs `{type}_e{E}_l{L}/`, each with training_res.csv or metrics.csv. */
 export function discoverLengths(dir: string, problems: Problem[], base: Partial<Condition> = {}): Run[] {
-  const runs: Run[] = [];
-  const entries = collect(problems, dir, () => listDir(dir)) ?? [];
-  for (const entry of entries) {
-    const match = /^([a-z_]+)_e(\d+)_l(\d+)$/.exec(entry);
-    if (!match) continue;
-    const path = join(dir, entry);
-    const run = collect(problems, path, () => {
-      const type = studyTypeName(match[1]!);
-      if (!type) throw new UserError(`${path}: unknown perturbation type "${match[1]}"`, `expected one of ${Object.keys(STUDY_TYPE_NAMES).join(', ')}`);
-      const table = readMetrics(findMetricsFile(path));
-      const condition = Condition.parse({ ...base, type, start: Number(match[2]), length: Number(match[3]) });
-      return checkRunRows({ name: `${basename(dir)}/${entry}`, condition, table });
-    });
-    if (run) runs.push(run);
-  }
-  return byCondition(runs);
+  return discover(dir, problems, (path) => studyLengthRun(path, base));
 }
 
 /** A type-comparison folder (method §4.1, Fig 2): one sweep-like folder per type (`image_noise/`, `uniform_target/`, ...). */
