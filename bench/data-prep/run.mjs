@@ -102,6 +102,7 @@ console.log(`   ${fmt(N / tPil2)}  Pillow, 2 processes (multiprocessing.Pool)`);
 console.log(`   ratio ours / Pillow 1 process:   ${(tPil1 / tOurs).toFixed(2)}x`);
 console.log(`   ratio ours / Pillow 2 processes: ${(tPil2 / tOurs).toFixed(2)}x`);
 
+if (FLAT === 0) process.exit(0);
 console.log(`\n2. peak RSS while converting ${FLAT} generated images (ImageNet layout, short side 256 + val crop)`);
 const root = join(work, 'tree');
 const classes = 20;
