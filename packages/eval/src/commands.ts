@@ -67,7 +67,8 @@ export const rsaCommand: CliCommand = {
       const inner = schema instanceof z.ZodDefault || schema instanceof z.ZodOptional ? schema.unwrap() : schema;
       const type = inner instanceof z.ZodNumber ? 'number' : inner instanceof z.ZodBoolean ? 'boolean' : 'string';
       const choices = inner instanceof z.ZodEnum ? (inner.options as string[]) : undefined;
-      yargs.option(name, { describe: schema.description, type, choices, demandOption: name === 'features' || name === 'human-rdm' });
+      const fallback = schema instanceof z.ZodDefault ? schema.parse(undefined) : undefined;
+      yargs.option(name, { describe: schema.description, type, choices, default: fallback, demandOption: name === 'features' || name === 'human-rdm' });
     }
     return yargs;
   },
