@@ -1,0 +1,180 @@
+import { join } from 'node:path';
+import { UserError } from '@lw/core';
+import { rsa } from '@lw/eval';
+import { tf, type ClipHba } from '@lw/models';
+import { listCheckpoints, readCheckpoint, writeCheckpoint } from '../checkpoint.js';
+import type { TrainData, SplitArrays } from '../dataset.js';
+import { earlyStoppingUpdate, RESUMED_BEST_LOSS, type EarlyStoppingState } from '../early-stopping.js';
+import { writeEmbeddings } from '../embeddings.js';
+import type { FeatureCache } from '../feature-cache.js';
+import type { MetricsRow } from '../metrics.js';
+import { AdamW } from '../optim/adamw.js';
+import { epochFlags, inWindow, perturbBatch, targetStats } from '../perturb.js';
+import { TrainableParams } from '../trainable.js';
+import type { BehaviorParams } from './params.js';
+
+/**
+ * The CLIP-HBA training loop (method §3.2, §3.4), top to bottom: where to start, then per epoch
+ * train (perturbed inside the window), validate, RSA, checkpoint, early stopping.
+ * Everything it writes goes to `scratch` (checkpoints/, embeddings/), so a killed run resumes from
+ * its last checkpoint; the stage publishes the files when the loop returns.
+ */
+export interface BehaviorEnv {
+  params: BehaviorParams;
+  data: TrainData;
+  hba: ClipHba;
+  /** Frozen-prefix features of every image, when given and enabled. */
+  cache?: FeatureCache;
+  /** The checkpoint to start from (`baseline@epoch(E-1)`): its checkpoints dir and epoch. */
+  resume?: { dir: string; epoch: number };
+  scratch: string;
+  log(message: string): void;
+  progress(done: number, total: number, note?: string): void;
+  signal: AbortSignal;
+}
+
+export interface BehaviorResult {
+  rows: MetricsRow[];
+  /** Epochs with a checkpoint in scratch/checkpoints (including 0 for a fresh start). */
+  checkpointEpochs: number[];
+  trainableCount: number;
+  stoppedEarly: boolean;
+  epochSeconds: number[];
+}
+
+type Start = { epoch: number; rows: MetricsRow[]; stopping: EarlyStoppingState; done: boolean };
+
+export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
+  const { params: p, data, hba, cache } = env;
+  const ckDir = join(env.scratch, 'checkpoints');
+  const weights = new TrainableParams(hba.trainable);
+  const opt = new AdamW({ lr: p.lr, weightDecay: p.weightDecay });
+  env.log(`trainable parameters: ${weights.count()}`);
+
+  const train = data.loadSplit('train');
+  const val = data.loadSplit('val');
+  const test = data.loadSplit('test');
+  if (!train.targets || !val.targets) throw new UserError(`${data.dir}: the train and val splits need 66-d targets`, 'use a THINGS-like data set (data/toy or data/things)');
+  if (!data.humanRdm) throw new UserError(`${data.dir}: no human_rdm.arrow`, 'behavioural RSA needs the human RDM of the test images');
+  const stats = targetStats(train.targets);
+  env.log(`training targets: mean ${stats.mean.toFixed(4)}, std ${stats.std.toFixed(4)} over ${train.targets.length} values`);
+  const textPrefix = tf.keep(cache ? tf.tensor3d(cache.text, cache.manifest.textShape) : hba.textPrefix());
+
+  const [H, W] = data.imageShape;
+  // [n, 66] predictions for n images: from their cached prefixes when given, else the full forward.
+  const forward = (ids: string[], images: Float32Array | null): tf.Tensor2D => {
+    const n = ids.length;
+    if (images === null) {
+      const [T, Wd] = cache!.manifest.visionShape;
+      return hba.predictFromPrefix(tf.tensor3d(cache!.gather(ids), [n, T, Wd]), textPrefix);
+    }
+    return hba.predict(tf.tensor4d(images, [n, H, W, 3]));
+  };
+  // [count, 66] predictions of a whole (clean) split, in batches.
+  const predictSplit = (split: SplitArrays): Float32Array => {
+    const parts: Float32Array[] = [];
+    for (let s = 0; s < split.count; s += p.batchSize) {
+      const ids = split.ids.slice(s, s + p.batchSize);
+      const images = cache ? null : split.images.subarray(s * H * W * 3, (s + ids.length) * H * W * 3);
+      const pred = tf.tidy(() => forward(ids, images));
+      parts.push(pred.dataSync() as Float32Array);
+      pred.dispose();
+    }
+    const out = new Float32Array(parts.reduce((a, x) => a + x.length, 0));
+    let o = 0;
+    for (const x of parts) { out.set(x, o); o += x.length; }
+    return out;
+  };
+
+  const validate = (): number => mseOf(predictSplit(val), val.targets!);
+
+  // Where to start: our own last checkpoint (a rerun after a crash), the resume input, or fresh.
+  const start = ((): Start => {
+    const own = listCheckpoints(ckDir);
+    if (own.length) {
+      const ck = readCheckpoint(ckDir, own[own.length - 1]);
+      weights.load(ck.params, `${ckDir}/epoch${ck.info.epoch}.safetensors`);
+      opt.loadStateDict({ tensors: ck.optimizerState, step: ck.info.optimizer.step });
+      env.log(`resuming in place after epoch ${ck.info.epoch}`);
+      const stopping = ck.info.earlyStopping ?? { best: RESUMED_BEST_LOSS, counter: 0 };
+      return { epoch: ck.info.epoch, rows: ck.info.rows, stopping, done: ck.info.stopped || ck.info.epoch >= p.epochs };
+    }
+    if (env.resume && env.resume.epoch > 0) {
+      const ck = readCheckpoint(env.resume.dir, env.resume.epoch);
+      weights.load(ck.params, `${env.resume.dir}/epoch${env.resume.epoch}.safetensors`);
+      opt.loadStateDict({ tensors: ck.optimizerState, step: ck.info.optimizer.step });
+      env.log(`resuming from ${env.resume.dir} epoch ${env.resume.epoch}; best test loss reset to ${RESUMED_BEST_LOSS}`);
+      return { epoch: env.resume.epoch, rows: [], stopping: { best: RESUMED_BEST_LOSS, counter: 0 }, done: env.resume.epoch >= p.epochs };
+    }
+    // Fresh: the baseline compares with the initial model's validation loss; perturbation runs
+    // (and resumes) start from the study's sentinel (method §3.2 step 1, §3.4 step 6).
+    const fresh = !p.perturb && !env.resume;
+    const best = fresh ? validate() : RESUMED_BEST_LOSS;
+    if (fresh) env.log(`initial test loss ${best}`);
+    writeCheckpoint(ckDir, {
+      info: { epoch: 0, optimizer: { kind: 'adamw', step: 0 }, rows: [], earlyStopping: { best, counter: 0 }, stopped: false },
+      params: weights.values, shapes: weights.shapes, optimizerState: new Map(),
+    });
+    return { epoch: 0, rows: [], stopping: { best, counter: 0 }, done: false };
+  })();
+
+  const rows = [...start.rows];
+  let stopping = start.stopping;
+  let stopped = start.done;
+  const epochSeconds: number[] = [];
+  for (let epoch = start.epoch + 1; epoch <= p.epochs && !stopped; epoch++) {
+    const t0 = performance.now();
+    const perturbed = inWindow(p.perturb, epoch);
+    let lossSum = 0, seen = 0;
+    for await (const batch of data.batches('train', { batchSize: p.batchSize, seed: p.seed, epoch, shuffle: true })) {
+      const B = batch.ids.length;
+      const clean = { images: batch.images, targets: batch.targets!, batchSize: B };
+      const b = perturbed ? perturbBatch(clean, p.perturb!, batch.index, stats) : clean;
+      // The cache holds the clean images' prefixes: usable unless the perturbation replaced the images.
+      const cached = cache !== undefined && b.images === batch.images;
+      const { loss, grads } = weights.lossAndGrads(() => {
+        const pred = forward(batch.ids, cached ? null : b.images);
+        return tf.mean(tf.squaredDifference(pred, tf.tensor2d(b.targets, [B, b.targets.length / B]))) as tf.Scalar;
+      });
+      if (!Number.isFinite(loss)) {
+        throw new UserError(`non-finite training loss ${loss} at epoch ${epoch}, batch ${batch.index}`,
+          `checkpoints up to epoch ${epoch - 1} are kept in ${ckDir}; lower the learning rate or check the inputs`);
+      }
+      opt.step(weights.values, grads);
+      weights.push();
+      lossSum += loss * B;
+      seen += B;
+    }
+    const trainLoss = lossSum / seen;
+    const testLoss = validate();
+    const preds = predictSplit(test); // [48, 66], RDM order
+    const r = rsa(preds, test.count, preds.length / test.count, data.humanRdm);
+    const row: MetricsRow = {
+      epoch, train_loss: trainLoss, test_loss: testLoss, behavioral_rsa_rho: r.rho, behavioral_rsa_p_value: r.p,
+      ...epochFlags(p.perturb, epoch),
+    };
+    rows.push(row);
+    writeEmbeddings(join(env.scratch, 'embeddings', `epoch${epoch}.arrow`), test.ids, preds, preds.length / test.count);
+    const es = earlyStoppingUpdate(stopping, testLoss, p.patience, perturbed);
+    stopping = es.state;
+    stopped = es.stop;
+    writeCheckpoint(ckDir, {
+      info: { epoch, optimizer: { kind: 'adamw', step: opt.stepCount }, metrics: row, rows, earlyStopping: stopping, stopped },
+      params: weights.values, shapes: weights.shapes, optimizerState: opt.stateDict().tensors,
+    });
+    epochSeconds.push((performance.now() - t0) / 1000);
+    env.log(`epoch ${epoch}: train ${trainLoss.toFixed(4)} test ${testLoss.toFixed(4)} rsa ${r.rho.toFixed(4)}${perturbed ? ` [${p.perturb!.type}]` : ''} ${epochSeconds.at(-1)!.toFixed(2)}s`);
+    env.progress(epoch, p.epochs, `test ${testLoss.toFixed(3)} rsa ${r.rho.toFixed(3)}`);
+    if (stopped) env.log(`early stopping after epoch ${epoch} (best test loss ${stopping.best}, patience ${p.patience})`);
+    if (env.signal.aborted) throw env.signal.reason ?? new Error('aborted');
+  }
+  textPrefix.dispose();
+  return { rows, checkpointEpochs: listCheckpoints(ckDir), trainableCount: weights.count(), stoppedEarly: stopped, epochSeconds };
+}
+
+/** Mean squared error over all entries, accumulated per batch as the study does (Σ batch mean × B / N = overall mean). */
+function mseOf(pred: Float32Array, targets: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < pred.length; i++) s += (pred[i] - targets[i]) ** 2;
+  return s / pred.length;
+}

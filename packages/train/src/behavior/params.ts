@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { BackendName } from '@lw/models';
+import { perturbSpec } from '../perturb.js';
+
+/** `train/behavior` params: CLIP-HBA fine-tuning on the 66 behavioural dimensions (method §1.4, §3.1). */
+export const behaviorParams = z.object({
+  seed: z.number().int().default(1).describe('Seed of the shuffle order and the DoRA initialisation (study: 1)'),
+  epochs: z.number().int().min(1).default(500).describe('Maximum number of epochs (study: 500)'),
+  patience: z.number().int().min(1).default(20).describe('Early-stopping patience on validation MSE (baseline 20; published sweep 10)'),
+  batchSize: z.number().int().min(1).default(64).describe('Training and evaluation batch size (study: 64)'),
+  lr: z.number().positive().default(3e-4).describe('AdamW learning rate (study: 3e-4, constant)'),
+  weightDecay: z.number().min(0).default(0.01).describe("AdamW decoupled weight decay (torch default 0.01)"),
+  perturb: perturbSpec.optional().describe('Perturbation window (method §4); absent for the baseline'),
+  featureCache: z.boolean().default(true).describe('Use the features input for epochs with clean images'),
+  backend: BackendName.default('auto').describe('tfjs backend; recorded in params.json'),
+  checkpoint: z.string().optional().describe('External CLIP weights (real study) when there is no model input'),
+  modelConfig: z.string().default('clip-vit-l14').describe('Model config name for an external checkpoint'),
+});
+export type BehaviorParams = z.output<typeof behaviorParams>;

@@ -1,0 +1,76 @@
+import { cpSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { defineStage, UserError, type StageInput, type TaskResult } from '@lw/core';
+import { createClipHba, initBackend, type ClipConfig } from '@lw/models';
+import { FeatureCache } from '../feature-cache.js';
+import { behaviorColumns, writeMetrics } from '../metrics.js';
+import { loadSavedClip } from '../model-store.js';
+import { openTrainData } from '../open-data.js';
+import { writeTaskParams } from '../task-info.js';
+import { promptTokens } from '../tokens.js';
+import { trainBehavior } from './loop.js';
+import { behaviorParams } from './params.js';
+
+/**
+ * `train/behavior`: CLIP-HBA fine-tuning (method §1, §3, §4). Inputs: the data set, the CLIP to
+ * fine-tune (a train/clip-pretrain task), optionally its feature cache (train/features), and
+ * optionally one checkpoint of another behaviour task to resume from (`baseline@epoch(E - 1)`).
+ * Outputs: metrics.csv/.arrow (the study's 9 columns), checkpoints/epoch{N}.*, embeddings/epoch{N}.arrow,
+ * params.json, task.log.
+ */
+export const behaviorStage = defineStage({
+  id: 'train/behavior',
+  description: 'CLIP-HBA behavioural fine-tuning with DoRA, perturbation windows, per-epoch RSA and checkpoints',
+  packageName: '@lw/train',
+  params: behaviorParams,
+  inputs: {
+    data: { description: 'A THINGS-like data set (targets, prompts, human RDM)', accepts: ['data/toy', 'data/things'], arity: 'one' },
+    model: { description: 'The CLIP to fine-tune (train/clip-pretrain); absent: params.checkpoint', accepts: ['train/clip-pretrain'], arity: 'one', optional: true },
+    features: { description: 'Frozen-prefix features of that CLIP on that data (train/features)', accepts: ['train/features'], arity: 'one', optional: true },
+    resume: { description: 'A checkpoint of another train/behavior task: baseline@epoch(N)', accepts: ['train/behavior'], arity: 'one', optional: true, checkpoint: true },
+  },
+  async run(ctx) {
+    const p = ctx.params;
+    const backend = await initBackend({ backend: p.backend });
+    const data = openTrainData(one(ctx.inputs.data, 'data').dir);
+    const modelInput = ctx.inputs.model ? one(ctx.inputs.model, 'model') : undefined;
+    if (!modelInput) throw new UserError('train/behavior needs a model input (a train/clip-pretrain task)', 'loading external CLIP checkpoints (params.checkpoint) is not wired into training yet');
+    const clip = loadSavedClip(modelInput.dir);
+    const config = clip.config as ClipConfig;
+    const hba = createClipHba(clip, {
+      visionDoraBlocks: config.dora.visionBlocks, textDoraBlocks: config.dora.textBlocks,
+      rank: config.dora.rank, alpha: config.dora.alpha, seed: p.seed, prompts: promptTokens(data, config),
+    });
+    const cache = ctx.inputs.features && p.featureCache ? FeatureCache.open(one(ctx.inputs.features, 'features').dir) : undefined;
+    const resumeInput = ctx.inputs.resume ? one(ctx.inputs.resume, 'resume') : undefined;
+    if (resumeInput && resumeInput.epoch === undefined) throw new UserError('input "resume" must name one checkpoint, e.g. baseline@epoch(4)');
+    writeTaskParams(ctx.outDir, { stage: 'train/behavior', params: p, backend, extra: { model: config.name, featureCache: cache !== undefined } });
+
+    const result = await trainBehavior({
+      params: p, data, hba, cache,
+      resume: resumeInput ? { dir: join(resumeInput.dir, 'checkpoints'), epoch: resumeInput.epoch! } : undefined,
+      scratch: ctx.scratchDir, log: ctx.log, progress: ctx.progress, signal: ctx.signal,
+    });
+
+    // Publish: everything written to scratch during the run, then the metrics tables.
+    for (const sub of ['checkpoints', 'embeddings']) {
+      const from = join(ctx.scratchDir, sub);
+      if (existsSync(from)) cpSync(from, join(ctx.outDir, sub), { recursive: true });
+    }
+    writeMetrics(ctx.outDir, behaviorColumns, result.rows);
+    hba.dispose();
+    clip.dispose();
+    const last = result.rows.at(-1);
+    const meanEpoch = result.epochSeconds.length ? result.epochSeconds.reduce((a, b) => a + b, 0) / result.epochSeconds.length : undefined;
+    return {
+      epochs: result.rows.length, firstEpoch: result.rows[0]?.epoch, lastEpoch: last?.epoch, stoppedEarly: result.stoppedEarly,
+      testLoss: last?.test_loss, rsa: last?.behavioral_rsa_rho, trainable: result.trainableCount,
+      secondsPerEpoch: meanEpoch, backend: backend.name,
+    };
+  },
+});
+
+function one(input: StageInput, name: string): TaskResult {
+  if (Array.isArray(input)) throw new UserError(`input "${name}" must be one task, got a list of ${input.length}`);
+  return input;
+}

@@ -1,0 +1,79 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '@lw/core';
+import { z } from 'zod';
+import { decodeHalf } from './half.js';
+import { readTensorFile } from './tensor-file.js';
+
+/**
+ * The frozen-prefix feature cache written by `train/features` (design "Frozen-prefix feature
+ * cache", method §12): for every image of every split, the input of the first DoRA vision block
+ * ([T, W] per image), and for the prompts the input of the first DoRA text block ([P, ctx, Wt]).
+ * Files: `features.json` (this schema), `vision-<split>-<k>.safetensors` (tensor `prefix`
+ * [rows, T, W]), `text_prefix.safetensors` (tensor `prefix` [P, ctx, Wt]); F32 or F16.
+ */
+export const FEATURES_FILE = 'features.json';
+
+export const featuresManifest = z.object({
+  format: z.literal('lw-features/1'),
+  dtype: z.enum(['float32', 'float16']),
+  model: z.string().describe('model config name'),
+  visionStart: z.number().int().min(0),
+  textStart: z.number().int().min(0),
+  /** [T, W] per image */
+  visionShape: z.tuple([z.number().int(), z.number().int()]),
+  /** [P, ctx, Wt] */
+  textShape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
+  splits: z.record(z.string(), z.object({ shards: z.array(z.object({ file: z.string(), ids: z.array(z.string()) })) })),
+  text: z.string(),
+  /** float16 only: the largest |f16 - f32| and the largest relative error over every stored value. */
+  error: z.object({ maxAbs: z.number(), maxRel: z.number(), maxAbsValue: z.number() }).optional(),
+});
+export type FeaturesManifest = z.output<typeof featuresManifest>;
+
+export class FeatureCache {
+  private readonly rows = new Map<string, { data: Float32Array; row: number }>();
+  readonly rowSize: number;
+
+  private constructor(readonly dir: string, readonly manifest: FeaturesManifest, readonly text: Float32Array) {
+    this.rowSize = manifest.visionShape[0] * manifest.visionShape[1];
+  }
+
+  static open(dir: string): FeatureCache {
+    const file = join(dir, FEATURES_FILE);
+    if (!existsSync(file)) throw new UserError(`${file} is missing`, 'the features input must be a train/features task');
+    const parsed = featuresManifest.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (!parsed.success) throw new UserError(`${file}: field "${parsed.error.issues[0].path.join('.')}": ${parsed.error.issues[0].message}`);
+    const m = parsed.data;
+    const cache = new FeatureCache(dir, m, readPrefix(join(dir, m.text)));
+    for (const split of Object.values(m.splits)) {
+      for (const shard of split.shards) {
+        const data = readPrefix(join(dir, shard.file));
+        if (data.length !== shard.ids.length * cache.rowSize) throw new UserError(`${join(dir, shard.file)}: ${data.length} values for ${shard.ids.length} images of [${m.visionShape}]`);
+        shard.ids.forEach((id, row) => cache.rows.set(id, { data, row }));
+      }
+    }
+    return cache;
+  }
+
+  has(id: string): boolean {
+    return this.rows.has(id);
+  }
+
+  /** The vision prefixes of `ids`, stacked: [B, T, W]. */
+  gather(ids: string[]): Float32Array {
+    const out = new Float32Array(ids.length * this.rowSize);
+    ids.forEach((id, i) => {
+      const r = this.rows.get(id);
+      if (!r) throw new UserError(`feature cache ${this.dir} has no image "${id}"`, 'rebuild the features task from the same data set');
+      out.set(r.data.subarray(r.row * this.rowSize, (r.row + 1) * this.rowSize), i * this.rowSize);
+    });
+    return out;
+  }
+}
+
+function readPrefix(path: string): Float32Array {
+  const t = readTensorFile(path).tensors.get('prefix');
+  if (!t) throw new UserError(`${path}: no tensor "prefix"`);
+  return t.dtype === 'F16' ? decodeHalf(t.data as Uint16Array) : (t.data as Float32Array);
+}

@@ -1,0 +1,111 @@
+import { join } from 'node:path';
+import { defineStage, UserError, type TaskResult } from '@lw/core';
+import { BackendName, createClip, initBackend, modelConfig, tf, type Clip } from '@lw/models';
+import { z } from 'zod';
+import type { TrainData } from '../dataset.js';
+import { writeMetrics, type MetricsRow } from '../metrics.js';
+import { saveClip } from '../model-store.js';
+import { openTrainData } from '../open-data.js';
+import { AdamW } from '../optim/adamw.js';
+import { writeTaskParams } from '../task-info.js';
+import { textTokenizer } from '../tokens.js';
+import { TrainableParams } from '../trainable.js';
+import { infoNce } from './infonce.js';
+
+/**
+ * `train/clip-pretrain`: the embedded default's stand-in for OpenAI's pretraining. A tiny CLIP from
+ * a seeded init learns to match toy images with their captions (InfoNCE, learned temperature), so
+ * that `train/behavior` fine-tunes a pretrained image-text model as the real study does.
+ */
+export const pretrainParams = z.object({
+  model: z.string().default('tiny-clip').describe('Model config name'),
+  seed: z.number().int().default(1).describe('Init and shuffle seed'),
+  epochs: z.number().int().min(1).default(30),
+  batchSize: z.number().int().min(2).default(64).describe('Pairs per contrastive batch (chance loss = ln(batch))'),
+  lr: z.number().positive().default(1e-3).describe('AdamW learning rate'),
+  weightDecay: z.number().min(0).default(0.05).describe('AdamW decoupled weight decay'),
+  backend: BackendName.default('auto'),
+});
+export type PretrainParams = z.output<typeof pretrainParams>;
+
+export const pretrainColumns = ['epoch', 'train_loss', 'val_loss', 'logit_scale'] as const;
+
+export const pretrainStage = defineStage({
+  id: 'train/clip-pretrain',
+  description: 'Contrastive (InfoNCE) pretraining of a tiny CLIP on the toy captions (embedded default)',
+  packageName: '@lw/train',
+  params: pretrainParams,
+  inputs: { data: { description: 'A captioned data set (data/toy)', accepts: ['data/toy'], arity: 'one' } },
+  async run(ctx) {
+    const p = ctx.params;
+    const backend = await initBackend({ backend: p.backend });
+    const data = openTrainData((ctx.inputs.data as TaskResult).dir);
+    const base = modelConfig(p.model);
+    if (base.kind !== 'clip') throw new UserError(`params.model "${p.model}" is a ${base.kind} config`, 'use a CLIP config such as tiny-clip');
+    const tokenizer = textTokenizer(data, base);
+    const config = modelConfig(p.model, { vocabSize: tokenizer.vocabSize });
+    const clip = createClip(config as typeof base, { seed: p.seed, trainable: true });
+    writeTaskParams(ctx.outDir, { stage: 'train/clip-pretrain', params: p, backend });
+
+    const rows = await pretrain(clip, data, tokenizer.encodeBatch, p, {
+      log: ctx.log, progress: ctx.progress, signal: ctx.signal,
+    });
+    saveClip(ctx.outDir, clip);
+    writeMetrics(ctx.outDir, pretrainColumns, rows);
+    const first = rows[0], last = rows[rows.length - 1];
+    clip.dispose();
+    return { epochs: rows.length, firstValLoss: first.val_loss, lastValLoss: last.val_loss, chance: Math.log(p.batchSize), backend: backend.name };
+  },
+});
+
+interface LoopIo { log(m: string): void; progress(done: number, total: number, note?: string): void; signal: AbortSignal }
+
+/** The contrastive loop: per epoch, shuffled training pairs, then the loss on the validation pairs. */
+export async function pretrain(clip: Clip, data: TrainData, encode: (texts: string[]) => Int32Array, p: PretrainParams, io: LoopIo): Promise<MetricsRow[]> {
+  const captions = { train: data.captions('train'), val: data.captions('val') };
+  if (!captions.train || !captions.val) throw new UserError(`${data.dir}: no captions`, 'contrastive pretraining needs a captioned data set (data/toy)');
+  // Word vectors stay at their seeded random values: with a ~120-word vocabulary fixed random
+  // embeddings separate every word, and the text blocks learn on top of them. (It also avoids
+  // the gather gradient, whose one-hot scatter in @lw/models loses its ids inside tf's forward tidy.)
+  const frozen = new Set(['token_embedding.weight']);
+  const variables = new Map<string, tf.Variable>();
+  for (const [name, t] of clip.params.tensors) {
+    if (!(t instanceof tf.Variable)) continue;
+    if (frozen.has(name)) t.trainable = false;
+    else variables.set(name, t);
+  }
+  const weights = new TrainableParams(variables);
+  const opt = new AdamW({ lr: p.lr, weightDecay: p.weightDecay });
+  const [H, W] = data.imageShape;
+  const logitScale = () => clip.params.get<tf.Scalar>('logit_scale');
+  const lossOf = (images: Float32Array, texts: string[]) =>
+    infoNce(clip.encodeImage(tf.tensor4d(images, [texts.length, H, W, 3])), clip.encodeText(encode(texts)), logitScale());
+
+  const rows: MetricsRow[] = [];
+  for (let epoch = 1; epoch <= p.epochs; epoch++) {
+    let sum = 0, seen = 0;
+    for await (const b of data.batches('train', { batchSize: p.batchSize, seed: p.seed, epoch, shuffle: true, dropLast: true })) {
+      const texts = Array.from(b.rows, (r) => captions.train![r]);
+      const { loss, grads } = weights.lossAndGrads(() => lossOf(b.images, texts));
+      if (!Number.isFinite(loss)) throw new UserError(`non-finite contrastive loss ${loss} at epoch ${epoch}, batch ${b.index}`, 'lower params.lr');
+      opt.step(weights.values, grads);
+      weights.push();
+      sum += loss * texts.length;
+      seen += texts.length;
+    }
+    let vsum = 0, vseen = 0;
+    for await (const b of data.batches('val', { batchSize: p.batchSize, seed: p.seed, epoch: 0, shuffle: false, dropLast: true })) {
+      const texts = Array.from(b.rows, (r) => captions.val![r]);
+      const l = tf.tidy(() => lossOf(b.images, texts));
+      vsum += l.dataSync()[0] * texts.length;
+      vseen += texts.length;
+      l.dispose();
+    }
+    const row = { epoch, train_loss: sum / seen, val_loss: vsum / vseen, logit_scale: logitScale().dataSync()[0] };
+    rows.push(row);
+    io.log(`epoch ${epoch}: contrastive train ${row.train_loss.toFixed(4)} val ${row.val_loss.toFixed(4)} (chance ${Math.log(p.batchSize).toFixed(3)})`);
+    io.progress(epoch, p.epochs);
+    if (io.signal.aborted) throw io.signal.reason ?? new Error('aborted');
+  }
+  return rows;
+}

@@ -1,0 +1,62 @@
+import { UserError } from '@lw/core';
+import { tf } from '@lw/models';
+
+/**
+ * The trainable weights of a model as float32 host arrays, mirrored into its tf.Variables.
+ * The optimisers update the host arrays (exact float32 PyTorch semantics, state easy to save);
+ * `push` copies them into the variables before the next forward.
+ */
+export class TrainableParams {
+  readonly values = new Map<string, Float32Array>();
+  readonly shapes = new Map<string, number[]>();
+
+  constructor(readonly variables: Map<string, tf.Variable>) {
+    for (const [name, v] of variables) {
+      this.values.set(name, Float32Array.from(v.dataSync() as Float32Array));
+      this.shapes.set(name, v.shape);
+    }
+  }
+
+  /** Number of trainable scalars (183,040 for the study's CLIP-HBA). */
+  count(): number {
+    let n = 0;
+    for (const v of this.values.values()) n += v.length;
+    return n;
+  }
+
+  /** Copy the host values into the variables. */
+  push(): void {
+    for (const [name, v] of this.variables) v.assign(tf.tensor(this.values.get(name)!, v.shape, 'float32'));
+  }
+
+  /** Replace the values (from a checkpoint), checking that names and sizes match, then push. */
+  load(values: Map<string, Float32Array>, source: string): void {
+    const missing = [...this.values.keys()].filter((k) => !values.has(k));
+    const extra = [...values.keys()].filter((k) => !this.values.has(k));
+    const wrong = [...this.values.keys()].filter((k) => values.has(k) && values.get(k)!.length !== this.values.get(k)!.length);
+    if (missing.length || extra.length || wrong.length) {
+      throw new UserError(`${source}: trainable parameters do not match the model (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'}; wrong size: ${wrong.join(', ') || 'none'})`,
+        'resume from a checkpoint written by the same model config and DoRA settings');
+    }
+    for (const [name, v] of values) this.values.get(name)!.set(v);
+    this.push();
+  }
+
+  /**
+   * Loss and gradients of every trainable weight. `lossFn` builds a scalar from the variables;
+   * intermediate tensors are freed here.
+   */
+  lossAndGrads(lossFn: () => tf.Scalar): { loss: number; grads: Map<string, Float32Array> } {
+    const vars = [...this.variables.values()];
+    const { value, grads } = tf.variableGrads(lossFn, vars);
+    const loss = (value.dataSync() as Float32Array)[0];
+    const out = new Map<string, Float32Array>();
+    for (const [name, v] of this.variables) {
+      const g = grads[v.name];
+      out.set(name, g ? Float32Array.from(g.dataSync() as Float32Array) : new Float32Array(v.size));
+    }
+    value.dispose();
+    for (const g of Object.values(grads)) g.dispose();
+    return { loss, grads: out };
+  }
+}
