@@ -48,7 +48,7 @@ function fig1(arms: Arm[]): Figure {
       rsa: r.rsa,
       label: labels.has(r.epoch) ? `epoch ${r.epoch}` : null,
       // The curve mostly rises to the right: labels go below-right of their point, the first one
-      // (bottom-left corner) above-right, the last one (right edge) below-left.
+      // (bottom-left corner) above-right, the last one (min loss, right edge) right below its point.
       side: r.epoch === first ? 'first' : r.epoch === last ? 'last' : 'middle',
     }));
     const x = { field: 'loss', type: 'quantitative', scale: { reverse: true, zero: false, padding: 14 }, title: `${lossTitle(arm.baseline.model)}, lower →` };
@@ -68,7 +68,7 @@ function fig1(arms: Arm[]): Figure {
         { transform: [{ filter: 'datum.label !== null' }], mark: { type: 'point', filled: true, size: 70, color: '#e45756' }, encoding: { x, y } },
         labelLayer('first', { dx: 7, dy: -12, align: 'left' }),
         labelLayer('middle', { dx: 7, dy: 13, align: 'left' }),
-        labelLayer('last', { dx: -7, dy: 14, align: 'right' }),
+        labelLayer('last', { dy: 18, align: 'center' }),
       ],
     };
   });
