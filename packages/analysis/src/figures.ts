@@ -203,7 +203,15 @@ function lengthRuns<T extends { model: string; type: string; length: number }>(i
   return long.length > 0 ? long : target;
 }
 
-function fig4(recovery: Recovery[], threshold: number): Figure | null {
+/** How Fig 4 and its alignment twin differ: which recoveries, and the words around them. */
+interface RecoveryFigure {
+  id: string;
+  title: string;
+  caption: string;
+  yTitle: string;
+}
+
+function recoveryBars(recovery: Recovery[], text: RecoveryFigure): Figure | null {
   const runs = lengthRuns(recovery);
   if (runs.length === 0) return null;
   const values = groupBy(runs, (r) => ({ start: r.start, length: r.length })).map((g) => {
@@ -212,11 +220,11 @@ function fig4(recovery: Recovery[], threshold: number): Figure | null {
   });
   const x = { field: 'start', type: 'ordinal', title: 'Perturbation start epoch', axis: { labelAngle: 0 } };
   const xOffset = { field: 'length', type: 'ordinal' };
-  const y = { field: 'epochs', type: 'quantitative', title: `Epochs to recovery (loss ≤ ${threshold} × baseline)`, axis: { tickMinStep: 1, format: 'd' } };
+  const y = { field: 'epochs', type: 'quantitative', title: text.yTitle, axis: { tickMinStep: 1, format: 'd' } };
   return {
-    id: 'fig4_recovery',
-    title: 'Fig 4. Recovery after target noise of different lengths',
-    caption: `Epochs from the last perturbed epoch until the test loss is back within ${threshold}× the baseline's (the baseline minimum past its min-loss epoch). NR: never recovered before the run stopped.`,
+    id: text.id,
+    title: text.title,
+    caption: text.caption,
     spec: {
       // About 16 px per bar plus a gap per start epoch: the study's 11 × 7 grid fits a page, a few conditions do not become slabs.
       width: Math.max(220, new Set(values.map((v) => v.start)).size * (16 * new Set(values.map((v) => v.length)).size + 16)),
@@ -296,7 +304,18 @@ export function buildFigures(arms: Arm[], results: Results, params: AnalysisPara
     fig1(arms),
     fig2(arms, results.effects, params.fig2Epochs),
     fig3(results.effects),
-    fig4(results.recovery, params.recoveryThreshold),
+    recoveryBars(results.recovery, {
+      id: 'fig4_recovery',
+      title: 'Fig 4. Recovery after target noise of different lengths',
+      caption: `Epochs from the last perturbed epoch until the test loss is back within ${params.recoveryThreshold}× the baseline's (the baseline minimum past its min-loss epoch). NR: never recovered before the run stopped. Several seeds: mean over those that recovered.`,
+      yTitle: `Epochs to recovery (loss ≤ ${params.recoveryThreshold} × baseline)`,
+    }),
+    recoveryBars(results.alignment, {
+      id: 'fig4b_alignment_recovery',
+      title: 'Fig 4b. Alignment recovery (not computed in the study)',
+      caption: `Epochs from the last perturbed epoch until ρ is within ${params.alignmentTolerance} of the baseline's ρ at the same epoch (its ρ at the min-loss epoch beyond that). NR: never within the tolerance before the run stopped.`,
+      yTitle: `Epochs until |Δρ| ≤ ${params.alignmentTolerance}`,
+    }),
     heatmaps(results.effects),
   ].filter((f): f is Figure => f !== null);
 }

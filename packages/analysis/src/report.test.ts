@@ -24,7 +24,7 @@ describe('report.html in headless Chromium', () => {
       out,
     });
     const figureCount = readdirSync(out).filter((f) => f.endsWith('.png')).length;
-    expect(figureCount).toBe(5);
+    expect(figureCount).toBe(6);
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -132,6 +132,6 @@ describe('stage analysis/critical-periods', async () => {
     expect(html).toContain('pipelines/sweep.yaml');
     expect(html).toContain('key-rt3-s42');
     expect(html).toMatch(/broken: no metrics file/);
-    for (const f of ['fig1_baseline', 'fig2_types', 'fig3_sweep', 'fig4_recovery', 'fig5_deviations']) expect(html).toContain(`id="${f}"`);
+    for (const f of ['fig1_baseline', 'fig2_types', 'fig3_sweep', 'fig4_recovery', 'fig4b_alignment_recovery', 'fig5_deviations']) expect(html).toContain(`id="${f}"`);
   });
 });
