@@ -93,14 +93,13 @@ export function workspacePackages(root: string): Map<string, string> {
  * workspace package among its `dependencies`. `workspace` maps package names to directories;
  * dependencies not in it (npm packages) are pinned by package-lock, not hashed here.
  */
-export function codeFingerprint(packageDir: string, workspace: Map<string, string>, hasher: FileHasher, own = false): string {
+export function codeFingerprint(packageDir: string, workspace: Map<string, string>, hasher: FileHasher): string {
   const seen = new Set<string>();
   const order: string[] = [];
   const visit = (dir: string) => {
     if (seen.has(dir)) return;
     seen.add(dir);
     order.push(dir);
-    if (own) return;
     const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
     for (const dep of Object.keys(pj.dependencies ?? {}).sort()) {
       const depDir = workspace.get(dep);
@@ -115,5 +114,12 @@ export function codeFingerprint(packageDir: string, workspace: Map<string, strin
     const sha = existsSync(dist) ? hasher.path(dist, isCodeFile) : 'unbuilt';
     h.update(`${pj.name}\0${sha}\n`);
   }
+  return h.digest('hex');
+}
+
+/** Fingerprint of an explicit list of files, by base name and content. */
+export function filesFingerprint(files: string[], hasher: FileHasher): string {
+  const h = createHash('sha256');
+  for (const f of [...files].sort()) h.update(`${f.split('/').at(-1)}\0${hasher.file(f)}\n`);
   return h.digest('hex');
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { repoRoot } from '@lw/core';
 import type { Cache } from './cache.js';
-import { codeFingerprint, FileHasher, workspacePackages } from './fingerprint.js';
+import { codeFingerprint, FileHasher, filesFingerprint, workspacePackages } from './fingerprint.js';
 import { applyOverrides } from './overrides.js';
 import { plan, type Plan } from './plan.js';
 import { loadRegistry, type RegisteredStage, type Registry } from './registry.js';
@@ -24,7 +24,7 @@ export async function loadPlan(file: string, sets: string[], cache: Cache, regis
     code: (stage) => {
       let fp = codeMemo.get(stage);
       if (fp === undefined) {
-        fp = codeFingerprint(stage.packageDir, workspace, hasher, stage.ownCodeOnly);
+        fp = stage.codeFiles ? filesFingerprint(stage.codeFiles, hasher) : codeFingerprint(stage.packageDir, workspace, hasher);
         codeMemo.set(stage, fp);
       }
       return fp;

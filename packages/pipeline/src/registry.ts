@@ -13,8 +13,12 @@ export interface RegisteredStage {
   def: StageDef;
   /** Directory of the package that implements it (its `dist/` enters the code fingerprint). */
   packageDir: string;
-  /** True for `exec`: only the pipeline package's own files enter its fingerprint. */
-  ownCodeOnly: boolean;
+  /**
+   * For `exec` only: the built files that decide what an exec task produces (the stage module,
+   * the task runner and the cache entry format), fingerprinted instead of the whole package, so
+   * that editing the CLI or the Slurm executor does not rerun every user command.
+   */
+  codeFiles?: string[];
 }
 
 export type Registry = Map<string, RegisteredStage>;
@@ -29,12 +33,13 @@ const workspacePackages = ['@lw/data', '@lw/models', '@lw/eval', '@lw/train', '@
  */
 export async function loadRegistry(uses?: string[], extraModules: string[] = envModules()): Promise<Registry> {
   const registry: Registry = new Map();
-  const add = (def: StageDef, packageDir: string, ownCodeOnly = false) => {
+  const add = (def: StageDef, packageDir: string, codeFiles?: string[]) => {
     const prev = registry.get(def.id);
     if (prev) throw new Error(`stage id "${def.id}" is registered twice (${prev.packageDir} and ${packageDir})`);
-    registry.set(def.id, { def, packageDir, ownCodeOnly });
+    registry.set(def.id, { def, packageDir, codeFiles });
   };
-  for (const def of pipelineStages) add(def, packageDirOf(fileURLToPath(import.meta.url)), true);
+  const execCode = ['exec-stage.js', 'task-runner.js', 'cache.js', 'key.js'].map((f) => fileURLToPath(new URL(`./${f}`, import.meta.url)));
+  for (const def of pipelineStages) add(def, packageDirOf(fileURLToPath(import.meta.url)), execCode);
   for (const file of extraModules) {
     const abs = resolve(file);
     if (!existsSync(abs)) throw new UserError(`LW_STAGES names ${file}, which does not exist`, 'list JS modules that export `stages`, separated by ":"');

@@ -36,7 +36,7 @@ export const fakeTrain = defineStage({
 
 export function testRegistry(): Registry {
   return new Map([
-    ['exec', { def: execStage as unknown as StageDef, packageDir: '/pkg/pipeline', ownCodeOnly: true }],
-    ['train/fake', { def: fakeTrain as unknown as StageDef, packageDir: '/pkg/train', ownCodeOnly: false }],
+    ['exec', { def: execStage as unknown as StageDef, packageDir: '/pkg/pipeline', codeFiles: [] }],
+    ['train/fake', { def: fakeTrain as unknown as StageDef, packageDir: '/pkg/train' }],
   ]);
 }
