@@ -40,9 +40,11 @@ export const thingsCommand: CliCommand = {
     .option('rdm-variable', { type: 'string', describe: 'variable name in the .mat file' })
     .option('size', { type: 'number', default: 224, describe: 'output side (anisotropic resize, no crop)' })
     .option('seed', { type: 'number', default: 1, describe: 'split seed' })
+    .option('split-file', { type: 'string', describe: 'JSON {train_indices, test_indices} instead of the seeded split (e.g. packages/data/splits/things1806-torch-seed1.json)' })
     .option('json', { type: 'boolean', describe: 'print a JSON summary as the last line' }),
   handler: async (argv) => {
     const m = await prepareThings({
+      splitFile: argv.splitFile,
       images: argv.images, embeddings: argv.embeddings, testIndex: argv.testIndex, humanRdm: argv.humanRdm,
       names: argv.names, prompts: argv.prompts, rdmVariable: argv.rdmVariable, size: argv.size, seed: argv.seed,
     }, argv.out);

@@ -22,7 +22,7 @@ export const thingsStage = defineStage({
   packageName: '@lw/data',
   params: ThingsParams,
   inputs: {},
-  externalPaths: (p) => [p.images, p.embeddings, p.testIndex, p.humanRdm, ...(p.names ? [p.names] : []), ...(p.prompts ? [p.prompts] : [])],
+  externalPaths: (p) => [p.images, p.embeddings, p.testIndex, p.humanRdm, ...[p.names, p.prompts, p.splitFile].filter((f): f is string => f !== undefined)],
   async run(ctx) {
     const m = await prepareThings(ctx.params, ctx.outDir, { log: ctx.log, progress: (d, t) => ctx.progress(d, t, 'images'), signal: ctx.signal });
     return { counts: m.counts, image: m.image, targetDim: m.targetDim };

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sharedDir } from '@lw/core';
+import { repoRoot, sharedDir } from '@lw/core';
 import pl from 'nodejs-polars';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -100,6 +100,24 @@ describe('data/things on the real behavioural files', () => {
     const other = join(tmp, 'other');
     await prepareThings({ ...sources, images, size: 8, seed: 2 }, other);
     expect(openDataset(other).split('train').ids).not.toEqual(a.split('train').ids);
+  });
+
+  it('takes the study-style split file made with torch instead of the seeded split', async () => {
+    const dir = join(tmp, 'torch-split');
+    const splitFile = join(repoRoot(), 'packages', 'data', 'splits', 'things1806-torch-seed1.json');
+    await prepareThings({ ...sources, images, size: 8, splitFile }, dir);
+    const ds = openDataset(dir);
+    expect(ds.manifest.counts).toEqual({ train: 1444, val: 362, test: 48 });
+    // torch.manual_seed(1); random_split(range(1806), [1444, 362]).indices[0] == 763 (see the file's "how");
+    // row 763 of the 1806 non-test rows, in the 1854 list order
+    const testSet = new Set(openDataset(out).split('test').ids);
+    const pool1806 = names.filter((n) => !testSet.has(n));
+    expect(pool1806).toHaveLength(1806);
+    expect(ds.split('train').ids).toContain(pool1806[763]);
+    expect(ds.split('val').ids).toContain(pool1806[152]); // first of test_indices
+    const bad = join(tmp, 'split-bad.json');
+    writeFileSync(bad, JSON.stringify({ train_indices: [0, 1], test_indices: [1] }));
+    await expect(prepareThings({ ...sources, images, size: 8, splitFile: bad }, join(tmp, 'y'))).rejects.toThrow(/index 1 appears twice/);
   });
 
   it('is read back by polars with the same values', () => {

@@ -27,6 +27,7 @@ export const ThingsParams = z.object({
   size: z.number().int().min(8).max(1024).default(224).describe('output side: anisotropic resize, no crop (method §2.4)'),
   seed: z.number().int().default(1).describe('seed of the train/val split'),
   trainFraction: z.number().gt(0).lt(1).default(0.8).describe('int(0.8 * 1806) = 1444 train, 362 val'),
+  splitFile: z.string().optional().describe('JSON {train_indices, test_indices} into the non-test rows (the study\'s dataset_split_indices layout), instead of the seeded split; packages/data/splits/things1806-torch-seed1.json is torch\'s random_split after manual_seed(1)'),
   concurrency: z.number().int().positive().default(Math.max(2, availableParallelism())).describe('images decoded at once'),
 });
 export type ThingsParams = z.infer<typeof ThingsParams>;
@@ -46,6 +47,26 @@ function indexImages(dir: string): Map<string, string> {
   }
   for (const e of entries) if (e.isFile()) out.set(e.name, join(e.parentPath, e.name));
   return out;
+}
+
+const SplitFile = z.object({ train_indices: z.array(z.number().int().nonnegative()), test_indices: z.array(z.number().int().nonnegative()) });
+
+/** A given train/val split; `test_indices` is the study's name for the validation rows. Both must partition 0..n-1. */
+function readSplitFile(file: string, n: number): { train: Int32Array; val: Int32Array } {
+  let parsed;
+  try { parsed = SplitFile.parse(JSON.parse(readFileSync(file, 'utf8'))); } catch (e) {
+    throw new UserError(`${file}: not a split file (${(e as Error).message.split('\n')[0]})`, 'expected JSON {"train_indices": [...], "test_indices": [...]} with indices into the non-test rows');
+  }
+  const seen = new Uint8Array(n);
+  for (const [name, list] of [['train_indices', parsed.train_indices], ['test_indices', parsed.test_indices]] as const) {
+    for (const i of list) {
+      if (i >= n) throw new UserError(`${file}: ${name} holds ${i}, outside 0..${n - 1}`);
+      if (seen[i]++) throw new UserError(`${file}: index ${i} appears twice`);
+    }
+  }
+  const missing = seen.indexOf(0);
+  if (missing >= 0) throw new UserError(`${file}: index ${missing} is in neither list`, `the two lists must cover all ${n} non-test rows`);
+  return { train: Int32Array.from(parsed.train_indices).sort(), val: Int32Array.from(parsed.test_indices).sort() };
 }
 
 export async function prepareThings(params: z.input<typeof ThingsParams>, outDir: string, hooks: PrepareHooks = {}): Promise<Manifest> {
@@ -71,7 +92,7 @@ export async function prepareThings(params: z.input<typeof ThingsParams>, outDir
 
   const isTest = new Set(testIdx);
   const pool = all.map((_, i) => i).filter((i) => !isTest.has(i));
-  const split = seededSplit(pool.length, p.trainFraction, new Rng(p.seed, 'things', 'split'));
+  const split = p.splitFile ? readSplitFile(p.splitFile, pool.length) : seededSplit(pool.length, p.trainFraction, new Rng(p.seed, 'things', 'split'));
   const order: Record<SplitName, number[]> = { train: Array.from(split.train, (k) => pool[k]), val: Array.from(split.val, (k) => pool[k]), test: testIdx };
   hooks.log?.(`things: ${order.train.length} train, ${order.val.length} val, ${order.test.length} test at ${p.size}x${p.size}`);
 
@@ -118,6 +139,7 @@ export async function prepareThings(params: z.input<typeof ThingsParams>, outDir
   const sources = await Promise.all([
     fingerprintFile(p.embeddings, 'embeddings'), fingerprintFile(p.testIndex, 'testIndex'), fingerprintFile(p.humanRdm, 'humanRdm'),
     ...(p.names ? [fingerprintFile(p.names, 'names')] : []), ...(p.prompts ? [fingerprintFile(p.prompts, 'prompts')] : []),
+    ...(p.splitFile ? [fingerprintFile(p.splitFile, 'splitFile')] : []),
   ]);
   sources.push({ name: 'images', path: resolve(p.images), bytes: imageBytes, sha256: sha256(all.map((n, i) => `${n}\t${imageHashes[i]}`).join('\n')) });
 
