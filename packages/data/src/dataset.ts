@@ -83,12 +83,12 @@ function estimateBytes(storage: ImageStorage, count: number, shards: ShardEntry[
   return storage.kind === 'fixed' ? count * storage.height * storage.width * 3 : shards.reduce((s, e) => s + e.bytes, 0);
 }
 
-function openSplit(dir: string, manifest: Manifest, name: SplitName): SplitView {
+function openSplit(dir: string, manifest: Manifest, name: SplitName, inMemoryLimit: number): SplitView {
   const storage = manifest.storage[name];
   const shards = manifest.shards.filter((s) => s.split === name);
   if (!storage) throw new UserError(`${join(dir, 'manifest.json')}: no split "${name}"`, `splits here: ${Object.keys(manifest.storage).join(', ')}`);
   const count = manifest.counts[name];
-  const inMemory = estimateBytes(storage, count, shards) <= IN_MEMORY_LIMIT_BYTES;
+  const inMemory = estimateBytes(storage, count, shards) <= inMemoryLimit;
   let cached: ShardColumns | undefined;
   const rows = (): ShardColumns => {
     if (!inMemory) throw new UserError(`${dir}: split "${name}" is too large to hold in memory`, 'iterate it with batches()');
@@ -107,7 +107,12 @@ function openSplit(dir: string, manifest: Manifest, name: SplitName): SplitView 
   };
 }
 
-export function openDataset(dir: string): Dataset {
+export interface OpenOptions {
+  /** Splits whose stored pixels exceed this many bytes are streamed (default IN_MEMORY_LIMIT_BYTES). */
+  inMemoryLimitBytes?: number;
+}
+
+export function openDataset(dir: string, opts: OpenOptions = {}): Dataset {
   const manifest = readManifest(dir);
   const splits = new Map<SplitName, SplitView>();
   const humanRdm = manifest.humanRdm ? readHumanRdm(join(dir, manifest.humanRdm.file)) : undefined;
@@ -118,7 +123,7 @@ export function openDataset(dir: string): Dataset {
     vocab: optionalLines(manifest.vocab),
     split(name) {
       let s = splits.get(name);
-      if (!s) { s = openSplit(dir, manifest, name); splits.set(name, s); }
+      if (!s) { s = openSplit(dir, manifest, name, opts.inMemoryLimitBytes ?? IN_MEMORY_LIMIT_BYTES); splits.set(name, s); }
       return s;
     },
   };

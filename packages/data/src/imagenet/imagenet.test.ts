@@ -106,6 +106,26 @@ describe('data/imagenet on miniature trees', () => {
     expect([again.reused, again.converted]).toEqual([6, 0]);
   });
 
+  it('streams large splits shard by shard: every row once, order a pure function of (seed, epoch)', async () => {
+    const ds = openDataset(join(tmp, 'clean'), { inMemoryLimitBytes: 0 });
+    expect(ds.split('train').inMemory).toBe(false);
+    const epoch = async (e: number) => {
+      const rows: number[] = [], ids: string[] = [];
+      for await (const b of batches(ds, 'train', { batchSize: 5, seed: 7, epoch: e, shuffle: true, augment: 'imagenet-train', workers: 0 })) { rows.push(...b.rows); ids.push(...b.ids); }
+      return { rows, ids };
+    };
+    const a = await epoch(0), again = await epoch(0), other = await epoch(1);
+    expect([...a.rows].sort((x, y) => x - y)).toEqual([...Array(12).keys()]);
+    expect(again.ids).toEqual(a.ids);
+    expect(other.ids).not.toEqual(a.ids);
+    // the in-memory reader serves the same rows with the same labels, in its own order
+    const mem = openDataset(join(tmp, 'clean'));
+    const byId = new Map(mem.split('train').ids.map((id, i) => [id, mem.split('train').labels![i]]));
+    for await (const b of batches(ds, 'train', { batchSize: 12, seed: 7, epoch: 0, shuffle: true, augment: 'imagenet-train', workers: 0 })) {
+      b.ids.forEach((id, i) => expect(b.labels![i]).toBe(byId.get(id)));
+    }
+  });
+
   it('feeds random-resized crops of the train set and the stored centre crops of val', async () => {
     const ds = openDataset(join(tmp, 'clean'));
     const train = [];
