@@ -14,3 +14,4 @@ export { renderSpec, FONT_FAMILY, type RenderedFigure } from './render.js';
 export { reportHtml, type Provenance } from './report.js';
 export { loadStudyFromDirs, loadStudyFromTasks, runFromTask, type StudyDirs } from './load.js';
 export { writeAnalysis, type AnalysisSummary } from './write.js';
+export { readTaskInfo, type TaskInfo } from './task-info.js';
