@@ -24,16 +24,16 @@ export interface Sorted {
 /** LSD radix sort of float64 values by their bits; stable; -0 ties with +0. */
 export function radixSort(values: ArrayLike<number>): Sorted {
   const n = values.length;
-  const bits = new Float64Array(n);
-  for (let i = 0; i < n; i++) bits[i] = values[i] === 0 ? 0 : values[i];
-  const words = new Uint32Array(bits.buffer);
+  const f64 = values instanceof Float64Array ? values : Float64Array.from(values);
+  const words = new Uint32Array(f64.buffer, f64.byteOffset, 2 * n);
   // Order-preserving unsigned form: negatives have all bits flipped, non-negatives get the sign bit
-  // set. All six digit histograms are counted in this same pass.
+  // set; -0 (sign bit only) becomes +0 first. All six digit histograms are counted in this pass.
   let lo = new Uint32Array(n), hi = new Uint32Array(n);
   const counts = PASSES.map(() => new Uint32Array(BUCKETS));
   const [c0, c1, c2, c3, c4, c5] = counts;
   for (let i = 0; i < n; i++) {
     let l = words[2 * i], h = words[2 * i + 1];
+    if (h === 0x80000000 && l === 0) h = 0;
     if (h & 0x80000000) { l = ~l >>> 0; h = ~h >>> 0; } else h = (h | 0x80000000) >>> 0;
     lo[i] = l; hi[i] = h;
     c0[l & MASK]++; c1[(l >>> 11) & MASK]++; c2[l >>> 22]++;
