@@ -28,6 +28,8 @@ export interface BatchOptions {
   size?: number;
   /** Drop a last incomplete batch (default false, as the study's loaders). */
   dropLast?: boolean;
+  /** Streamed splits: how many shards are read and shuffled together (default 4). */
+  shuffleWindow?: number;
   /**
    * Worker threads for the augment modes (crop + resample + normalise), so batches are prepared in
    * parallel with training. Default: cores - 1 (at least 1) when augmenting, 0 otherwise. Results
@@ -49,32 +51,38 @@ export interface Batch {
   rows: Int32Array;
 }
 
-/** A run of rows from one block of decoded columns, in the order they are to be served. */
-interface Chunk { cols: ShardColumns; order: Int32Array; globalOffset: number }
+/** One sample to serve: its decoded columns, its row there, and its row in the split's stored order. */
+type Picked = { cols: ShardColumns; row: number; global: number };
 
 /**
  * Epoch order. In-memory splits: one permutation of all rows, `Rng(seed, 'shuffle', epoch)`.
- * Streamed splits: shards in a permuted order, rows permuted within each shard (both pure functions
- * of (seed, epoch)), reading one shard ahead.
+ * Streamed splits: shards in a permuted order, taken `shuffleWindow` at a time, rows permuted within
+ * each window (all pure functions of (seed, epoch)); the next window is read while this one is served.
  */
-async function* chunks(ds: Dataset, split: SplitName, opts: BatchOptions): AsyncGenerator<Chunk> {
+async function* chunks(ds: Dataset, split: SplitName, opts: BatchOptions): AsyncGenerator<Picked[]> {
   const view = ds.split(split);
+  const identity = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
   if (view.inMemory) {
-    const order = opts.shuffle ? new Rng(opts.seed, 'shuffle', opts.epoch).permutation(view.count) : Int32Array.from({ length: view.count }, (_, i) => i);
-    yield { cols: view.rows(), order, globalOffset: 0 };
+    const order = opts.shuffle ? new Rng(opts.seed, 'shuffle', opts.epoch).permutation(view.count) : identity(view.count);
+    const cols = view.rows();
+    yield Array.from(order, (row) => ({ cols, row, global: row }));
     return;
   }
+  const window = Math.max(1, opts.shuffleWindow ?? 4);
   const starts: number[] = [];
   view.shards.reduce((s, e) => { starts.push(s); return s + e.rows; }, 0);
-  const shardOrder = opts.shuffle ? new Rng(opts.seed, 'shuffle', opts.epoch, 'shards').permutation(view.shards.length) : Int32Array.from(view.shards.keys());
-  const load = (k: number) => readFile(join(ds.dir, view.shards[k].file)).then((buf) => shardColumns(tableFromIPC(buf), view.shards[k].file));
-  let next = shardOrder.length ? load(shardOrder[0]) : undefined;
-  for (let s = 0; s < shardOrder.length; s++) {
-    const cols = await next!;
-    next = s + 1 < shardOrder.length ? load(shardOrder[s + 1]) : undefined;
-    const k = shardOrder[s], n = cols.ids.length;
-    const order = opts.shuffle ? new Rng(opts.seed, 'shuffle', opts.epoch, 'shard', k).permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
-    yield { cols, order, globalOffset: starts[k] };
+  const shardOrder = opts.shuffle ? new Rng(opts.seed, 'shuffle', opts.epoch, 'shards').permutation(view.shards.length) : identity(view.shards.length);
+  const windows: number[][] = [];
+  for (let w = 0; w < shardOrder.length; w += window) windows.push([...shardOrder.subarray(w, w + window)]);
+  const loadOne = (k: number) => readFile(join(ds.dir, view.shards[k].file)).then((buf) => shardColumns(tableFromIPC(buf), view.shards[k].file));
+  const load = (ks: number[]) => Promise.all(ks.map(loadOne));
+  let next = windows.length ? load(windows[0]) : undefined;
+  for (let w = 0; w < windows.length; w++) {
+    const parts = await next!;
+    next = w + 1 < windows.length ? load(windows[w + 1]) : undefined;
+    const rows: Picked[] = parts.flatMap((cols, j) => cols.ids.map((_, row) => ({ cols, row, global: starts[windows[w][j]] + row })));
+    const order = opts.shuffle ? new Rng(opts.seed, 'shuffle', opts.epoch, 'window', w).permutation(rows.length) : identity(rows.length);
+    yield Array.from(order, (i) => rows[i]);
   }
 }
 
@@ -84,7 +92,6 @@ function imageOf(cols: ShardColumns, row: number, fixed: { height: number; width
   return { data: img.data, offset: img.offsets[row], height: img.heights[row], width: img.widths[row] };
 }
 
-type Picked = { cols: ShardColumns; row: number; global: number };
 type Resolved = Required<Pick<BatchOptions, 'augment'>> & BatchOptions;
 
 /** One job of crops for the augmentation workers: the samples' stored pixels copied into one transferable buffer. */
@@ -158,8 +165,8 @@ async function* assemble(ds: Dataset, split: SplitName, opts: BatchOptions, pool
   let picks: Picked[] = [];
   let index = 0;
   for await (const chunk of chunks(ds, split, opts)) {
-    for (const row of chunk.order) {
-      picks.push({ cols: chunk.cols, row, global: chunk.globalOffset + row });
+    for (const pick of chunk) {
+      picks.push(pick);
       if (picks.length === opts.batchSize) {
         yield await buildBatch(index++, picks, { ...opts, augment }, out, fixed, norm, pool);
         picks = [];

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFil
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ProgressLine, UserError, jsonKey } from '@lw/core';
+import { ProgressLine, Rng, UserError, jsonKey } from '@lw/core';
 import { z } from 'zod';
 import { decodeResizeCentreCrop, decodeShortSide, type Decoded } from '../decode.js';
 import { fingerprintFile } from '../fingerprint.js';
@@ -95,7 +95,10 @@ export async function convertImagenet(params: z.input<typeof ImagenetParams>, wo
   const tree = discoverImagenet(p.root, { valLabels: p.valLabels, synsets: p.synsets });
   hooks.log?.(`imagenet: ${tree.classes.length} classes, ${tree.train.length} train, ${tree.val.length} val images (val layout: ${tree.valLayout})`);
   mkdirSync(join(workDir, '.convert'), { recursive: true });
-  const plans = [...plan(p, 'train', tree.train), ...plan(p, 'val', tree.val)];
+  // Train rows are stored in a fixed random order, so every shard mixes all classes: a streamed
+  // reader that shuffles shards and rows within a few shards then yields class-mixed batches.
+  const trainOrder = new Rng(0, 'imagenet', 'train-row-order').permutation(tree.train.length);
+  const plans = [...plan(p, 'train', Array.from(trainOrder, (i) => tree.train[i])), ...plan(p, 'val', tree.val)];
   const total = tree.train.length + tree.val.length;
   const progress = new ProgressLine({ label: 'imagenet: convert', total });
   const journals: Journal[] = [];
