@@ -346,10 +346,10 @@ function bindReference(c: TaskContext, ref: Reference, text: string, path: Path,
   return { refs, wholeMatrix: upVars.length > 0 && !binds };
 }
 
-/** `; did you mean "x"?` for a near miss (edit distance <= 2), else ''. */
+/** `; did you mean "x"?` for a near miss (1 edit, 2 for words of 6+ letters), else ''. */
 export function suggest(word: string, options: string[]): string {
   let best: string | undefined;
-  let bestD = 3;
+  let bestD = word.length >= 6 ? 3 : 2;
   for (const o of options) {
     const d = editDistance(word, o);
     if (d < bestD) [best, bestD] = [o, d];
