@@ -44,6 +44,14 @@ describe('correlations: closed forms and hand-computed ties', () => {
     expect(pearson(x, x.map((v) => 2 * v - 7)).r).toBeCloseTo(1, 15);
   });
 
+  it('NaN anywhere gives NaN, as SciPy\'s default nan_policy does', () => {
+    for (const fn of [spearman, kendallTau, pearson]) {
+      const r = fn([1, 2, NaN, 4], [1, 2, 3, 4]);
+      expect(r.r).toBeNaN();
+      expect(r.p).toBeNaN();
+    }
+  });
+
   it('spearman with a tie: ranks [1, 2.5, 2.5, 4] vs [1, 2, 3, 4] give 4.5 / sqrt(4.5 * 5) = 3 / sqrt(10)', () => {
     expect(spearman([1, 2, 2, 3], [1, 2, 3, 4]).r).toBeCloseTo(3 / Math.sqrt(10), 15);
   });

@@ -14,6 +14,12 @@ function checkPair(x: ArrayLike<number>, y: ArrayLike<number>): void {
   if (x.length !== y.length) throw new RangeError(`vectors differ in length: ${x.length} vs ${y.length}`);
 }
 
+/** NaN has no rank: like SciPy's default nan_policy ('propagate'), a NaN anywhere gives r = p = NaN. */
+function hasNaN(x: ArrayLike<number>, y: ArrayLike<number>): boolean {
+  for (let i = 0; i < x.length; i++) if (Number.isNaN(x[i]) || Number.isNaN(y[i])) return true;
+  return false;
+}
+
 const BLOCK = 1024;
 
 /** Sum of f(i) for i in [0, n), by blocks of 1024: rounding error grows with n / 1024, not n (1.7M pairs). */
@@ -48,6 +54,7 @@ export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): Correlation
 /** Spearman's rho: Pearson's r of average ranks (ties matter: the study's RDM has 580 values in 1128). */
 export function spearman(x: ArrayLike<number>, y: ArrayLike<number>): Correlation {
   checkPair(x, y);
+  if (hasNaN(x, y)) return { r: NaN, p: NaN };
   const r = pearsonR(averageRanks(x), averageRanks(y));
   return { r, p: studentTPValue(r, x.length) };
 }
@@ -115,6 +122,7 @@ function countInversions(a: Int32Array): number {
  */
 export function kendallTau(x: ArrayLike<number>, y: ArrayLike<number>): Correlation {
   checkPair(x, y);
+  if (hasNaN(x, y)) return { r: NaN, p: NaN };
   const n = x.length;
   // Sort by y; then a stable sort by x of the y-sorted pairs gives lexicographic (x, y) order.
   const byY = radixSort(y);
