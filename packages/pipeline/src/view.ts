@@ -67,7 +67,7 @@ export class RunView {
     }
     if (!this.stream.isTTY && Date.now() - this.lastPlainSummary > 10_000) {
       this.lastPlainSummary = Date.now();
-      this.stream.write(this.summary() + '\n');
+      this.stream.write([this.summary(), ...this.runningLines(4)].join('\n') + '\n');
     }
   }
 
@@ -89,6 +89,16 @@ export class RunView {
     this.stream.write(this.summary() + '\n');
   }
 
+  /** `  sweep[start=5] epoch 3/10 loss 0.41 (1m02s)` for up to `max` running tasks. */
+  private runningLines(max: number): string[] {
+    const lines = [...this.running].slice(0, max).map(([key, r]) => {
+      const epochs = r.total ? ` epoch ${r.done}/${r.total}` : '';
+      return `  ${this.names.get(key) ?? key.slice(0, 12)}${epochs}${r.note ? ` ${r.note}` : ''} (${formatDuration(Date.now() - r.since)})`;
+    });
+    if (this.running.size > max) lines.push(`  ... and ${this.running.size - max} more`);
+    return lines;
+  }
+
   private line(text: string): void {
     this.clear();
     this.stream.write(text + '\n');
@@ -105,13 +115,8 @@ export class RunView {
     if (!force && Date.now() - this.lastDraw < 200) return;
     this.lastDraw = Date.now();
     this.clear();
-    const width = (this.stream.columns ?? 100) - 1;
-    const lines = [this.summary()];
-    for (const [key, r] of [...this.running].slice(0, 8)) {
-      const epochs = r.total ? ` epoch ${r.done}/${r.total}` : '';
-      lines.push(`  ${this.names.get(key) ?? key.slice(0, 12)}${epochs}${r.note ? ` ${r.note}` : ''} (${formatDuration(Date.now() - r.since)})`);
-    }
-    if (this.running.size > 8) lines.push(`  ... and ${this.running.size - 8} more`);
+    const width = (this.stream.columns || 100) - 1;
+    const lines = [this.summary(), ...this.runningLines(8)];
     this.stream.write(lines.map((l) => l.slice(0, width)).join('\n') + '\n');
     this.drawnLines = lines.length;
   }
