@@ -73,6 +73,11 @@ describe('planner', () => {
     expect(b.tasks.find((t) => t.name === 'baseline')!.key).toBe(a.tasks.find((t) => t.name === 'baseline')!.key);
   });
 
+  it('matrix values may use vars', () => {
+    const p = planText('name: x\nvars: { last: 4 }\nstages:\n  a: { uses: exec, matrix: { i: "2..${last}" }, params: { cmd: "echo ${i}" } }\n');
+    expect(p.tasks.map((t) => t.params.cmd)).toEqual(['echo 2', 'echo 3', 'echo 4']);
+  });
+
   it('--set overrides variables', () => {
     const p = planText(sweep, ['epochs=9']);
     expect(p.tasks.find((t) => t.name === 'baseline')!.params.epochs).toBe(9);

@@ -70,8 +70,10 @@ export function plan(source: SourceFile, registry: Registry, fingerprints: Finge
     const reg = registry.get(block.uses)!;
     let conditions: Condition[];
     try {
-      conditions = expandMatrix(block.matrix);
+      // Matrix values may use vars: `start: "1..${last}"`.
+      conditions = expandMatrix(interpolateDeep(block.matrix, vars) as StageBlock['matrix']);
     } catch (e) {
+      if (e instanceof PathedInterpolationError) return fail(['stages', name, 'matrix', ...e.path], `stage "${name}": ${e.message}`, 'matrix values may use variables from vars:');
       if (e instanceof MatrixError) return fail(['stages', name, ...e.path], `stage "${name}": ${e.message}`, e.hint);
       throw e;
     }

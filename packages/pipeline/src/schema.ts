@@ -13,8 +13,8 @@ const stageName = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 const matrixValues = z
-  .union([z.array(scalar).min(1), z.string().regex(/^\s*-?\d+\s*\.\.\s*-?\d+\s*$/, 'expected an integer range such as "1..98"')])
-  .describe('The values of one matrix variable: a list (`[a, b]`) or an inclusive integer range (`"1..98"`).')
+  .union([z.array(scalar).min(1), z.string().regex(/^\s*(-?\d+|\$\{[^}]*\})\s*\.\.\s*(-?\d+|\$\{[^}]*\})\s*$/, 'expected an integer range such as "1..98" or "1..${last}"')])
+  .describe('The values of one matrix variable: a list (`[a, b]`) or an inclusive integer range (`"1..98"`); bounds may be `${var}`.')
   .meta({ examples: [['random_target', 'label_shuffle'], '1..40'] });
 
 const condition = z.record(z.string().regex(identifier), scalar);
