@@ -90,6 +90,12 @@ export class SlurmExecutor implements Executor {
       const argv = sbatchArgv(request);
       this.opts.log?.(describeSbatch(argv));
       const result = await this.run(argv);
+      if (result.code === 127) {
+        throw new UserError(
+          'sbatch was not found on PATH: the Slurm executor needs Slurm\'s client tools (sbatch, squeue, scancel)',
+          'run `lw run --executor slurm` on a login node of the cluster, or use the local executor',
+        );
+      }
       // --parsable prints `jobid` or `jobid;cluster`.
       const id = result.stdout.trim().split(';')[0];
       if (result.code !== 0 || !/^\d+$/.test(id)) {
