@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -220,9 +220,14 @@ stages:
     const lines = slurmDryRun(plan, { cacheDir: s.cache.dir, has: (k) => s.cache.has(k) });
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^JOB1=\$\('sbatch' '--parsable' '--job-name=lw:squares:prep'/);
-    expect(lines[1]).toContain(`'--array=0-2%2' '--dependency=afterok:$JOB1'`);
+    expect(lines[1]).toContain(`'--array=0-2%2' '--dependency=afterok:'"$JOB1"`);
     expect(lines[1]).toContain(`'--time=0:10:00'`);
-    expect(lines[2]).toContain(`'--dependency=afterok:$JOB2'`);
+    expect(lines[2]).toContain(`'--dependency=afterok:'"$JOB2"`);
+    // As a shell script (sbatch replaced by a function that prints its --dependency and answers
+    // with the job name as id), each job waits on the ids the earlier lines captured.
+    const fakeSbatch = `sbatch() { for a; do case $a in --dependency=*) echo "$a" >&2;; --job-name=*) echo "\${a#--job-name=}";; esac; done; }`;
+    const deps = spawnSync('/bin/sh', ['-c', `${fakeSbatch}\n${lines.join('\n')}`], { encoding: 'utf8' }).stderr;
+    expect(deps.trim().split('\n')).toEqual(['--dependency=afterok:lw:squares:prep', '--dependency=afterok:lw:squares:sq[3_tasks]']);
     expect(existsSync(runStatePath(s.cache.dir, s.file))).toBe(false);
     expect(existsSync(join(s.cache.dir, 'slurm'))).toBe(false);
   });

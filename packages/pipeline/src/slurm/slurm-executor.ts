@@ -9,6 +9,7 @@ import { planJobs, type JobRef, type KnownDep, type PlannedJob } from './plan.js
 import { Backoff, JobQuery } from './query.js';
 import { newRunState, runStatePath, writeRunState, type RunState } from './run-state.js';
 import { describeSbatch, jobName, jobScript, sbatchArgv, type SbatchJob } from './sbatch.js';
+import { shellQuote } from './quote.js';
 import { jobPhase } from './states.js';
 import { runTool, type RunTool } from './tools.js';
 
@@ -174,16 +175,19 @@ export class SlurmExecutor implements Executor {
     this.opts.log?.(`slurm: jobs ${ids.join(' ')} still ending after scancel; not waiting longer`);
   }
 
-  /** The sbatch lines `submit` would run for these tasks, with `$JOB<n>` for ids not yet known. */
+  /**
+   * The sbatch commands `submit` would run, as a shell script: `JOB2=$(sbatch ... afterok:"$JOB1" ...)`
+   * (with `--parsable`, sbatch prints the id the next lines use). Job scripts are written only on
+   * submission, so their paths here name directories that do not exist yet.
+   */
   static dryRun(tasks: ExecTask[], opts: SlurmExecutorOptions): string[] {
     const plan = planJobs(tasks, { arrays: opts.config.arrays, known: () => undefined });
-    const ids = plan.jobs.map((j) => `$JOB${j.index + 1}`);
-    const lines = plan.jobs.map((job) => {
+    const ids = plan.jobs.map((j) => `${JOB_MARK}${j.index + 1}${JOB_MARK}`);
+    return plan.jobs.map((job) => {
       const afterOk = job.afterOk.map((ref) => resolveRef(ref, ids) ?? '');
-      const request = sbatchRequest(job, afterOk, opts, `dry-run-${job.index + 1}`);
-      return `JOB${job.index + 1}=$(${describeSbatch(sbatchArgv(request))})`;
+      const argv = sbatchArgv(sbatchRequest(job, afterOk, opts, `dry-run-${job.index + 1}`));
+      return `JOB${job.index + 1}=$(${argv.map(quoteWithJobVars).join(' ')})`;
     });
-    return lines;
   }
 
   private known(key: string): KnownDep | undefined {
@@ -328,6 +332,16 @@ export class SlurmExecutor implements Executor {
   private nameOf(key: string): string {
     return this.tracked.get(key)?.task.name ?? key.slice(0, 12);
   }
+}
+
+// Stands for `$JOBn` in dry-run words until they are quoted.
+const JOB_MARK = '\u0002';
+
+/** A word single-quoted except its `$JOBn` parts, which stay expandable: `'--dependency=afterok:'"$JOB1"`. */
+function quoteWithJobVars(word: string): string {
+  const parts = word.split(JOB_MARK);
+  // Odd positions are job numbers between two marks.
+  return parts.map((p, i) => (i % 2 ? `"$JOB${p}"` : p ? shellQuote(p) : '')).join('') || shellQuote('');
 }
 
 /** The Slurm id a ref stands for; undefined when sbatch refused that job. */
