@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,6 +27,12 @@ async function until(what: () => boolean, timeoutMs = 60_000): Promise<void> {
   }
 }
 
+/** Task-runner processes still alive for this cache (their argv names the cache dir). */
+function taskRunners(cacheDir: string): number {
+  const r = spawnSync('pgrep', ['-f', `task-main.js [0-9a-f]{64} ${cacheDir}`], { encoding: 'utf8' });
+  return r.stdout.trim().split('\n').filter(Boolean).length;
+}
+
 function entries(cacheDir: string): number {
   return readdirSync(cacheDir).filter((d) => /^[0-9a-f]{2}$/.test(d)).flatMap((d) => readdirSync(join(cacheDir, d))).length;
 }
@@ -39,7 +46,9 @@ describe('crashes, interrupts and concurrent runs', () => {
     child.kill('SIGKILL');
     await done;
     // Orphaned task runners notice their parent is gone, stop their command and clean up.
-    await until(() => leftovers(cache).length === 0 && readdirSync(join(cache, 'locks')).length === 0, 20_000);
+    await until(() => taskRunners(cache) === 0, 20_000);
+    expect(leftovers(cache)).toEqual([]);
+    expect(readdirSync(join(cache, 'locks'))).toEqual([]);
     const finished = entries(cache);
     expect(finished).toBeGreaterThanOrEqual(2);
     expect(finished).toBeLessThan(7);

@@ -65,7 +65,8 @@ function runShell(cmd: string, cwd: string, env: NodeJS.ProcessEnv, signal: Abor
         // Already gone.
       }
     };
-    signal.addEventListener('abort', kill, { once: true });
+    if (signal.aborted) kill();
+    else signal.addEventListener('abort', kill, { once: true });
     child.on('error', fail);
     child.on('close', (code, sig) => {
       signal.removeEventListener('abort', kill);

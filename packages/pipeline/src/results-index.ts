@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cache } from './cache.js';
 import type { Plan } from './plan.js';
@@ -15,9 +15,15 @@ export function updateResultsIndex(root: string, plan: Plan, cache: Cache): stri
   const index: Record<string, Record<string, string>> = {};
   const byKey = new Map(plan.tasks.map((t) => [t.key, t]));
   for (const stage of plan.stages) {
-    const tasks = stage.keys.map((k) => byKey.get(k)!);
     index[stage.name] = {};
-    for (const t of tasks) if (cache.has(t.key)) index[stage.name][t.name] = cache.entryDir(t.key);
+    for (const key of stage.keys) if (cache.has(key)) index[stage.name][byKey.get(key)!.name] = cache.entryDir(key);
+  }
+  const json = join(base, 'results.json');
+  const text = JSON.stringify(index, null, 2) + '\n';
+  // Fast path of a no-op rerun: same index as last time, so the links are already right.
+  if (existsSync(json) && readFileSync(json, 'utf8') === text) return base;
+  for (const stage of plan.stages) {
+    const tasks = stage.keys.map((k) => byKey.get(k)!);
     const matrix = tasks.some((t) => Object.keys(t.condition).length > 0);
     if (!matrix) {
       if (cache.has(tasks[0].key)) link(join(base, stage.name), cache.entryDir(tasks[0].key));
@@ -31,8 +37,7 @@ export function updateResultsIndex(root: string, plan: Plan, cache: Cache): stri
       if (cache.has(t.key)) link(join(dir, name), cache.entryDir(t.key));
     }
   }
-  const json = join(base, 'results.json');
-  writeFileSync(`${json}.tmp`, JSON.stringify(index, null, 2) + '\n');
+  writeFileSync(`${json}.tmp`, text);
   renameSync(`${json}.tmp`, json);
   return base;
 }

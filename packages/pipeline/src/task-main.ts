@@ -32,6 +32,8 @@ function cancel(): void {
 process.on('SIGTERM', cancel);
 process.on('SIGINT', cancel);
 process.on('disconnect', cancel);
+// The parent may have died before this handler existed (kill -9 right after the fork).
+if (!process.connected) cancel();
 
 try {
   const cache = new Cache(cacheDir);

@@ -46,6 +46,7 @@ export async function runTask(cache: Cache, key: string, opts: RunTaskOptions): 
   let tmp: string | undefined;
   try {
     if (cache.has(key)) return 'cachedByOther';
+    if (opts.signal.aborted) throw new Error('cancelled');
     const reg = opts.registry.get(spec.stage);
     if (!reg) throw new UserError(`task ${spec.name} uses stage "${spec.stage}", which this installation does not register`, 'build the package that provides it (npm run build)');
     tmp = cache.makeTemp(key);
