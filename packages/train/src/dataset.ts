@@ -52,6 +52,8 @@ export interface TrainData {
   humanRdm?: HumanRdm;
   /** The toy set's captions of a split, in stored order (for contrastive pretraining). */
   captions(split: 'train' | 'val' | 'test'): string[] | undefined;
+  /** Class labels of a split in stored order, without decoding images. */
+  labels(split: 'train' | 'val' | 'test'): Int32Array | undefined;
   loadSplit(split: 'train' | 'val' | 'test'): SplitArrays;
   batches(split: 'train' | 'val' | 'test', opts: BatchOptions): AsyncIterable<TrainBatchData>;
 }

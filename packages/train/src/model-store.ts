@@ -12,9 +12,15 @@ import { readTensorFile, writeTensorFile, type NamedTensor } from './tensor-file
 export const MODEL_FILE = 'model.safetensors';
 export const CONFIG_FILE = 'config.json';
 
-export function saveClip(dir: string, clip: Clip): void {
+/**
+ * Saves `clip`. `logitScale` (the factor, e.g. 100) replaces the stored logit_scale with its log:
+ * CLIP-HBA keeps the checkpoint's scale frozen, and OpenAI's checkpoints have it at CLIP's clamp of
+ * 100 (method §1.1), so predictions span [-100, 100] like the [0, 100] targets.
+ */
+export function saveClip(dir: string, clip: Clip, opts: { logitScale?: number } = {}): void {
   const tensors = new Map<string, NamedTensor>();
   for (const [name, t] of clip.params.tensors) tensors.set(name, { dtype: 'F32', shape: t.shape, data: Float32Array.from(t.dataSync() as Float32Array) });
+  if (opts.logitScale !== undefined) tensors.get('logit_scale')!.data = new Float32Array([Math.log(opts.logitScale)]);
   writeTensorFile(join(dir, MODEL_FILE), tensors, { format: 'lw-clip/1', config: clip.config.name });
   writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(clip.config, null, 2) + '\n');
 }

@@ -19,6 +19,7 @@ export function openTrainData(dir: string): TrainData {
     vocab: ds.vocab,
     humanRdm: ds.humanRdm ? toHumanRdm(ds.humanRdm.values, join(dir, 'human_rdm.arrow'), ds.humanRdm.ids) : undefined,
     captions: (split) => ds.split(split).captions,
+    labels: (split) => ds.split(split).labels,
     loadSplit(split) {
       let s = loaded.get(split);
       if (!s) {

@@ -66,7 +66,8 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
     const n = ids.length;
     if (images === null) {
       const [T, Wd] = cache!.manifest.visionShape;
-      return hba.predictFromPrefix(tf.tensor3d(cache!.gather(ids), [n, T, Wd]), textPrefix);
+      // A clone per call: the model may dispose tensors it saved for the backward pass.
+      return hba.predictFromPrefix(tf.tensor3d(cache!.gather(ids), [n, T, Wd]), tf.clone(textPrefix));
     }
     return hba.predict(tf.tensor4d(images, [n, H, W, 3]));
   };

@@ -1,6 +1,7 @@
 import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { defineStage, UserError, type StageInput, type TaskResult } from '@lw/core';
+import { defineStage, UserError } from '@lw/core';
+import { one, resumePoint } from '../inputs.js';
 import { createClipHba, initBackend, type ClipConfig } from '@lw/models';
 import { FeatureCache } from '../feature-cache.js';
 import { behaviorColumns, writeMetrics } from '../metrics.js';
@@ -42,13 +43,12 @@ export const behaviorStage = defineStage({
       rank: config.dora.rank, alpha: config.dora.alpha, seed: p.seed, prompts: promptTokens(data, config),
     });
     const cache = ctx.inputs.features && p.featureCache ? FeatureCache.open(one(ctx.inputs.features, 'features').dir) : undefined;
-    const resumeInput = ctx.inputs.resume ? one(ctx.inputs.resume, 'resume') : undefined;
-    if (resumeInput && resumeInput.epoch === undefined) throw new UserError('input "resume" must name one checkpoint, e.g. baseline@epoch(4)');
+    const resume = resumePoint(ctx.inputs.resume);
     writeTaskParams(ctx.outDir, { stage: 'train/behavior', params: p, backend, extra: { model: config.name, featureCache: cache !== undefined } });
 
     const result = await trainBehavior({
       params: p, data, hba, cache,
-      resume: resumeInput ? { dir: join(resumeInput.dir, 'checkpoints'), epoch: resumeInput.epoch! } : undefined,
+      resume,
       scratch: ctx.scratchDir, log: ctx.log, progress: ctx.progress, signal: ctx.signal,
     });
 
@@ -70,7 +70,3 @@ export const behaviorStage = defineStage({
   },
 });
 
-function one(input: StageInput, name: string): TaskResult {
-  if (Array.isArray(input)) throw new UserError(`input "${name}" must be one task, got a list of ${input.length}`);
-  return input;
-}

@@ -24,6 +24,8 @@ export const pretrainParams = z.object({
   batchSize: z.number().int().min(2).default(64).describe('Pairs per contrastive batch (chance loss = ln(batch))'),
   lr: z.number().positive().default(1e-3).describe('AdamW learning rate'),
   weightDecay: z.number().min(0).default(0.05).describe('AdamW decoupled weight decay'),
+  savedLogitScale: z.number().positive().default(100).describe(
+    "logit scale written with the model: OpenAI's checkpoints end at CLIP's clamp of 100, which CLIP-HBA keeps frozen (method §1.1); a short toy pretraining does not get there"),
   backend: BackendName.default('auto'),
 });
 export type PretrainParams = z.output<typeof pretrainParams>;
@@ -50,7 +52,7 @@ export const pretrainStage = defineStage({
     const rows = await pretrain(clip, data, tokenizer.encodeBatch, p, {
       log: ctx.log, progress: ctx.progress, signal: ctx.signal,
     });
-    saveClip(ctx.outDir, clip);
+    saveClip(ctx.outDir, clip, { logitScale: p.savedLogitScale });
     writeMetrics(ctx.outDir, pretrainColumns, rows);
     const first = rows[0], last = rows[rows.length - 1];
     clip.dispose();
@@ -94,7 +96,8 @@ export async function pretrain(clip: Clip, data: TrainData, encode: (texts: stri
       seen += texts.length;
     }
     let vsum = 0, vseen = 0;
-    for await (const b of data.batches('val', { batchSize: p.batchSize, seed: p.seed, epoch: 0, shuffle: false, dropLast: true })) {
+    // Validation pairs in batches of the training size (or the whole split, if smaller), so the chance level is comparable.
+    for await (const b of data.batches('val', { batchSize: Math.min(p.batchSize, data.counts.val), seed: p.seed, epoch: 0, shuffle: false, dropLast: true })) {
       const texts = Array.from(b.rows, (r) => captions.val![r]);
       const l = tf.tidy(() => lossOf(b.images, texts));
       vsum += l.dataSync()[0] * texts.length;

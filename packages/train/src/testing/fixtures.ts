@@ -35,7 +35,7 @@ export async function makeClipModel(data: TaskResult, name = 'test-clip', seed =
   const vocab = textTokenizer(openTrainData(data.dir), base).vocabSize;
   const clip = createClip(modelConfig(name, { vocabSize: vocab }) as ClipConfig, { seed });
   const dir = tempDir('lw-clip-');
-  saveClip(dir, clip);
+  saveClip(dir, clip, { logitScale: 100 });
   clip.dispose();
   return task(dir, 'train/clip-pretrain', { model: name, seed });
 }

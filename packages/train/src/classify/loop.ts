@@ -1,0 +1,145 @@
+import { join } from 'node:path';
+import { UserError } from '@lw/core';
+import { rsa } from '@lw/eval';
+import { tf, type VitClassifier } from '@lw/models';
+import { listCheckpoints, readCheckpoint, writeCheckpoint } from '../checkpoint.js';
+import type { SplitArrays, TrainData } from '../dataset.js';
+import { writeEmbeddings } from '../embeddings.js';
+import { vitLearningRate } from '../lr-schedule.js';
+import type { MetricsRow } from '../metrics.js';
+import { Sgd } from '../optim/sgd.js';
+import { TrainableParams } from '../trainable.js';
+import type { ClassifyParams } from './params.js';
+import { perturbedLabelTable, perturbVitBatch } from './perturb.js';
+
+/**
+ * The ViT loop (method §7): per epoch SGD with momentum at the scheduled rate over augmented,
+ * shuffled batches; then validation cross-entropy and top-1, and RSA of the final-norm CLS token of
+ * the test images (single process, RDM order). Checkpoints go to `scratch` after every epoch.
+ * With `measure`, it trains only epoch E = resume + 1, perturbed, and evaluates (method §7.3).
+ */
+export interface ClassifyEnv {
+  params: ClassifyParams;
+  data: TrainData;
+  /** The RSA images and human RDM (the same set for the toy). */
+  rsaData: TrainData;
+  model: VitClassifier;
+  resume?: { dir: string; epoch: number };
+  scratch: string;
+  log(message: string): void;
+  progress(done: number, total: number, note?: string): void;
+  signal: AbortSignal;
+}
+
+export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRow[]; epochSeconds: number[] }> {
+  const { params: p, data, model } = env;
+  const ckDir = join(env.scratch, 'checkpoints');
+  const weights = new TrainableParams(model.variables);
+  const opt = new Sgd({ momentum: p.momentum, weightDecay: p.weightDecay });
+  const classes = data.classes?.length ?? model.config.numClasses;
+  const [H, W] = data.imageShape;
+  const val = data.loadSplit('val');
+  const test = env.rsaData.loadSplit('test');
+  if (!val.labels) throw new UserError(`${data.dir}: the val split has no labels`, 'classification needs a labelled data set (data/toy, data/imagenet)');
+  if (!env.rsaData.humanRdm) throw new UserError(`${env.rsaData.dir}: no human_rdm.arrow for RSA`);
+  env.log(`trainable parameters: ${weights.count()}, classes ${classes}`);
+
+  // Where to start: own checkpoint (rerun), the resume checkpoint, or the seeded init (epoch 0).
+  let start = 0;
+  let rows: MetricsRow[] = [];
+  const own = listCheckpoints(ckDir);
+  const from = own.length ? { dir: ckDir, epoch: own[own.length - 1] } : env.resume && env.resume.epoch > 0 ? env.resume : undefined;
+  if (from) {
+    const ck = readCheckpoint(from.dir, from.epoch);
+    weights.load(ck.params, join(from.dir, `epoch${from.epoch}.safetensors`));
+    opt.loadStateDict({ tensors: ck.optimizerState, step: ck.info.optimizer.step });
+    start = from.epoch;
+    if (from.dir === ckDir) rows = ck.info.rows;
+    env.log(`starting after epoch ${start} from ${from.dir}`);
+  } else {
+    writeCheckpoint(ckDir, { info: { epoch: 0, optimizer: { kind: 'sgd', step: 0 }, rows: [], stopped: false }, params: weights.values, shapes: weights.shapes, optimizerState: new Map() });
+  }
+  if (p.measure && !env.resume) throw new UserError('params.measure needs a resume input: the checkpoint of epoch E-1', 'e.g. resume: "baseline@epoch(4)" measures epoch 5');
+  // A measurement trains exactly epoch E = resume + 1; training runs to params.epochs.
+  const last = p.measure ? env.resume!.epoch + 1 : p.epochs;
+  const labelTable = p.measure && (p.measure.type === 'label_shuffle' || p.measure.type === 'target_noise')
+    ? perturbedLabelTable(p.measure, data.labels('train') ?? missingLabels(data), classes) : undefined;
+
+  const epochSeconds: number[] = [];
+  for (let epoch = start + 1; epoch <= last; epoch++) {
+    const t0 = performance.now();
+    const lr = vitLearningRate(epoch - 1, p.lr, p.epochs, p.warmupEpochs);
+    let lossSum = 0, seen = 0;
+    for await (const batch of data.batches('train', { batchSize: p.batchSize, seed: p.seed, epoch, shuffle: true, augment: p.augment })) {
+      const B = batch.ids.length;
+      const clean = { images: batch.images, labels: batch.labels!, rows: batch.rows };
+      const b = p.measure ? perturbVitBatch(clean, p.measure, epoch, batch.index, labelTable) : clean;
+      const { loss, grads } = weights.lossAndGrads(() => crossEntropy(model.forward(tf.tensor4d(b.images, [B, H, W, 3])).logits, b.labels, classes));
+      if (!Number.isFinite(loss)) {
+        throw new UserError(`non-finite training loss ${loss} at epoch ${epoch}, batch ${batch.index}`, `checkpoints up to epoch ${epoch - 1} are kept in ${ckDir}; lower params.lr`);
+      }
+      opt.step(weights.values, grads, lr);
+      weights.push();
+      lossSum += loss * B;
+      seen += B;
+    }
+    const v = evaluate(model, val, classes, p.batchSize, [H, W]);
+    const features = featuresOf(model, test, p.batchSize, env.rsaData.imageShape); // [48, width]
+    const d = features.length / test.count;
+    const r = rsa(features, test.count, d, env.rsaData.humanRdm);
+    const row: MetricsRow = { epoch, train_loss: lossSum / seen, val_loss: v.loss, val_acc: v.acc, rsa_rho: r.rho, rsa_p_value: r.p };
+    if (p.measure) Object.assign(row, { perturbation: p.measure.type, perturb_epoch: epoch });
+    rows = [...rows, row];
+    writeEmbeddings(join(env.scratch, 'embeddings', `epoch${epoch}.arrow`), test.ids, features, d);
+    writeCheckpoint(ckDir, { info: { epoch, optimizer: { kind: 'sgd', step: opt.stepCount }, metrics: row, rows, stopped: false }, params: weights.values, shapes: weights.shapes, optimizerState: opt.stateDict().tensors });
+    epochSeconds.push((performance.now() - t0) / 1000);
+    env.log(`epoch ${epoch}: lr ${lr.toPrecision(4)} train ${row.train_loss} val ${v.loss.toFixed(4)} acc ${v.acc.toFixed(4)} rsa ${r.rho.toFixed(4)} ${epochSeconds.at(-1)!.toFixed(2)}s`);
+    env.progress(epoch, last, `acc ${v.acc.toFixed(3)} rsa ${r.rho.toFixed(3)}`);
+    if (env.signal.aborted) throw env.signal.reason ?? new Error('aborted');
+  }
+  return { rows, epochSeconds };
+}
+
+function missingLabels(data: TrainData): never {
+  throw new UserError(`${data.dir}: the train split has no labels`);
+}
+
+/** Mean cross-entropy of logits [B, C] against integer labels (one-hot built on the host). */
+export function crossEntropy(logits: tf.Tensor2D, labels: Int32Array, classes: number): tf.Scalar {
+  const B = labels.length;
+  const onehot = new Float32Array(B * classes);
+  labels.forEach((c, i) => { onehot[i * classes + c] = 1; });
+  return tf.neg(tf.mean(tf.sum(tf.mul(tf.tensor2d(onehot, [B, classes]), tf.logSoftmax(logits, 1)), 1))) as tf.Scalar;
+}
+
+/** Validation: mean cross-entropy over all images (Σ batch mean × B / N) and top-1 accuracy. */
+function evaluate(model: VitClassifier, split: SplitArrays, classes: number, batchSize: number, [H, W]: number[]) {
+  let loss = 0, correct = 0;
+  for (let s = 0; s < split.count; s += batchSize) {
+    const n = Math.min(batchSize, split.count - s);
+    const labels = split.labels!.subarray(s, s + n);
+    const [l, pred] = tf.tidy(() => {
+      const logits = model.forward(tf.tensor4d(split.images.subarray(s * H * W * 3, (s + n) * H * W * 3), [n, H, W, 3])).logits;
+      return [crossEntropy(logits, labels, classes), tf.argMax(logits, 1)];
+    });
+    loss += l.dataSync()[0] * n;
+    const p = pred.dataSync();
+    for (let i = 0; i < n; i++) if (p[i] === labels[i]) correct++;
+    l.dispose();
+    pred.dispose();
+  }
+  return { loss: loss / split.count, acc: correct / split.count };
+}
+
+/** Final-norm CLS features [count, width] of a split, in its stored (RDM) order. */
+function featuresOf(model: VitClassifier, split: SplitArrays, batchSize: number, [H, W]: number[]): Float32Array {
+  const width = model.config.vision.width;
+  const out = new Float32Array(split.count * width);
+  for (let s = 0; s < split.count; s += batchSize) {
+    const n = Math.min(batchSize, split.count - s);
+    const f = tf.tidy(() => model.forward(tf.tensor4d(split.images.subarray(s * H * W * 3, (s + n) * H * W * 3), [n, H, W, 3])).features);
+    out.set(f.dataSync() as Float32Array, s * width);
+    f.dispose();
+  }
+  return out;
+}

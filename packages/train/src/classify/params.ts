@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { BackendName } from '@lw/models';
+import { vitPerturbSpec } from './perturb.js';
+
+/**
+ * `train/classify` params: the ViT arm (method §7.1). The defaults are the study's (ViT-B/16,
+ * batch 512, SGD lr 0.1, 100 epochs, 5 warm-up). For the toy, scale the learning rate with the
+ * batch (Goyal et al.'s linear rule: 0.1 x 64 / 512 = 0.0125 at batch 64): the study's 0.1 was
+ * tuned for 512 images per step.
+ */
+export const classifyParams = z.object({
+  model: z.string().default('vit-b16').describe('ViT config name (tiny-vit for the toy)'),
+  seed: z.number().int().default(1).describe('Init, shuffle and augmentation seed'),
+  epochs: z.number().int().min(2).default(100).describe('Epochs; the cosine schedule spans them'),
+  warmupEpochs: z.number().int().min(1).default(5),
+  batchSize: z.number().int().min(1).default(512).describe('Images per step (study: 256 per GPU x 2)'),
+  lr: z.number().positive().default(0.1).describe('Base learning rate'),
+  momentum: z.number().min(0).lt(1).default(0.9),
+  weightDecay: z.number().min(0).default(1e-4),
+  augment: z.enum(['imagenet-train', 'none']).default('imagenet-train').describe('RandomResizedCrop + flip (the reader\'s), or none'),
+  measure: vitPerturbSpec.optional().describe('Single-epoch perturbation measurement (method §7.3): needs a resume checkpoint E-1, trains epoch E only'),
+  backend: BackendName.default('auto'),
+});
+export type ClassifyParams = z.output<typeof classifyParams>;

@@ -1,0 +1,57 @@
+import { cpSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { defineStage, UserError } from '@lw/core';
+import { one, resumePoint } from '../inputs.js';
+import { createVitClassifier, initBackend, modelConfig, type VitConfig } from '@lw/models';
+import { classifyColumns, measureColumns, writeMetrics } from '../metrics.js';
+import { openTrainData } from '../open-data.js';
+import { writeTaskParams } from '../task-info.js';
+import { trainClassify } from './loop.js';
+import { classifyParams } from './params.js';
+
+/**
+ * `train/classify`: the ViT arm (method §7). Trains a ViT classifier from scratch, with per-epoch
+ * validation loss and top-1 and RSA of the final-norm CLS token on the test images; or, with
+ * params.measure and a resume checkpoint E-1, the single-epoch perturbation measurement (one row).
+ */
+export const classifyStage = defineStage({
+  id: 'train/classify',
+  description: 'ViT classification from scratch (SGD, warm-up + cosine), per-epoch val loss/top-1 and CLS-token RSA; single-epoch perturbation measurement',
+  packageName: '@lw/train',
+  params: classifyParams,
+  inputs: {
+    data: { description: 'A labelled data set (data/toy, data/imagenet)', accepts: ['data/toy', 'data/imagenet'], arity: 'one' },
+    rsa: { description: 'The RSA images and human RDM (data/things); default: data', accepts: ['data/toy', 'data/things'], arity: 'one', optional: true },
+    resume: { description: 'A checkpoint of another train/classify task: baseline@epoch(E-1)', accepts: ['train/classify'], arity: 'one', optional: true, checkpoint: true },
+  },
+  async run(ctx) {
+    const p = ctx.params;
+    const backend = await initBackend({ backend: p.backend });
+    const data = openTrainData(one(ctx.inputs.data, 'data').dir);
+    const rsaData = ctx.inputs.rsa ? openTrainData(one(ctx.inputs.rsa, 'rsa').dir) : data;
+    const base = modelConfig(p.model);
+    if (base.kind !== 'vit') throw new UserError(`params.model "${p.model}" is a ${base.kind} config`, 'use a ViT config such as tiny-vit or vit-b16');
+    const config = modelConfig(p.model, { numClasses: data.classes?.length }) as VitConfig;
+    const model = createVitClassifier(config, { seed: p.seed });
+    const resume = resumePoint(ctx.inputs.resume);
+    writeTaskParams(ctx.outDir, { stage: 'train/classify', params: p, backend, extra: { numClasses: config.numClasses } });
+
+    const result = await trainClassify({
+      params: p, data, rsaData, model,
+      resume,
+      scratch: ctx.scratchDir, log: ctx.log, progress: ctx.progress, signal: ctx.signal,
+    });
+    for (const sub of ['checkpoints', 'embeddings']) {
+      const from = join(ctx.scratchDir, sub);
+      if (existsSync(from)) cpSync(from, join(ctx.outDir, sub), { recursive: true });
+    }
+    writeMetrics(ctx.outDir, p.measure ? measureColumns : classifyColumns, result.rows);
+    model.dispose();
+    const last = result.rows.at(-1);
+    return {
+      epochs: result.rows.length, valAcc: last?.val_acc, valLoss: last?.val_loss, rsa: last?.rsa_rho, measure: p.measure?.type,
+      secondsPerEpoch: result.epochSeconds.reduce((a, b) => a + b, 0) / Math.max(1, result.epochSeconds.length), backend: backend.name,
+    };
+  },
+});
+
