@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cancelRun } from '@lw/pipeline/slurm/cancel';
 import { slurmDryRun } from '@lw/pipeline/slurm/factory';
+import { slurmTaskStatus } from '@lw/pipeline/slurm/status';
 import { readRunState, runStatePath } from '@lw/pipeline/slurm/run-state';
 import { EXECUTOR, HOW_TO_ENABLE, keyOf, runOnSlurm, slurmAvailable, study } from './helpers.js';
 
@@ -89,11 +90,17 @@ stages:
     expect(first.summary).toMatchObject({ tasks: 9, ran: 6, failed: 1, skipped: 2 });
     const [failure] = first.summary.failures;
     expect(failure.name).toBe('sq[n=2]');
+    expect(failure.reason).toMatch(/^Slurm job failed \(exit code 1\) \(slurm job \d+_1\)$/);
     expect(failure.logPath).toBe(join(s.cache.dir, 'logs', `${keyOf(first, 'sq[n=2]')}.out`));
     expect(readFileSync(failure.logPath!, 'utf8')).toMatch(/command exited with status 1/);
     for (const name of ['per[n=2]', 'total']) expect(s.cache.has(keyOf(first, name))).toBe(false);
     for (const name of ['prep', 'sq[n=1]', 'sq[n=3]', 'per[n=1]', 'per[n=3]', 'other']) expect(s.cache.has(keyOf(first, name))).toBe(true);
     expect(first.output).toMatch(/skip.*total|total.*(skip|not run)/);
+    // What `lw status` shows for the tasks of the last Slurm run.
+    const status = await slurmTaskStatus({ cacheDir: s.cache.dir, pipelineFile: s.file });
+    expect(status.get(keyOf(first, 'sq[n=2]'))).toMatchObject({ state: 'failed', reason: 'Slurm job failed (exit code 1)', logPath: failure.logPath });
+    expect(status.get(keyOf(first, 'sq[n=1]'))).toMatchObject({ state: 'succeeded', jobId: expect.stringMatching(/^\d+_0$/) });
+    expect(status.get(keyOf(first, 'total'))).toMatchObject({ state: 'failed', reason: 'a job it depends on failed' });
 
     rmSync(join(s.dir, 'fail-2'));
     const second = await runOnSlurm(s);

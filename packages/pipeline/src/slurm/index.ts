@@ -4,6 +4,8 @@ export { SlurmExecutorConfigSchema, SlurmResourcesSchema, SlurmSectionSchema, st
 export { slurmConfigFromPipeline, type PipelineSource } from './from-pipeline.js';
 export { cancelCommand, cancelRun } from './cancel.js';
 export { slurmLogPath } from './files.js';
+export { slurmTaskStatus, type SlurmTaskStatus } from './status.js';
+export { slurmExecutorFactory, slurmDryRun, slurmConfigFromPlan } from './factory.js';
 export { runStatePath, readRunState, type RunState } from './run-state.js';
 export { slurmReachable, runTool, type RunTool, type ToolResult } from './tools.js';
 export { shellQuote, shellCommand } from './quote.js';

@@ -1,10 +1,11 @@
-import { parseSacct, parseSqueue, type JobStatus, SACCT_FIELDS, SQUEUE_FORMAT } from './states.js';
+import { parseSacct, parseScontrol, parseSqueue, type JobStatus, SACCT_FIELDS, SQUEUE_FORMAT } from './states.js';
 import type { RunTool } from './tools.js';
 
 /**
  * Asks Slurm for the state of some jobs. squeue (`--states=all`) sees running jobs and finished
  * ones for MinJobAge; sacct sees older ones but only with an accounting database (plain sacct
  * fails without one), so it is probed once and then used only for jobs squeue no longer knows.
+ * scontrol adds the exit code of failed jobs, which squeue does not show.
  */
 export class JobQuery {
   private sacctWorks: boolean | undefined;
@@ -23,12 +24,26 @@ export class JobQuery {
       throw new Error(`squeue failed (exit ${squeue.code}): ${squeue.stderr.trim()}`);
     }
     for (const s of parseSqueue(squeue.stdout)) out.set(s.id, s);
+    await this.addExitCodes(out);
     const missing = jobIds.filter((id) => !out.has(id) && ![...out.keys()].some((k) => k.startsWith(`${id}_`)));
     if (missing.length && (await this.sacctAvailable())) {
       const sacct = await this.run(['sacct', '-n', '-P', '-X', '-o', SACCT_FIELDS, '-j', missing.join(',')]);
       if (sacct.code === 0) for (const s of parseSacct(sacct.stdout)) out.set(s.id, s);
     }
     return out;
+  }
+
+  /** squeue has no exit code; for a failed job scontrol tells it (`exit code 3`, `signal 9`). */
+  private async addExitCodes(statuses: Map<string, JobStatus>): Promise<void> {
+    const failed = [...statuses.values()].filter((s) => s.state === 'FAILED' && s.exitCode === undefined);
+    for (const id of new Set(failed.map((s) => s.id.split('_')[0]))) {
+      const shown = await this.run(['scontrol', '-o', 'show', 'job', id]);
+      if (shown.code !== 0) continue;
+      for (const s of parseScontrol(shown.stdout)) {
+        const known = statuses.get(s.id);
+        if (known && known.exitCode === undefined) known.exitCode = s.exitCode;
+      }
+    }
   }
 
   private async sacctAvailable(): Promise<boolean> {
