@@ -11,7 +11,7 @@ import { processAlive } from './lock.js';
  * The content-addressed cache. Layout under the cache dir:
  *   <k0k1>/<key>/            a published entry: the task's outputs plus
  *       task.json            the key inputs (exactly what was hashed into the key)
- *       manifest.json        sha256 and size of every output file
+ *       checksums.json       sha256 and size of every output file
  *       result.json          the stage's summary, timing, host
  *   specs/<key>.json         task specs for `lw task KEY` (executor.ts)
  *   locks/<key>.lock         per-key locks (lock.ts)
@@ -20,7 +20,7 @@ import { processAlive } from './lock.js';
  *   logs/<key>.log           the output of the task's last run
  *   progress/<key>.json      the running task's progress (for remote executors)
  */
-export const RESERVED = ['task.json', 'manifest.json', 'result.json'];
+export const RESERVED = ['task.json', 'checksums.json', 'result.json'];
 
 export const ManifestSchema = z.object({
   files: z.record(z.string(), z.object({ sha256: z.string(), size: z.number() })),
@@ -80,7 +80,7 @@ export class Cache {
   }
 
   /**
-   * Writes task.json, manifest.json and result.json into `tmp`, then renames it into place.
+   * Writes task.json, checksums.json and result.json into `tmp`, then renames it into place.
    * Returns false when another writer published the key first (its entry is kept; ours dropped).
    */
   publish(tmp: string, keyInputs: KeyInputs, result: EntryResult): boolean {
@@ -89,7 +89,7 @@ export class Cache {
     }
     const manifest = manifestOf(tmp);
     writeFileSync(join(tmp, 'task.json'), JSON.stringify(keyInputs, null, 2) + '\n');
-    writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    writeFileSync(join(tmp, 'checksums.json'), JSON.stringify(manifest, null, 2) + '\n');
     writeFileSync(join(tmp, 'result.json'), JSON.stringify(result, null, 2) + '\n');
     const final = this.entryDir(result.key);
     mkdirSync(join(final, '..'), { recursive: true });
@@ -119,9 +119,9 @@ export class Cache {
     const dir = this.entryDir(key);
     let manifest: Manifest;
     try {
-      manifest = ManifestSchema.parse(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
+      manifest = ManifestSchema.parse(JSON.parse(readFileSync(join(dir, 'checksums.json'), 'utf8')));
     } catch {
-      return ['manifest.json'];
+      return ['checksums.json'];
     }
     if (!existsSync(join(dir, 'task.json'))) return ['task.json'];
     const bad: string[] = [];
