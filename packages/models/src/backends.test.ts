@@ -24,7 +24,8 @@ function run(): Record<string, Float32Array> {
   const ctx = clipCfg.text.contextLength;
   const prompts = new Int32Array(3 * ctx);
   [[1, 4, 19], [1, 7, 8, 19], [1, 19]].forEach((row, p) => prompts.set(row, p * ctx));
-  const hba = createClipHba(clip, { visionDoraBlocks: [1], textDoraBlocks: [1], rank: 4, alpha: 2, seed: 1, prompts });
+  // DoRA in block 0 too, so gradients flow back through block 1's frozen layers.
+  const hba = createClipHba(clip, { visionDoraBlocks: [0, 1], textDoraBlocks: [0, 1], rank: 4, alpha: 2, seed: 1, prompts });
   const cimages = tf.tensor4d(lcg(2, 2 * 8 * 8 * 3), [2, 8, 8, 3]);
   const targets = tf.tensor2d(lcg(3, 6), [2, 3]);
   const tv = [...hba.trainable.values()];

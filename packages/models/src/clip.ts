@@ -1,4 +1,5 @@
 import type { ClipConfig } from './config.js';
+import { matMulPlain } from './layers.js';
 import { initParams, type ParamSpec, ParamStore } from './params.js';
 import { TextTransformer, textSpecs } from './text.js';
 import { tf } from './tf.js';
@@ -66,7 +67,7 @@ export class Clip {
 export function cosineLogits(a: tf.Tensor2D, b: tf.Tensor2D, logitScale: tf.Scalar): tf.Tensor2D {
   const unit = (x: tf.Tensor2D) => tf.div(x, tf.norm(x, 'euclidean', 1, true));
   // b is small ([66, E]): an explicit transpose keeps the matMul plain.
-  return tf.mul(tf.exp(logitScale), tf.matMul(unit(a), tf.transpose(unit(b)))) as tf.Tensor2D;
+  return tf.mul(tf.exp(logitScale), matMulPlain(unit(a), tf.transpose(unit(b)) as tf.Tensor2D)) as tf.Tensor2D;
 }
 
 /** A CLIP with fresh weights (seeded); `trainable` makes every weight a tf.Variable (pretraining). */

@@ -35,10 +35,12 @@ const linearWithWeightGrad = customGrad(((x: T2, w: T2, b: tf.Tensor1D, save: tf
 export function linear(x: T2, w: T2, b: tf.Tensor1D | null, weightGrad: boolean): T2 {
   const bias = b ?? tf.zeros([w.shape[0]]) as tf.Tensor1D;
   if (weightGrad) return linearWithWeightGrad(x, w, bias) as T2;
+  // w is not an input (no gradient), so it is handed to the backward pass through save(): tfjs keeps
+  // saved tensors alive, while temporaries of the forward scope (e.g. a sliced weight) are disposed.
   const frozen = customGrad(((xi: T2, save: tf.GradSaveFunc) => {
-    save([]);
+    save([w]);
     const value = tf.add(tf.matMul(xi, tf.transpose(w)), bias) as T2;
-    return { value, gradFunc: (dy: T2) => [tf.matMul(dy, w)] };
+    return { value, gradFunc: (dy: T2, saved: tf.Tensor[]) => [tf.matMul(dy, saved[0] as T2)] };
   }));
   return frozen(x) as T2;
 }
@@ -62,10 +64,11 @@ export function embedRows(table: T2, ids: tf.Tensor1D, trainable: boolean): T2 {
   if (!trainable) return tf.gather(table, ids) as T2;
   // gather's gradient needs UnsortedSegmentSum, which wasm lacks: scatter with a one-hot matMul.
   const f = customGrad(((t: T2, save: tf.GradSaveFunc) => {
-    save([]);
+    save([ids]);
     return {
       value: tf.gather(t, ids) as T2,
-      gradFunc: (dy: T2) => [tf.matMul(tf.transpose(tf.oneHot(ids, t.shape[0], 1, 0, 'float32')), dy)], // [V, N] @ [N, W]
+      // [V, N] @ [N, W]
+      gradFunc: (dy: T2, saved: tf.Tensor[]) => [tf.matMul(tf.transpose(tf.oneHot(saved[0] as tf.Tensor1D, t.shape[0], 1, 0, 'float32')), dy)],
     };
   }));
   return f(table) as T2;
@@ -91,18 +94,39 @@ export interface BlockShape {
   mask?: tf.Tensor2D;
 }
 
-/** Multi-head self-attention. x [B, T, W] -> [B, T, W]. */
+/**
+ * a @ b whose gradient also uses only plain (untransposed) matMuls: da = dy @ bᵀ, db = aᵀ @ dy with
+ * explicit transposes. 2-D [M, K] x [K, N] or batched 3-D [G, M, K] x [G, K, N].
+ */
+export const matMulPlain = customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  const perm = a.rank === 3 ? [0, 2, 1] : [1, 0];
+  return {
+    value: tf.matMul(a as T2, b as T2),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [as, bs] = saved;
+      return [tf.matMul(dy as T2, tf.transpose(bs, perm) as T2), tf.matMul(tf.transpose(as, perm) as T2, dy as T2)];
+    },
+  };
+})) as <R extends tf.Tensor>(a: R, b: R) => R;
+
+/**
+ * Multi-head self-attention. x [B, T, W] -> [B, T, W].
+ * q, k, v come from row blocks of the fused [3W, W] weight, so no activation is sliced; heads are
+ * formed with 4-D transposes (wasm runs 5-D transposes ~70x slower) and all matMuls are plain.
+ */
 export function attention(x: tf.Tensor3D, w: BlockWeights, s: BlockShape): tf.Tensor3D {
   const [B, T, W] = x.shape;
   const H = s.heads, hd = W / H;
-  const qkv = linear(tf.reshape(x, [B * T, W]) as T2, w.qkv[0], w.qkv[1], w.grad.qkv); // [B*T, 3W]
-  const heads = tf.transpose(tf.reshape(qkv, [B, T, 3, H, hd]), [2, 0, 3, 1, 4]); // [3, B, H, T, hd]
-  const pick = (i: number) => tf.reshape(tf.slice(heads, [i, 0, 0, 0, 0], [1, B, H, T, hd]), [B * H, T, hd]) as tf.Tensor3D;
-  const q = tf.mul(pick(0), 1 / Math.sqrt(hd)) as tf.Tensor3D;
-  const k = pick(1), v = pick(2);
-  let scores = tf.matMul(q, k, false, true); // [B*H, T, T]
+  const x2 = tf.reshape(x, [B * T, W]) as T2;
+  const proj = (i: number) => linear(x2, tf.slice(w.qkv[0], [i * W, 0], [W, W]), tf.slice(w.qkv[1], [i * W], [W]), w.grad.qkv); // [B*T, W]
+  const heads = (t: T2, perm: number[], shape: [number, number, number]) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, H, hd]), perm), shape) as tf.Tensor3D;
+  const q = heads(tf.mul(proj(0), 1 / Math.sqrt(hd)) as T2, [0, 2, 1, 3], [B * H, T, hd]); // [B*H, T, hd]
+  const kT = heads(proj(1), [0, 2, 3, 1], [B * H, hd, T]); // [B*H, hd, T]
+  const v = heads(proj(2), [0, 2, 1, 3], [B * H, T, hd]); // [B*H, T, hd]
+  let scores = matMulPlain(q, kT) as tf.Tensor3D; // [B*H, T, T]
   if (s.mask) scores = tf.add(scores, s.mask);
-  const ctx = tf.matMul(tf.softmax(scores), v); // [B*H, T, hd]
+  const ctx = matMulPlain(tf.softmax(scores) as tf.Tensor3D, v); // [B*H, T, hd]
   const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, W]) as T2;
   return tf.reshape(linear(merged, w.out[0], w.out[1], w.grad.out), [B, T, W]);
 }

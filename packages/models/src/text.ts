@@ -1,5 +1,5 @@
 import type { TextConfig } from './config.js';
-import { type BlockShape, causalMask, embedRows, layerNorm, residualBlock } from './layers.js';
+import { type BlockShape, causalMask, embedRows, layerNorm, matMulPlain, residualBlock } from './layers.js';
 import type { ParamSpec, ParamStore } from './params.js';
 import { tf } from './tf.js';
 import { blockSpecs, blockWeights, vitBlockNames } from './vit.js';
@@ -72,7 +72,7 @@ export class TextTransformer {
     for (let p = 0; p < P; p++) onehot[p * ctx + eot[p]] = 1;
     const normed = layerNorm(x, this.params.get('ln_final.weight'), this.params.get('ln_final.bias'), 1e-5);
     const feat = tf.sum(tf.mul(normed, tf.tensor3d(onehot, [P, ctx, 1])), 1) as tf.Tensor2D; // [P, Wt]
-    return tf.matMul(feat, this.params.get<tf.Tensor2D>('text_projection'));
+    return matMulPlain(feat, this.params.get<tf.Tensor2D>('text_projection'));
   }
 
   /** Text features. tokens [P, ctx] -> [P, embed]. */

@@ -1,5 +1,5 @@
 import type { VisionConfig } from './config.js';
-import { type BlockShape, type BlockWeights, layerNorm, linear, residualBlock } from './layers.js';
+import { type BlockShape, type BlockWeights, layerNorm, linear, matMulPlain, residualBlock } from './layers.js';
 import type { ParamSpec, ParamStore } from './params.js';
 import { tf } from './tf.js';
 
@@ -142,7 +142,7 @@ export class VisionTransformer {
     const cls = tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, W]), [B, W]);
     const norm = this.config.layout === 'clip' ? `${pre}ln_post` : `${pre}norm`;
     const normed = layerNorm(cls, this.params.get(`${norm}.weight`), this.params.get(`${norm}.bias`), this.config.lnEps) as tf.Tensor2D;
-    return this.hasProj ? tf.matMul(normed, this.params.get<tf.Tensor2D>(`${pre}proj`)) : normed;
+    return this.hasProj ? matMulPlain(normed, this.params.get<tf.Tensor2D>(`${pre}proj`)) : normed;
   }
 
   forward(images: tf.Tensor4D, opts: VitForwardOptions = {}): VitOutput {

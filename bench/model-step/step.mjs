@@ -1,0 +1,60 @@
+// One CLIP-HBA training step on the trainable part of ViT-L/14 (method §1, §12), in tfjs:
+// vision blocks 22-23 from cached block-22 inputs [B, 257, 1024] + ln_post + proj, text block 11 from
+// cached block-11 inputs [66, 77, 768] + ln_final + text_projection, the cosine head, MSE against
+// targets, backward, and AdamW (lr 3e-4, betas .9/.999, eps 1e-8, weight decay .01) on the 183,040
+// DoRA parameters. Frozen weights are random (no checkpoint needed: the cost does not depend on them).
+import { Clip, clipSpecs, createClipHba, initParams, modelConfig, tf } from '@lw/models';
+
+export function buildStep({ batch = 64, seed = 1 } = {}) {
+  const cfg = modelConfig('clip-vit-l14');
+  const needed = (n) => /^visual\.transformer\.resblocks\.2[23]\.|^visual\.(ln_post|proj)|^transformer\.resblocks\.11\.|^ln_final|^text_projection|^logit_scale/.test(n);
+  const specs = new Map([...clipSpecs(cfg)].filter(([n]) => needed(n)));
+  const clip = new Clip(cfg, initParams(specs, seed, false));
+  const ctx = cfg.text.contextLength, P = 66;
+  const prompts = new Int32Array(P * ctx);
+  for (let p = 0; p < P; p++) {
+    const len = 2 + (p % 7);
+    prompts[p * ctx] = 49406;
+    for (let j = 1; j <= len; j++) prompts[p * ctx + j] = 1000 + ((p * 31 + j * 17) % 40000);
+    prompts[p * ctx + len + 1] = 49407;
+  }
+  const hba = createClipHba(clip, { visionDoraBlocks: [22, 23], textDoraBlocks: [11], rank: 32, alpha: 16, seed, prompts });
+  const vprefix = tf.randomNormal([batch, 257, 1024], 0, 1, 'float32', seed);
+  const tprefix = tf.randomNormal([P, ctx, 768], 0, 1, 'float32', seed + 1);
+  const targets = tf.randomUniform([batch, P], 0, 100, 'float32', seed + 2);
+  const vars = [...hba.trainable.values()];
+  const m1 = vars.map((v) => tf.zerosLike(v)), m2 = vars.map((v) => tf.zerosLike(v));
+  const lr = 3e-4, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.01;
+  let t = 0;
+
+  /** One step; returns the loss (reading it waits for the device). */
+  async function step() {
+    t++;
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(targets, hba.predictFromPrefix(vprefix, tprefix)), vars);
+      vars.forEach((v, i) => {
+        const g = grads[v.name];
+        const a = tf.add(tf.mul(m1[i], b1), tf.mul(g, 1 - b1));
+        const b = tf.add(tf.mul(m2[i], b2), tf.mul(tf.square(g), 1 - b2));
+        m1[i].dispose(); m2[i].dispose();
+        m1[i] = tf.keep(a); m2[i] = tf.keep(b);
+        const update = tf.div(tf.div(a, 1 - b1 ** t), tf.add(tf.sqrt(tf.div(b, 1 - b2 ** t)), eps));
+        v.assign(tf.sub(tf.mul(v, 1 - lr * wd), tf.mul(update, lr)));
+      });
+      return value;
+    });
+    const out = (await loss.data())[0];
+    loss.dispose();
+    return out;
+  }
+  return { step, trainableCount: vars.reduce((a, v) => a + v.size, 0) };
+}
+
+/** Warm-up steps, then the mean seconds of `steps` steps. */
+export async function timeSteps(step, { warmup = 1, steps = 2 } = {}) {
+  let loss = 0;
+  for (let i = 0; i < warmup; i++) loss = await step();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) loss = await step();
+  return { seconds: (performance.now() - t0) / 1000 / steps, loss };
+}
