@@ -152,6 +152,28 @@ stages:
     expect(from).toBeGreaterThanOrEqual(2);
   });
 
+  it('a cancel while jobs are still being submitted stops submitting and takes back what went out', async () => {
+    const s = study(`name: many
+executor: { type: slurm, arrays: false, poll: { minSeconds: 0.3, maxSeconds: 1 } }
+stages:
+  w:
+    uses: exec
+    matrix: { i: "1..40" }
+    params: { cmd: "sleep 30; echo \${i} > i.txt", outs: [i.txt] }
+`);
+    const controller = new AbortController();
+    const statePath = runStatePath(s.cache.dir, s.file);
+    const timer = setInterval(() => {
+      if (existsSync(statePath)) controller.abort();
+    }, 5);
+    const run = await runOnSlurm(s, { signal: controller.signal }).finally(() => clearInterval(timer));
+    expect(run.summary).toMatchObject({ cancelled: true, ran: 0, failed: 0, skipped: 40 });
+    const jobs = readRunState(statePath, s.file).jobs;
+    expect(jobs.length).toBeLessThan(40);
+    const states = execFileSync('squeue', ['--states=all', '-h', '-o', '%T', '-j', jobs.map((j) => j.id).join(',')], { encoding: 'utf8' });
+    expect(new Set(states.trim().split('\n'))).toEqual(new Set(['CANCELLED']));
+  });
+
   it('lw cancel FILE stops a run polling elsewhere', async () => {
     const s = study(`name: cancelled
 ${EXECUTOR}

@@ -59,6 +59,8 @@ export class SlurmExecutor implements Executor {
   private readonly state: RunState;
   private readonly statePath: string;
   private nextQueryAt = 0;
+  /** Set by `cancel`: a submit still in progress stops and takes back what it submitted. */
+  private cancelledBecause: string | undefined;
 
   constructor(private readonly opts: SlurmExecutorOptions) {
     this.run = opts.run ?? runTool;
@@ -71,19 +73,19 @@ export class SlurmExecutor implements Executor {
   async submit(tasks: ExecTask[]): Promise<void> {
     const plan = planJobs(tasks, { arrays: this.opts.config.arrays, known: (key) => this.known(key) });
     for (const { task, because } of plan.skipped) {
-      this.tracked.set(task.key, { task, jobId: '', submittedId: '', started: false });
-      this.finish(task.key, { type: 'skipped', key: task.key, reason: `dependency ${this.nameOf(because)} failed` });
+      this.untracked(task, { type: 'skipped', key: task.key, reason: `dependency ${this.nameOf(because)} failed` });
     }
     const ids: string[] = [];
     for (const job of plan.jobs) {
+      if (this.cancelledBecause !== undefined) {
+        for (const t of job.tasks) this.untracked(t, { type: 'cancelled', key: t.key, reason: this.cancelledBecause });
+        continue;
+      }
       const resolved = job.afterOk.map((ref) => resolveRef(ref, ids));
       if (resolved.includes(undefined)) {
         // sbatch refused a job this one waits for: never submit it.
         ids.push('');
-        for (const t of job.tasks) {
-          this.tracked.set(t.key, { task: t, jobId: '', submittedId: '', started: false });
-          this.finish(t.key, { type: 'skipped', key: t.key, reason: this.upstreamReason(t) });
-        }
+        for (const t of job.tasks) this.untracked(t, { type: 'skipped', key: t.key, reason: this.upstreamReason(t) });
         continue;
       }
       const afterOk = resolved as string[];
@@ -102,10 +104,7 @@ export class SlurmExecutor implements Executor {
       if (result.code !== 0 || !/^\d+$/.test(id)) {
         ids.push('');
         const reason = `sbatch refused the job: ${(result.stderr || result.stdout).trim() || `exit ${result.code}`}`;
-        for (const t of job.tasks) {
-          this.tracked.set(t.key, { task: t, jobId: '', submittedId: '', started: false });
-          this.finish(t.key, { type: 'failed', key: t.key, reason, logPath: slurmLogPath(this.opts.cacheDir, t.key) });
-        }
+        for (const t of job.tasks) this.untracked(t, { type: 'failed', key: t.key, reason });
         continue;
       }
       ids.push(id);
@@ -114,6 +113,8 @@ export class SlurmExecutor implements Executor {
       });
       this.state.jobs.push({ id, name: request.name, keys: job.tasks.map((t) => t.key) });
       writeRunState(this.statePath, this.state);
+      // Cancelled while this sbatch ran: cancel() could not see the job yet.
+      if (this.cancelledBecause !== undefined) await this.cancel(this.cancelledBecause);
     }
     this.backoff.reset();
     this.nextQueryAt = Date.now() + this.backoff.next();
@@ -138,6 +139,7 @@ export class SlurmExecutor implements Executor {
   }
 
   async cancel(reason: string): Promise<void> {
+    this.cancelledBecause ??= reason;
     const active = this.active();
     const ids = [...new Set(active.map((t) => t.submittedId).filter(Boolean))];
     if (ids.length) {
@@ -312,6 +314,12 @@ export class SlurmExecutor implements Executor {
     this.start(t);
     const logPath = slurmLogPath(this.opts.cacheDir, t.task.key);
     this.finish(t.task.key, { type: 'failed', key: t.task.key, reason: `${reason} (slurm job ${t.jobId})`, logPath });
+  }
+
+  /** A task that never became a Slurm job, with its final event. */
+  private untracked(task: ExecTask, event: Extract<ExecEvent, { type: 'failed' | 'skipped' | 'cancelled' }>): void {
+    this.tracked.set(task.key, { task, jobId: '', submittedId: '', started: false });
+    this.finish(task.key, event);
   }
 
   private finish(key: string, event: Extract<ExecEvent, { type: 'succeeded' | 'failed' | 'skipped' | 'cancelled' }>): void {
