@@ -205,16 +205,25 @@ stages:
     uses: exec
     matrix: { v: [${JSON.stringify(hostile)}], k: [1, 2] }
     params: { cmd: "printf '%s' \\"$LW_TASK_NAME\\" > name.txt; echo \${k} > k.txt", outs: [name.txt] }
+  one:
+    uses: exec
+    matrix: { v: [${JSON.stringify(hostile)}] }
+    params: { cmd: "printf '%s' \\"$LW_TASK_NAME\\" > name.txt", outs: [name.txt] }
 `,
       { dirName: `study dir 'x' $(touch PWNED5)`, cacheName: `cache "c" $(touch PWNED6) 100%` },
     );
     const run = await runOnSlurm(s);
-    expect(run.summary).toMatchObject({ ran: 2, failed: 0 });
+    expect(run.summary).toMatchObject({ ran: 3, failed: 0 });
     const name = `echo[v=${hostile},k=1]`;
     expect(readFileSync(join(s.cache.entryDir(keyOf(run, name)), 'name.txt'), 'utf8')).toBe(name);
     const root = join(s.cache.dir, '..');
     const found = execFileSync('find', [root, process.cwd(), '/tmp', '-maxdepth', '3', '-name', 'PWNED*'], { encoding: 'utf8' });
     expect(found).toBe('');
+    // Job names as Slurm stored them: the hostile value reduced to characters every tool prints as is.
+    const jobs = readRunState(runStatePath(s.cache.dir, s.file), s.file).jobs;
+    const names = jobs.map((j) => execFileSync('squeue', ['--states=all', '-h', '-o', '%j', '-j', j.id], { encoding: 'utf8' }).trim().split('\n')[0]);
+    expect(names).toEqual(['lw:hostile:echo[2_tasks]', 'lw:hostile:one[v=it_s__q____touch_PWNED1___touch_PWNED2____touch_PWNED3__j]']);
+    expect(readFileSync(join(s.cache.entryDir(keyOf(run, `one[v=${hostile}]`)), 'name.txt'), 'utf8')).toBe(`one[v=${hostile}]`);
     const log = readFileSync(join(s.cache.dir, 'logs', `${keyOf(run, name)}.out`), 'utf8');
     expect(log).toContain('lw: task');
   });
