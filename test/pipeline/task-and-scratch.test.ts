@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lw, project } from './helpers.js';
@@ -60,5 +60,27 @@ stages:
     const bad = await lw(['run', p.file], p.dir);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe(`error: ${p.file}:3:39: stage "a": unknown param "oops"\n  hint: params of this stage: cmd, deps, outs\n`);
+  });
+});
+
+describe('exec deps', () => {
+  it('a changed dependency file reruns its task, also after a no-op rerun took the fast path', async () => {
+    const p = project(`name: deps
+vars: { log: "$DIR/executions.log" }
+stages:
+  use:
+    uses: exec
+    params: { cmd: "cat $LW_PIPELINE_DIR/input.txt > copy.txt && echo use >> \${log}", deps: [input.txt], outs: [copy.txt] }
+`);
+    writeFileSync(join(p.dir, 'input.txt'), 'one\n');
+    expect((await lw(['run', p.file, '--json'], p.dir)).json).toMatchObject({ ran: 1 });
+    expect((await lw(['run', p.file, '--json'], p.dir)).json).toMatchObject({ ran: 0, cached: 1 });
+    expect((await lw(['run', p.file, '--json'], p.dir)).json).toMatchObject({ ran: 0, cached: 1 });
+    writeFileSync(join(p.dir, 'input.txt'), 'two\n');
+    expect((await lw(['run', p.file, '--json'], p.dir)).json).toMatchObject({ ran: 1, cached: 0 });
+    expect(readFileSync(join(p.dir, '.lw/results/deps/use/copy.txt'), 'utf8')).toBe('two\n');
+    expect(p.executions()).toEqual(['use', 'use']);
+    const missing = await lw(['run', p.file, '--set', 'stages.use.params.deps=[nope.txt]'], p.dir);
+    expect(missing.stderr).toMatch(/p\.yaml:\d+:\d+: stage "use": file "nope.txt" named in the params does not exist/);
   });
 });

@@ -5,7 +5,7 @@ import { formatError, type CliCommand } from '@lw/core';
 import { commands as pipelineCommands } from './commands.js';
 
 /**
- * The `lw` command line: the pipeline commands (run, status, explain, verify, gc, task, schema,
+ * The full `lw` command line: the pipeline commands (run, status, explain, verify, gc, task, schema,
  * stages) and every package's own commands. Errors print as one paragraph (no stack for user
  * errors) with exit status 1; usage errors exit with 2.
  */

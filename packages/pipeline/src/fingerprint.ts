@@ -16,6 +16,9 @@ interface Memo {
 export class FileHasher {
   private memo = new Map<string, Memo>();
   private dirty = false;
+  /** Every file and directory this hasher looked at, with what a stat said (`size:mtime`, or
+   *  `dir:mtime`): enough for the no-op fast path (`noop-stamp.ts`) to tell nothing changed. */
+  readonly watched = new Map<string, string>();
 
   constructor(private readonly memoFile?: string) {
     if (memoFile && existsSync(memoFile)) {
@@ -31,6 +34,7 @@ export class FileHasher {
   /** sha256 of a file's bytes. */
   file(path: string): string {
     const st = statSync(path);
+    this.watched.set(path, `${st.size}:${st.mtimeMs}`);
     const known = this.memo.get(path);
     if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) return known.sha;
     const sha = createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -39,12 +43,18 @@ export class FileHasher {
     return sha;
   }
 
+  /** Records a file or directory whose content the caller read (package.json) or checked. */
+  note(path: string): void {
+    const st = statSync(path);
+    this.watched.set(path, st.isDirectory() ? `dir:${st.mtimeMs}` : `${st.size}:${st.mtimeMs}`);
+  }
+
   /** A file's hash, or for a directory the hash of its sorted (relative path, file hash) list. */
   path(path: string, keep: (rel: string) => boolean = () => true): string {
     const st = statSync(path);
     if (!st.isDirectory()) return this.file(path);
     const h = createHash('sha256');
-    for (const rel of listFiles(path).filter(keep)) h.update(`${rel}\0${this.file(join(path, rel))}\n`);
+    for (const rel of listFiles(path, (d, mtimeMs) => this.watched.set(d, `dir:${mtimeMs}`)).filter(keep)) h.update(`${rel}\0${this.file(join(path, rel))}\n`);
     return h.digest('hex');
   }
 
@@ -58,9 +68,10 @@ export class FileHasher {
 }
 
 /** Every file under `dir`, as sorted relative paths with `/`. */
-export function listFiles(dir: string): string[] {
+export function listFiles(dir: string, onDir?: (dir: string, mtimeMs: number) => void): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
+    if (onDir) onDir(d, statSync(d).mtimeMs);
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
@@ -100,6 +111,8 @@ export function codeFingerprint(packageDir: string, workspace: Map<string, strin
     if (seen.has(dir)) return;
     seen.add(dir);
     order.push(dir);
+    hasher.note(dir);
+    hasher.note(join(dir, 'package.json'));
     const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
     for (const dep of Object.keys(pj.dependencies ?? {}).sort()) {
       const depDir = workspace.get(dep);

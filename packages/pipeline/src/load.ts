@@ -11,6 +11,8 @@ import { readSource } from './source.js';
 export interface Loaded {
   plan: Plan;
   registry: Registry;
+  /** Files and dirs the fingerprints read, with their stats (see FileHasher.watched). */
+  watched: Map<string, string>;
 }
 
 export async function loadPlan(file: string, sets: string[], cache: Cache, registry?: Registry): Promise<Loaded> {
@@ -37,7 +39,7 @@ export async function loadPlan(file: string, sets: string[], cache: Cache, regis
   } catch {
     // A read-only cache (lw status on someone else's cache) only loses the fast path.
   }
-  return { plan: result, registry: reg };
+  return { plan: result, registry: reg, watched: hasher.watched };
 }
 
 /** The `uses` values of a not-yet-validated file, to load only the packages it needs. */

@@ -4,6 +4,7 @@ import { UserError } from '@lw/core';
 import type { Cache } from './cache.js';
 import type { ExecEvent, ExecTask, Executor, TaskSpec } from './executor.js';
 import { loadPlan } from './load.js';
+import { writeStamp } from './noop-stamp.js';
 import type { Plan, PlannedTask } from './plan.js';
 import type { Registry } from './registry.js';
 import { updateResultsIndex } from './results-index.js';
@@ -45,14 +46,16 @@ export interface RunSummary {
 
 export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const { cache } = opts;
-  const { plan } = await loadPlan(opts.file, opts.sets ?? [], opts.cache, opts.registry);
+  const { plan, watched } = await loadPlan(opts.file, opts.sets ?? [], opts.cache, opts.registry);
   const tasks = selectTasks(plan, opts.only ?? []);
   const toRun = tasks.filter((t) => !cache.has(t.key));
   const cachedCount = tasks.length - toRun.length;
   const base = { tasks: tasks.length, cached: cachedCount, failures: [], plan, skipped: 0, cancelled: false };
   if (opts.dryRun) return { ...base, ran: 0, failed: 0, toRun: toRun.length };
   if (toRun.length === 0) {
-    return { ...base, ran: 0, failed: 0, resultsDir: updateResultsIndex(resultsRoot(cache), plan, cache) };
+    const resultsDir = updateResultsIndex(resultsRoot(cache), plan, cache);
+    if (!opts.only?.length) stamp(opts, plan, watched, resultsDir);
+    return { ...base, ran: 0, failed: 0, resultsDir };
   }
   cache.sweepTemp();
   for (const t of toRun) writeSpec(cache, plan, t);
@@ -85,6 +88,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     view.finish();
   }
   const resultsDir = updateResultsIndex(resultsRoot(cache), plan, cache);
+  if (!opts.only?.length && !cancelled && plan.tasks.every((t) => cache.has(t.key))) stamp(opts, plan, watched, resultsDir);
   return {
     ...base,
     cached: cachedCount + counts.cachedByOther,
@@ -95,6 +99,14 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     cancelled,
     resultsDir,
   };
+}
+
+/** Records what "everything is cached" depended on, for the no-op fast path of the next run. */
+function stamp(opts: RunOptions, plan: Plan, watched: Map<string, string>, resultsDir: string): void {
+  writeStamp(
+    { file: opts.file, cacheDir: opts.cache.dir, sets: opts.sets ?? [] },
+    { watched: [...watched], keys: plan.tasks.map((t) => t.key), stages: plan.stages.map((s) => ({ name: s.name, tasks: s.keys.length })), resultsDir },
+  );
 }
 
 function tally(e: ExecEvent, counts: { ran: number; cachedByOther: number; failed: number; skipped: number }, failures: RunSummary['failures'], names: Map<string, string>): void {

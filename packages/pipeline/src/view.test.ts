@@ -19,7 +19,8 @@ describe('run view', () => {
     view.finish();
     const text = out.text();
     expect(text).not.toContain('\x1b');
-    expect(text).toContain('start  sweep[start=1]\n');
+    expect(text).not.toContain('start  sweep[start=1]');
+    expect(text).toContain('done   sweep[start=1]\n');
     expect(text).toContain('FAILED sweep[start=2]: exited with status 1\n       log: /c/logs/k2.log\n');
     expect(text.trim().split('\n').at(-1)).toMatch(/^\[local\] 3\/3 done, 2 cached, 0 running, 1 failed, 1 skipped, \d+s elapsed$/);
   });

@@ -41,7 +41,8 @@ export class RunView {
     switch (e.type) {
       case 'started':
         this.running.set(e.key, { since: Date.now() });
-        this.line(`start  ${name}${e.where ? ` (${e.where})` : ''}`);
+        // Plain logs stay one line per task; the live view and summaries show what is running.
+        if (this.stream.isTTY) this.line(`start  ${name}${e.where ? ` (${e.where})` : ''}`);
         break;
       case 'progress': {
         const r = this.running.get(e.key) ?? { since: Date.now() };

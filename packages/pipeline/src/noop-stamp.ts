@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * The no-op fast path of `lw run`. After a run that leaves every task of a pipeline cached, a
+ * stamp records what that answer depended on: the pipeline file's bytes, the `--set` values, the
+ * `LW_STAGES` modules, the stat (size, mtime) of every code file, package.json, directory and
+ * outside file the fingerprints read, and the task keys. A later `lw run` with the same
+ * arguments checks those stats and that every entry still exists, and if nothing changed prints
+ * the same summary without loading the planner, zod, YAML or yargs (most of a rerun's time).
+ * Any difference, or any other flag, takes the normal path, which is always right on its own.
+ * This module imports only Node built-ins on purpose.
+ */
+interface Stamp {
+  version: 1;
+  fileSha: string;
+  watched: [string, string][];
+  keys: string[];
+  stages: { name: string; tasks: number }[];
+  resultsDir: string;
+}
+
+export interface NoopArgs {
+  file: string;
+  cacheDir: string;
+  sets: string[];
+}
+
+function stampPath(a: NoopArgs): string {
+  const id = createHash('sha256')
+    .update(JSON.stringify([resolve(a.file), a.sets, process.env.LW_STAGES ?? '']))
+    .digest('hex');
+  return join(a.cacheDir, 'runs', `${id}.json`);
+}
+
+export function writeStamp(a: NoopArgs, s: Omit<Stamp, 'version' | 'fileSha'>): void {
+  const path = stampPath(a);
+  mkdirSync(join(a.cacheDir, 'runs'), { recursive: true });
+  const stamp: Stamp = { version: 1, fileSha: sha(readFileSync(a.file)), ...s };
+  writeFileSync(`${path}.${process.pid}.tmp`, JSON.stringify(stamp));
+  renameSync(`${path}.${process.pid}.tmp`, path);
+}
+
+/** The stamp when nothing it depends on changed, else undefined. */
+export function checkStamp(a: NoopArgs): Stamp | undefined {
+  const path = stampPath(a);
+  if (!existsSync(path)) return undefined;
+  try {
+    const stamp = JSON.parse(readFileSync(path, 'utf8')) as Stamp;
+    if (stamp.version !== 1 || stamp.fileSha !== sha(readFileSync(a.file))) return undefined;
+    for (const [p, want] of stamp.watched) {
+      const st = statSync(p);
+      if ((st.isDirectory() ? `dir:${st.mtimeMs}` : `${st.size}:${st.mtimeMs}`) !== want) return undefined;
+    }
+    for (const key of stamp.keys) if (!existsSync(join(a.cacheDir, key.slice(0, 2), key))) return undefined;
+    return stamp;
+  } catch {
+    return undefined;
+  }
+}
+
+function sha(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * `lw run FILE [--json] [--cache DIR] [--jobs N] [--set K=V ...]` and nothing else: answers
+ * from a valid stamp and returns true; returns false to take the normal path.
+ */
+export function tryNoopRun(argv: string[]): boolean {
+  if (argv[0] !== 'run') return false;
+  let file: string | undefined;
+  let json = false;
+  let cacheDir = process.env.LW_CACHE ?? '.lw/cache';
+  const sets: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--json') json = true;
+    else if (arg === '--cache' && i + 1 < argv.length) cacheDir = argv[++i];
+    else if ((arg === '--jobs' || arg === '-j') && i + 1 < argv.length) i++;
+    else if (arg === '--set' && i + 1 < argv.length) sets.push(argv[++i]);
+    else if (!arg.startsWith('-') && file === undefined) file = arg;
+    else return false;
+  }
+  if (!file || !existsSync(file)) return false;
+  const stamp = checkStamp({ file, cacheDir: resolve(cacheDir), sets });
+  if (!stamp) return false;
+  const tasks = stamp.keys.length;
+  if (!json) for (const s of stamp.stages) process.stdout.write(`${s.name}: ${s.tasks} task${s.tasks === 1 ? '' : 's'} -> ${stamp.resultsDir}/${s.name}\n`);
+  process.stderr.write(`${tasks} tasks: 0 ran, ${tasks} cached, 0 failed; results in ${stamp.resultsDir}\n`);
+  if (json) process.stdout.write(JSON.stringify({ tasks, ran: 0, cached: tasks, failed: 0 }) + '\n');
+  return true;
+}
