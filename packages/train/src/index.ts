@@ -20,3 +20,4 @@ export { featuresStage, featuresParams, writeFeatures } from './features/stage.j
 export { pretrainStage, pretrainParams, pretrain } from './pretrain/stage.js';
 export { saveClip, loadSavedClip } from './model-store.js';
 export { trainableCount } from './param-count.js';
+export type { TrainData, SplitArrays, TrainBatchData, BatchOptions } from './dataset.js';

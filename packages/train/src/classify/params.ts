@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BackendName } from '@lw/models';
+import { BackendName, VitConfig } from '@lw/models';
 import { vitPerturbSpec } from './perturb.js';
 
 /**
@@ -9,7 +9,7 @@ import { vitPerturbSpec } from './perturb.js';
  * tuned for 512 images per step.
  */
 export const classifyParams = z.object({
-  model: z.string().default('vit-b16').describe('ViT config name (tiny-vit for the toy)'),
+  model: z.union([z.string(), VitConfig]).default('vit-b16').describe('ViT config name (tiny-vit for the toy), or a whole ViT config'),
   seed: z.number().int().default(1).describe('Init, shuffle and augmentation seed'),
   epochs: z.number().int().min(2).default(100).describe('Epochs; the cosine schedule spans them'),
   warmupEpochs: z.number().int().min(1).default(5),

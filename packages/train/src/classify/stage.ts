@@ -29,9 +29,9 @@ export const classifyStage = defineStage({
     const backend = await initBackend({ backend: p.backend });
     const data = openTrainData(one(ctx.inputs.data, 'data').dir);
     const rsaData = ctx.inputs.rsa ? openTrainData(one(ctx.inputs.rsa, 'rsa').dir) : data;
-    const base = modelConfig(p.model);
-    if (base.kind !== 'vit') throw new UserError(`params.model "${p.model}" is a ${base.kind} config`, 'use a ViT config such as tiny-vit or vit-b16');
-    const config = modelConfig(p.model, { numClasses: data.classes?.length }) as VitConfig;
+    const base = typeof p.model === 'string' ? modelConfig(p.model) : p.model;
+    if (base.kind !== 'vit') throw new UserError(`params.model "${base.name}" is a ${base.kind} config`, 'use a ViT config such as tiny-vit or vit-b16');
+    const config: VitConfig = { ...base, numClasses: data.classes?.length ?? base.numClasses };
     const model = createVitClassifier(config, { seed: p.seed });
     const resume = resumePoint(ctx.inputs.resume);
     writeTaskParams(ctx.outDir, { stage: 'train/classify', params: p, backend, extra: { numClasses: config.numClasses } });

@@ -43,14 +43,15 @@ export const featuresStage = defineStage({
     const data = openTrainData((ctx.inputs.data as TaskResult).dir);
     const clip = loadSavedClip((ctx.inputs.model as TaskResult).dir);
     writeTaskParams(ctx.outDir, { stage: 'train/features', params: p, backend });
-    const manifest = writeFeatures(ctx.outDir, clip, data, p, ctx.progress);
+    const manifest = writeFeatures(ctx.outDir, clip, data, promptTokens(data, clip.config as ClipConfig), p, ctx.progress);
     clip.dispose();
     const images = Object.values(manifest.splits).reduce((n, s) => n + s.shards.reduce((m, x) => m + x.ids.length, 0), 0);
     return { dtype: p.dtype, visionShape: manifest.visionShape, textShape: manifest.textShape, images, error: manifest.error, backend: backend.name };
   },
 });
 
-export function writeFeatures(outDir: string, clip: Clip, data: TrainData, p: FeaturesParams, progress: (done: number, total: number) => void): FeaturesManifest {
+/** Writes the cache of `clip` on every split of `data`; `prompts` [P, ctx] are the tokenized prompts. */
+export function writeFeatures(outDir: string, clip: Clip, data: TrainData, prompts: Int32Array, p: FeaturesParams, progress: (done: number, total: number) => void): FeaturesManifest {
   const config = clip.config as ClipConfig;
   if (!config.dora.visionBlocks.length || !config.dora.textBlocks.length) throw new UserError(`${config.name} places no DoRA blocks`);
   const visionStart = Math.min(...config.dora.visionBlocks), textStart = Math.min(...config.dora.textBlocks);
@@ -70,8 +71,7 @@ export function writeFeatures(outDir: string, clip: Clip, data: TrainData, p: Fe
     writeTensorFile(join(outDir, file), new Map([['prefix', { dtype: 'F16', shape, data: half }]]));
   };
 
-  const tokens = promptTokens(data, config);
-  const text = tf.tidy(() => clip.textBlockInput(tokens, textStart));
+  const text = tf.tidy(() => clip.textBlockInput(prompts, textStart));
   const textShape = text.shape as [number, number, number];
   store('text_prefix.safetensors', text.dataSync() as Float32Array, textShape);
   text.dispose();

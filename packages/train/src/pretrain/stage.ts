@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { defineStage, UserError, type TaskResult } from '@lw/core';
-import { BackendName, createClip, initBackend, modelConfig, tf, type Clip } from '@lw/models';
+import { BackendName, ClipConfig, createClip, initBackend, modelConfig, tf, type Clip } from '@lw/models';
 import { z } from 'zod';
 import type { TrainData } from '../dataset.js';
 import { writeMetrics, type MetricsRow } from '../metrics.js';
@@ -18,7 +18,7 @@ import { infoNce } from './infonce.js';
  * that `train/behavior` fine-tunes a pretrained image-text model as the real study does.
  */
 export const pretrainParams = z.object({
-  model: z.string().default('tiny-clip').describe('Model config name'),
+  model: z.union([z.string(), ClipConfig]).default('tiny-clip').describe('Model config name, or a whole CLIP config'),
   seed: z.number().int().default(1).describe('Init and shuffle seed'),
   epochs: z.number().int().min(1).default(30),
   batchSize: z.number().int().min(2).default(64).describe('Pairs per contrastive batch (chance loss = ln(batch))'),
@@ -42,11 +42,11 @@ export const pretrainStage = defineStage({
     const p = ctx.params;
     const backend = await initBackend({ backend: p.backend });
     const data = openTrainData((ctx.inputs.data as TaskResult).dir);
-    const base = modelConfig(p.model);
-    if (base.kind !== 'clip') throw new UserError(`params.model "${p.model}" is a ${base.kind} config`, 'use a CLIP config such as tiny-clip');
+    const base = typeof p.model === 'string' ? modelConfig(p.model) : p.model;
+    if (base.kind !== 'clip') throw new UserError(`params.model "${base.name}" is a ${base.kind} config`, 'use a CLIP config such as tiny-clip');
     const tokenizer = textTokenizer(data, base);
-    const config = modelConfig(p.model, { vocabSize: tokenizer.vocabSize });
-    const clip = createClip(config as typeof base, { seed: p.seed, trainable: true });
+    const config: ClipConfig = { ...base, text: { ...base.text, vocabSize: tokenizer.vocabSize } };
+    const clip = createClip(config, { seed: p.seed, trainable: true });
     writeTaskParams(ctx.outDir, { stage: 'train/clip-pretrain', params: p, backend });
 
     const rows = await pretrain(clip, data, tokenizer.encodeBatch, p, {

@@ -1,0 +1,108 @@
+/**
+ * bench/epoch: wall time of one CLIP-HBA epoch at the study's sizes (1444 train + 362 val + 48 RSA
+ * images at 224 px, ViT-L/14 with random weights, batch 64, DoRA on vision 22-23 + text 11), through
+ * @lw/train's own loop, without and with the frozen-prefix feature cache. Reference: the study's
+ * PyTorch code took about 46 s per epoch (method §8; 64.0 h for 4,976 epochs, GPU unknown).
+ *
+ * Run: node bench/epoch/run.mjs (after `npm run build`), or on the GPU machine through gpu-kit:
+ *   bash ../shared/tools/gpu-kit/prepare.sh bench/epoch/run.ts; run(bash .gpu-kit/run.sh ...)
+ * Flags: --config clip-vit-l14 --train 1444 --val 362 --test 48 --backend auto --mode both|cache|full
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Rng } from '@lw/core';
+import { toHumanRdm } from '@lw/eval';
+import { createClip, createClipHba, initBackend, modelConfig, type BackendName, type ClipConfig } from '@lw/models';
+import { behaviorParams, FeatureCache, trainBehavior, writeFeatures } from '@lw/train';
+import type { BatchOptions, SplitArrays, TrainBatchData, TrainData } from '@lw/train';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+
+/** Synthetic THINGS-sized data: random normalised pixels, targets in [0, 100], a random RDM. */
+function syntheticData(size: number, counts: { train: number; val: number; test: number }): TrainData {
+  const pixels = size * size * 3;
+  const split = (name: string, n: number): SplitArrays => {
+    const images = new Float32Array(n * pixels);
+    // a cheap xorshift fill: the pixel values do not matter for timing
+    let s = name.length * 2654435761 >>> 0 || 1;
+    for (let i = 0; i < images.length; i++) { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; images[i] = ((s >>> 0) / 4294967296) * 4 - 2; }
+    const targets = new Rng(7, 'targets', name).uniforms(n * 66, 0, 100);
+    return { ids: Array.from({ length: n }, (_, i) => `${name}_${i}`), count: n, images, targets };
+  };
+  const splits = { train: split('train', counts.train), val: split('val', counts.val), test: split('test', counts.test) };
+  const n = counts.test, rdm = new Float64Array(n * n), r = new Rng(7, 'rdm');
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) rdm[i * n + j] = rdm[j * n + i] = r.uniform();
+  return {
+    dir: '(synthetic)', kind: 'things', imageShape: [size, size, 3], counts, targetDim: 66,
+    humanRdm: toHumanRdm(rdm, 'synthetic RDM', splits.test.ids),
+    captions: () => undefined, labels: () => undefined,
+    loadSplit: (name) => splits[name],
+    async *batches(name, o: BatchOptions): AsyncGenerator<TrainBatchData> {
+      const s = splits[name];
+      const order = o.shuffle ? new Rng(o.seed, 'shuffle', o.epoch).permutation(s.count) : Int32Array.from({ length: s.count }, (_, i) => i);
+      for (let b = 0, index = 0; b < s.count; b += o.batchSize, index++) {
+        const rows = order.subarray(b, Math.min(s.count, b + o.batchSize));
+        const images = new Float32Array(rows.length * pixels), targets = new Float32Array(rows.length * 66);
+        rows.forEach((r, i) => { images.set(s.images.subarray(r * pixels, (r + 1) * pixels), i * pixels); targets.set(s.targets!.subarray(r * 66, (r + 1) * 66), i * 66); });
+        yield { index, ids: Array.from(rows, (r) => s.ids[r]), rows, images, targets };
+      }
+    },
+  };
+}
+
+async function main(): Promise<number> {
+  const backend = await initBackend({ backend: arg('backend', 'auto') as BackendName });
+  const config = modelConfig(arg('config', 'clip-vit-l14')) as ClipConfig;
+  const counts = { train: Number(arg('train', '1444')), val: Number(arg('val', '362')), test: Number(arg('test', '48')) };
+  const mode = arg('mode', 'both');
+  const t0 = performance.now();
+  const clip = createClip(config, { seed: 1 });
+  const ctx = config.text.contextLength;
+  // 66 prompts of 6 tokens between the start and end tokens (the ids do not matter for timing)
+  const prompts = new Int32Array(66 * ctx);
+  for (let p = 0; p < 66; p++) { prompts[p * ctx] = config.text.vocabSize - 2; for (let j = 1; j <= 6; j++) prompts[p * ctx + j] = 3 + ((p * 7 + j) % (config.text.vocabSize - 5)); prompts[p * ctx + 7] = config.text.vocabSize - 1; }
+  const hba = createClipHba(clip, { visionDoraBlocks: config.dora.visionBlocks, textDoraBlocks: config.dora.textBlocks, rank: config.dora.rank, alpha: config.dora.alpha, seed: 1, prompts });
+  const data = syntheticData(config.vision.imageSize, counts);
+  const setupS = (performance.now() - t0) / 1000;
+  console.error(`backend ${JSON.stringify(backend)}; model + data ready in ${setupS.toFixed(1)} s`);
+  // Timed as a perturbation run (random targets in epoch 1): the loop then skips the initial
+  // validation pass, which is outside the epoch anyway; drawing 64 x 66 targets costs nothing.
+  const params = behaviorParams.parse({ epochs: 1, patience: 20, backend: backend.name });
+  const io = { log: (m: string) => console.error(m), progress: () => {}, signal: new AbortController().signal };
+  const result: Record<string, unknown> = { backend, config: config.name, counts, setupS };
+
+  if (mode !== 'cache') {
+    const scratch = mkdtempSync(join(tmpdir(), 'lw-bench-epoch-'));
+    const r = await trainBehavior({ params: { ...params, perturb: { type: 'random_target', start: 1, length: 1, seed: 42, distribution: 'target' } }, data, hba, scratch, ...io });
+    result.fullEpochS = r.epochSeconds[0];
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  if (mode !== 'full') {
+    const dir = mkdtempSync(join(tmpdir(), 'lw-bench-features-'));
+    const f0 = performance.now();
+    writeFeatures(dir, clip, data, prompts, { dtype: 'float32', batchSize: 64, shardSize: 256, backend: 'auto' }, () => {});
+    result.featuresS = (performance.now() - f0) / 1000;
+    const cache = FeatureCache.open(dir);
+    const scratch = mkdtempSync(join(tmpdir(), 'lw-bench-epoch-'));
+    const r = await trainBehavior({ params: { ...params, perturb: { type: 'random_target', start: 1, length: 1, seed: 42, distribution: 'target' } }, data, hba, cache, scratch, ...io });
+    result.cachedEpochS = r.epochSeconds[0];
+    rmSync(scratch, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const ref = 46;
+  console.log(`| mode | ours (s/epoch) | study PyTorch (s/epoch) | ratio ref/ours |`);
+  for (const [name, key] of [['full forward', 'fullEpochS'], ['feature cache', 'cachedEpochS']] as const) {
+    const v = result[key] as number | undefined;
+    if (v !== undefined) console.log(`| ${name} | ${v.toFixed(1)} | ${ref} | ${(ref / v).toFixed(2)}x |`);
+  }
+  if (result.featuresS !== undefined) console.log(`feature cache build (once per weights+data): ${(result.featuresS as number).toFixed(1)} s`);
+  console.log(JSON.stringify(result));
+  if (process.env.OUT) writeFileSync(join(process.env.OUT, 'epoch.json'), JSON.stringify(result, null, 2));
+  return 0;
+}
+
+main().then((code) => process.exit(code), (e) => { console.error(e); process.exit(1); });
