@@ -54,6 +54,7 @@ export function checkStamp(a: NoopArgs): Stamp | undefined {
       if ((st.isDirectory() ? `dir:${st.mtimeMs}` : `${st.size}:${st.mtimeMs}`) !== want) return undefined;
     }
     for (const key of stamp.keys) if (!existsSync(join(a.cacheDir, key.slice(0, 2), key))) return undefined;
+    if (!existsSync(join(stamp.resultsDir, 'results.json'))) return undefined;
     return stamp;
   } catch {
     return undefined;
