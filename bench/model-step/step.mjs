@@ -5,7 +5,10 @@
 // DoRA parameters. Frozen weights are random (no checkpoint needed: the cost does not depend on them).
 import { Clip, clipSpecs, createClipHba, initParams, modelConfig, tf } from '@lw/models';
 
-export function buildStep({ batch = 64, seed = 1 } = {}) {
+// `micro` splits the batch into micro-batches whose gradients are summed before the one AdamW update
+// (the same step: loss = mean over the batch). wasm needs it at batch 64: its memory stops at 4 GB.
+// Each micro-batch reruns the text block.
+export function buildStep({ batch = 64, micro = batch, seed = 1 } = {}) {
   const cfg = modelConfig('clip-vit-l14');
   const needed = (n) => /^visual\.transformer\.resblocks\.2[23]\.|^visual\.(ln_post|proj)|^transformer\.resblocks\.11\.|^ln_final|^text_projection|^logit_scale/.test(n);
   const specs = new Map([...clipSpecs(cfg)].filter(([n]) => needed(n)));
@@ -31,9 +34,19 @@ export function buildStep({ batch = 64, seed = 1 } = {}) {
   async function step() {
     t++;
     const loss = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(targets, hba.predictFromPrefix(vprefix, tprefix)), vars);
+      let value = tf.scalar(0);
+      const grads = vars.map((v) => tf.zerosLike(v));
+      for (let start = 0; start < batch; start += micro) {
+        const n = Math.min(micro, batch - start);
+        const r = tf.tidy(() => {
+          const vp = tf.slice(vprefix, [start, 0, 0], [n, -1, -1]), tg = tf.slice(targets, [start, 0], [n, -1]);
+          return tf.variableGrads(() => tf.mul(tf.losses.meanSquaredError(tg, hba.predictFromPrefix(vp, tprefix)), n / batch), vars);
+        });
+        value = tf.add(value, r.value);
+        vars.forEach((v, i) => { grads[i] = tf.add(grads[i], r.grads[v.name]); });
+      }
       vars.forEach((v, i) => {
-        const g = grads[v.name];
+        const g = grads[i];
         const a = tf.add(tf.mul(m1[i], b1), tf.mul(g, 1 - b1));
         const b = tf.add(tf.mul(m2[i], b2), tf.mul(tf.square(g), 1 - b2));
         m1[i].dispose(); m2[i].dispose();
@@ -50,11 +63,12 @@ export function buildStep({ batch = 64, seed = 1 } = {}) {
   return { step, trainableCount: vars.reduce((a, v) => a + v.size, 0) };
 }
 
-/** Warm-up steps, then the mean seconds of `steps` steps. */
+/** Warm-up steps, then the mean wall and process-CPU seconds of `steps` steps. */
 export async function timeSteps(step, { warmup = 1, steps = 2 } = {}) {
   let loss = 0;
   for (let i = 0; i < warmup; i++) loss = await step();
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = process.cpuUsage();
   for (let i = 0; i < steps; i++) loss = await step();
-  return { seconds: (performance.now() - t0) / 1000 / steps, loss };
+  const cpu = process.cpuUsage(c0);
+  return { seconds: (performance.now() - t0) / 1000 / steps, cpuSeconds: (cpu.user + cpu.system) / 1e6 / steps, loss };
 }

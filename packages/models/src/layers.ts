@@ -53,10 +53,38 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, e
   return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), gamma), beta);
 }
 
-/** CLIP's QuickGELU x·σ(1.702x) or the exact GELU ½x(1+erf(x/√2)) of timm. */
+/**
+ * CLIP's QuickGELU x·σ(1.702x) or timm's exact GELU ½x(1+erf(x/√2)), each one custom-gradient op that
+ * saves only x: the composed version keeps several [tokens, mlpWidth] intermediates alive for the
+ * backward pass, the largest tensors of a ViT block.
+ */
+const quickGelu = customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x]);
+  return {
+    value: tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))),
+    gradFunc: (dy: tf.Tensor, [xs]: tf.Tensor[]) => {
+      const sg = tf.sigmoid(tf.mul(xs, 1.702));
+      // d/dx x·σ(ax) = σ + a·x·σ·(1-σ)
+      return [tf.mul(dy, tf.add(sg, tf.mul(tf.mul(xs, 1.702), tf.mul(sg, tf.sub(1, sg)))))];
+    },
+  };
+}));
+
+const gelu = customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x]);
+  return {
+    value: tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))),
+    gradFunc: (dy: tf.Tensor, [xs]: tf.Tensor[]) => {
+      // d/dx x·Φ(x) = Φ(x) + x·φ(x)
+      const cdf = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(xs, Math.SQRT1_2))));
+      const pdf = tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+      return [tf.mul(dy, tf.add(cdf, tf.mul(xs, pdf)))];
+    },
+  };
+}));
+
 export function activation(x: tf.Tensor, kind: 'quick_gelu' | 'gelu'): tf.Tensor {
-  if (kind === 'quick_gelu') return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
-  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+  return kind === 'quick_gelu' ? quickGelu(x) : gelu(x);
 }
 
 /** One row of an embedding table per id. table [V, W], ids [N] -> [N, W]. */

@@ -1,0 +1,40 @@
+// Entry for the GPU machine (bundled by ../shared/tools/gpu-kit/prepare.sh): the model-step training
+// step on tfjs-webgpu, timed, plus a kernel profile of one step. Writes $OUT/model-step-webgpu.json.
+// Run beside the PyTorch twin in one command:
+//   bash .gpu-kit/run.sh --batch 64 && python3 bench/model-step/torch_step.py --device cuda --batch 64 --steps 10 --warmup 2 --out $OUT/model-step-torch.json
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend, tf } from '@lw/models';
+import { buildStep, timeSteps } from './step.mjs';
+
+const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
+
+async function main() {
+  const info = await initBackend({ backend: arg('backend', 'webgpu') });
+  // --flags WEBGPU_CPU_FORWARD=false,WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64: tfjs env flags to compare.
+  const flags = Object.fromEntries((arg('flags', '') || '').split(',').filter(Boolean).map((kv) => {
+    const [k, v] = kv.split('=');
+    return [k, v === 'true' ? true : v === 'false' ? false : Number(v)];
+  }));
+  for (const [k, v] of Object.entries(flags)) tf.env().set(k, v);
+  const batch = Number(arg('batch', 64));
+  const { step } = buildStep({ batch, micro: Number(arg('micro', batch)) });
+  const timing = await timeSteps(step, { warmup: Number(arg('warmup', 2)), steps: Number(arg('steps', 10)) });
+  console.log(`tfjs ${info.name} ${info.adapter ?? ''} ${JSON.stringify(flags)}: ${timing.seconds.toFixed(4)} s/step, loss ${timing.loss}`);
+  const prof = await tf.profile(() => step());
+  const byKernel = new Map();
+  for (const k of prof.kernels.filter((k) => k.name !== 'forward')) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+    const e = byKernel.get(key) ?? { ms: 0, calls: 0 };
+    e.ms += ms; e.calls++; byKernel.set(key, e);
+  }
+  console.log(`profile: ${prof.kernels.length} kernels, ${[...byKernel.values()].reduce((a, e) => a + e.ms, 0).toFixed(1)} ms kernel time`);
+  const kernels = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 30).map(([k, e]) => ({ kernel: k, ms: e.ms, calls: e.calls }));
+  for (const k of kernels.slice(0, 15)) console.log(`${k.ms.toFixed(2).padStart(9)} ms ${String(k.calls).padStart(4)}x ${k.kernel}`);
+  const res = { backend: info, flags, batch, seconds_per_step: timing.seconds, loss: timing.loss, kernels };
+  if (process.env.OUT) writeFileSync(join(process.env.OUT, `model-step-webgpu${arg('tag', '')}.json`), JSON.stringify(res, null, 1));
+  return 0;
+}
+
+main().then((code) => process.exit(code), (e) => { console.error(e); process.exit(1); });

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { activation, linear, matMulPlain, tf } from './index.js';
+import { lcg, maxRelErr } from './test_util.js';
+
+// The custom-gradient ops against tfjs' own autodiff of the same formulas.
+describe('custom-gradient layers', () => {
+  const x = tf.tensor2d(lcg(11, 6 * 5), [6, 5]).mul(4) as tf.Tensor2D;
+  const dy = tf.tensor2d(lcg(12, 6 * 5), [6, 5]);
+
+  it('QuickGELU and exact GELU: values and gradients', () => {
+    const reference = {
+      quick_gelu: (t: tf.Tensor) => tf.mul(t, tf.sigmoid(tf.mul(t, 1.702))),
+      gelu: (t: tf.Tensor) => tf.mul(tf.mul(t, 0.5), tf.add(1, tf.erf(tf.mul(t, Math.SQRT1_2)))),
+    };
+    for (const kind of ['quick_gelu', 'gelu'] as const) {
+      expect(maxRelErr(activation(x, kind).dataSync(), reference[kind](x).dataSync()), kind).toBeLessThan(1e-6);
+      const ours = tf.grad((t: tf.Tensor) => activation(t, kind))(x, dy).dataSync();
+      const theirs = tf.grad((t: tf.Tensor) => reference[kind](t))(x, dy).dataSync();
+      expect(maxRelErr(ours, theirs), kind).toBeLessThan(1e-5);
+    }
+  });
+
+  it('linear (trainable and frozen) and matMulPlain: gradients equal tf.matMul autodiff', () => {
+    const w = tf.tensor2d(lcg(13, 4 * 5), [4, 5]), b = tf.tensor1d(lcg(14, 4));
+    const g = tf.tensor2d(lcg(15, 6 * 4), [6, 4]);
+    const ref = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.add(tf.matMul(xx as tf.Tensor2D, ww as tf.Tensor2D, false, true), bb))([x, w, b], g);
+    const ours = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => linear(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D, true))([x, w, b], g);
+    ref.forEach((r, i) => expect(maxRelErr(ours[i].dataSync(), r.dataSync())).toBeLessThan(1e-6));
+    const frozenDx = tf.grad((xx: tf.Tensor) => linear(xx as tf.Tensor2D, w, b, false))(x, g);
+    expect(maxRelErr(frozenDx.dataSync(), ref[0].dataSync())).toBeLessThan(1e-6);
+
+    const a3 = tf.tensor3d(lcg(16, 2 * 3 * 4), [2, 3, 4]), b3 = tf.tensor3d(lcg(17, 2 * 4 * 5), [2, 4, 5]);
+    const g3 = tf.tensor3d(lcg(18, 2 * 3 * 5), [2, 3, 5]);
+    const r3 = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p as tf.Tensor3D, q as tf.Tensor3D))([a3, b3], g3);
+    const o3 = tf.grads((p: tf.Tensor, q: tf.Tensor) => matMulPlain(p as tf.Tensor3D, q as tf.Tensor3D))([a3, b3], g3);
+    r3.forEach((r, i) => expect(maxRelErr(o3[i].dataSync(), r.dataSync())).toBeLessThan(1e-6));
+  });
+});
