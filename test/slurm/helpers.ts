@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +41,7 @@ export interface SlurmRun {
   executors: number;
 }
 
-export async function runOnSlurm(s: Study, opts: { signal?: AbortSignal; onOutput?: (text: string) => void } = {}): Promise<SlurmRun> {
+export async function runOnSlurm(s: Study, opts: { signal?: AbortSignal } = {}): Promise<SlurmRun> {
   let output = '';
   let executors = 0;
   const summary = await runPipeline({
@@ -50,7 +51,6 @@ export async function runOnSlurm(s: Study, opts: { signal?: AbortSignal; onOutpu
     stream: {
       write: (text: string) => {
         output += text;
-        opts.onOutput?.(output);
       },
     },
     executor: (plan) => {
@@ -66,4 +66,16 @@ export function keyOf(run: SlurmRun, name: string): string {
   const task = run.summary.plan.tasks.find((t) => t.name === name);
   if (!task) throw new Error(`no task ${name} in ${run.summary.plan.tasks.map((t) => t.name).join(', ')}`);
   return task.key;
+}
+
+/** Calls `then` once a job of this name is RUNNING in Slurm (checked every 200 ms); returns a stop function. */
+export function whenRunning(jobName: string, then: () => void): () => void {
+  const timer = setInterval(() => {
+    const running = execFileSync('squeue', ['-h', '-t', 'R', '-o', '%j'], { encoding: 'utf8' }).split('\n');
+    if (running.includes(jobName)) {
+      clearInterval(timer);
+      then();
+    }
+  }, 200);
+  return () => clearInterval(timer);
 }

@@ -6,7 +6,7 @@ import { cancelRun } from '@lw/pipeline/slurm/cancel';
 import { slurmDryRun } from '@lw/pipeline/slurm/factory';
 import { slurmTaskStatus } from '@lw/pipeline/slurm/status';
 import { readRunState, runStatePath } from '@lw/pipeline/slurm/run-state';
-import { EXECUTOR, HOW_TO_ENABLE, keyOf, runOnSlurm, slurmAvailable, study } from './helpers.js';
+import { EXECUTOR, HOW_TO_ENABLE, keyOf, runOnSlurm, slurmAvailable, study, whenRunning } from './helpers.js';
 
 // Without a reachable Slurm these tests skip, loudly; in CI (LW_REQUIRE_SLURM=1) that is a failure.
 if (!slurmAvailable) {
@@ -95,7 +95,6 @@ stages:
     expect(readFileSync(failure.logPath!, 'utf8')).toMatch(/command exited with status 1/);
     for (const name of ['per[n=2]', 'total']) expect(s.cache.has(keyOf(first, name))).toBe(false);
     for (const name of ['prep', 'sq[n=1]', 'sq[n=3]', 'per[n=1]', 'per[n=3]', 'other']) expect(s.cache.has(keyOf(first, name))).toBe(true);
-    expect(first.output).toMatch(/skip.*total|total.*(skip|not run)/);
     // What `lw status` shows for the tasks of the last Slurm run.
     const status = await slurmTaskStatus({ cacheDir: s.cache.dir, pipelineFile: s.file });
     expect(status.get(keyOf(first, 'sq[n=2]'))).toMatchObject({ state: 'failed', reason: 'Slurm job failed (exit code 1)', logPath: failure.logPath });
@@ -184,15 +183,13 @@ stages:
     params: { cmd: "sleep 60; echo \${i} > done", outs: [done] }
 `);
     let cancelled: Promise<{ jobs: string[] }> | undefined;
-    const run = await runOnSlurm(s, {
-      onOutput: (text) => {
-        if (!cancelled && text.includes('start')) cancelled = cancelRun({ cacheDir: s.cache.dir, pipelineFile: s.file });
-      },
+    const stop = whenRunning('lw:cancelled:wait[2_tasks]', () => {
+      cancelled = cancelRun({ cacheDir: s.cache.dir, pipelineFile: s.file });
     });
+    const run = await runOnSlurm(s).finally(() => stop());
     expect(cancelled).toBeDefined();
     expect((await cancelled!).jobs).toHaveLength(1);
     expect(run.summary).toMatchObject({ ran: 0, failed: 0, skipped: 2 });
-    expect(run.output).toMatch(/cancel/i);
   });
 
   it('passes hostile values and paths through without a shell ever reading them', async () => {
