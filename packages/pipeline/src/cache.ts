@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { listFiles } from './fingerprint.js';
 import type { KeyInputs } from './key.js';
-import { processAlive } from './lock.js';
+import { processAlive, readLock } from './lock.js';
 
 /**
  * The content-addressed cache. Layout under the cache dir:
@@ -167,6 +167,15 @@ export class Cache {
       }
     }
     return removed;
+  }
+
+  /** After a task runner died without cleaning up (SIGKILL): its temp dirs and its lock go. */
+  cleanupAfter(key: string, pid: number): void {
+    const prefix = `${key}.${hostname()}.${pid}.`;
+    const tmp = join(this.dir, 'tmp');
+    if (existsSync(tmp)) for (const name of readdirSync(tmp)) if (name.startsWith(prefix)) rmSync(join(tmp, name), { recursive: true, force: true });
+    const lock = readLock(this.lockPath(key));
+    if (lock && lock.pid === pid && lock.host === hostname()) rmSync(this.lockPath(key), { force: true });
   }
 
   /** Bytes used by an entry and its newest mtime (for gc's oldest-first budget). */

@@ -7,6 +7,8 @@ export * from './source.js';
 export * from './schema.js';
 export * from './registry.js';
 export * from './run.js';
+export * from './load.js';
+export * from './noop-stamp.js';
 export * from './local.js';
 export * from './task-runner.js';
 export * from './fingerprint.js';

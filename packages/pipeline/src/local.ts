@@ -116,6 +116,7 @@ export class LocalExecutor implements Executor {
     });
     child.on('exit', (code, signal) => {
       this.running.delete(task.key);
+      if (code !== 0 && child.pid !== undefined) cache.cleanupAfter(task.key, child.pid);
       const ok = code === 0 && final?.type === 'done';
       this.outcome.set(task.key, ok);
       if (ok) this.emit({ type: 'succeeded', key: task.key, cachedByOther: final?.type === 'done' && final.outcome !== 'ran' });

@@ -143,7 +143,8 @@ export function resultsRoot(cache: Cache): string {
   return join(dirname(cache.dir), 'results');
 }
 
-function writeSpec(cache: Cache, plan: Plan, t: PlannedTask): void {
+/** Writes `<cache>/specs/<key>.json` (executor.ts) for one planned task; unchanged specs are left alone. */
+export function writeSpec(cache: Cache, plan: Plan, t: PlannedTask): void {
   const spec: TaskSpec = {
     version: 1,
     key: t.key,
