@@ -14,8 +14,13 @@ import { join } from 'node:path';
 import { Rng } from '@lw/core';
 import { toHumanRdm } from '@lw/eval';
 import { createClip, createClipHba, initBackend, modelConfig, type BackendName, type ClipConfig } from '@lw/models';
-import { behaviorParams, FeatureCache, trainBehavior, writeFeatures } from '@lw/train';
-import type { BatchOptions, SplitArrays, TrainBatchData, TrainData } from '@lw/train';
+// Deep imports: the package index also loads @lw/data, whose image codec (sharp) is native and
+// absent on the GPU machine; the training loop itself needs none of it.
+import { trainBehavior } from '@lw/train/behavior/loop';
+import { behaviorParams } from '@lw/train/behavior/params';
+import { FeatureCache } from '@lw/train/feature-cache';
+import { writeFeatures } from '@lw/train/features/write';
+import type { BatchOptions, SplitArrays, TrainBatchData, TrainData } from '@lw/train/dataset';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -84,7 +89,7 @@ async function main(): Promise<number> {
   if (mode !== 'full') {
     const dir = mkdtempSync(join(tmpdir(), 'lw-bench-features-'));
     const f0 = performance.now();
-    writeFeatures(dir, clip, data, prompts, { dtype: 'float32', batchSize: 64, shardSize: 256, backend: 'auto' }, () => {});
+    await writeFeatures(dir, clip, data, prompts, { dtype: 'float32', batchSize: 64, shardSize: 256 }, () => {});
     result.featuresS = (performance.now() - f0) / 1000;
     const cache = FeatureCache.open(dir);
     const scratch = mkdtempSync(join(tmpdir(), 'lw-bench-epoch-'));

@@ -10,11 +10,16 @@ export class TrainableParams {
   readonly values = new Map<string, Float32Array>();
   readonly shapes = new Map<string, number[]>();
 
-  constructor(readonly variables: Map<string, tf.Variable>) {
+  private constructor(readonly variables: Map<string, tf.Variable>) {}
+
+  /** Reads the variables' current values (asynchronously: webgpu in Node cannot read synchronously). */
+  static async from(variables: Map<string, tf.Variable>): Promise<TrainableParams> {
+    const t = new TrainableParams(variables);
     for (const [name, v] of variables) {
-      this.values.set(name, Float32Array.from(v.dataSync() as Float32Array));
-      this.shapes.set(name, v.shape);
+      t.values.set(name, Float32Array.from((await v.data()) as Float32Array));
+      t.shapes.set(name, v.shape);
     }
+    return t;
   }
 
   /** Number of trainable scalars (183,040 for the study's CLIP-HBA). */
@@ -46,14 +51,14 @@ export class TrainableParams {
    * Loss and gradients of every trainable weight. `lossFn` builds a scalar from the variables;
    * intermediate tensors are freed here.
    */
-  lossAndGrads(lossFn: () => tf.Scalar): { loss: number; grads: Map<string, Float32Array> } {
+  async lossAndGrads(lossFn: () => tf.Scalar): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
     const vars = [...this.variables.values()];
     const { value, grads } = tf.variableGrads(lossFn, vars);
-    const loss = (value.dataSync() as Float32Array)[0];
+    const loss = ((await value.data()) as Float32Array)[0];
     const out = new Map<string, Float32Array>();
     for (const [name, v] of this.variables) {
       const g = grads[v.name];
-      out.set(name, g ? Float32Array.from(g.dataSync() as Float32Array) : new Float32Array(v.size));
+      out.set(name, g ? Float32Array.from((await g.data()) as Float32Array) : new Float32Array(v.size));
     }
     value.dispose();
     for (const g of Object.values(grads)) g.dispose();

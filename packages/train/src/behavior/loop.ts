@@ -47,7 +47,7 @@ type Start = { epoch: number; rows: MetricsRow[]; stopping: EarlyStoppingState; 
 export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
   const { params: p, data, hba, cache } = env;
   const ckDir = join(env.scratch, 'checkpoints');
-  const weights = new TrainableParams(hba.trainable);
+  const weights = await TrainableParams.from(hba.trainable);
   const opt = new AdamW({ lr: p.lr, weightDecay: p.weightDecay });
   env.log(`trainable parameters: ${weights.count()}`);
 
@@ -72,13 +72,13 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
     return hba.predict(tf.tensor4d(images, [n, H, W, 3]));
   };
   // [count, 66] predictions of a whole (clean) split, in batches.
-  const predictSplit = (split: SplitArrays): Float32Array => {
+  const predictSplit = async (split: SplitArrays): Promise<Float32Array> => {
     const parts: Float32Array[] = [];
     for (let s = 0; s < split.count; s += p.batchSize) {
       const ids = split.ids.slice(s, s + p.batchSize);
       const images = cache ? null : split.images.subarray(s * H * W * 3, (s + ids.length) * H * W * 3);
       const pred = tf.tidy(() => forward(ids, images));
-      parts.push(pred.dataSync() as Float32Array);
+      parts.push((await pred.data()) as Float32Array);
       pred.dispose();
     }
     const out = new Float32Array(parts.reduce((a, x) => a + x.length, 0));
@@ -87,10 +87,10 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
     return out;
   };
 
-  const validate = (): number => mseOf(predictSplit(val), val.targets!);
+  const validate = async (): Promise<number> => mseOf(await predictSplit(val), val.targets!);
 
   // Where to start: our own last checkpoint (a rerun after a crash), the resume input, or fresh.
-  const start = ((): Start => {
+  const start = await (async (): Promise<Start> => {
     const own = listCheckpoints(ckDir);
     if (own.length) {
       const ck = readCheckpoint(ckDir, own[own.length - 1]);
@@ -110,7 +110,7 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
     // Fresh: the baseline compares with the initial model's validation loss; perturbation runs
     // (and resumes) start from the study's sentinel (method §3.2 step 1, §3.4 step 6).
     const fresh = !p.perturb && !env.resume;
-    const best = fresh ? validate() : RESUMED_BEST_LOSS;
+    const best = fresh ? await validate() : RESUMED_BEST_LOSS;
     if (fresh) env.log(`initial test loss ${best}`);
     writeCheckpoint(ckDir, {
       info: { epoch: 0, optimizer: { kind: 'adamw', step: 0 }, rows: [], earlyStopping: { best, counter: 0 }, stopped: false },
@@ -133,7 +133,7 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
       const b = perturbed ? perturbBatch(clean, p.perturb!, batch.index, stats) : clean;
       // The cache holds the clean images' prefixes: usable unless the perturbation replaced the images.
       const cached = cache !== undefined && b.images === batch.images;
-      const { loss, grads } = weights.lossAndGrads(() => {
+      const { loss, grads } = await weights.lossAndGrads(() => {
         const pred = forward(batch.ids, cached ? null : b.images);
         return tf.mean(tf.squaredDifference(pred, tf.tensor2d(b.targets, [B, b.targets.length / B]))) as tf.Scalar;
       });
@@ -147,8 +147,8 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
       seen += B;
     }
     const trainLoss = lossSum / seen;
-    const testLoss = validate();
-    const preds = predictSplit(test); // [48, 66], RDM order
+    const testLoss = await validate();
+    const preds = await predictSplit(test); // [48, 66], RDM order
     const r = rsa(preds, test.count, preds.length / test.count, data.humanRdm);
     const row: MetricsRow = {
       epoch, train_loss: trainLoss, test_loss: testLoss, behavioral_rsa_rho: r.rho, behavioral_rsa_p_value: r.p,

@@ -34,7 +34,7 @@ export interface ClassifyEnv {
 export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRow[]; epochSeconds: number[] }> {
   const { params: p, data, model } = env;
   const ckDir = join(env.scratch, 'checkpoints');
-  const weights = new TrainableParams(model.variables);
+  const weights = await TrainableParams.from(model.variables);
   const opt = new Sgd({ momentum: p.momentum, weightDecay: p.weightDecay });
   const classes = data.classes?.length ?? model.config.numClasses;
   const [H, W] = data.imageShape;
@@ -74,7 +74,7 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
       const B = batch.ids.length;
       const clean = { images: batch.images, labels: batch.labels!, rows: batch.rows };
       const b = p.measure ? perturbVitBatch(clean, p.measure, epoch, batch.index, labelTable) : clean;
-      const { loss, grads } = weights.lossAndGrads(() => crossEntropy(model.forward(tf.tensor4d(b.images, [B, H, W, 3])).logits, b.labels, classes));
+      const { loss, grads } = await weights.lossAndGrads(() => crossEntropy(model.forward(tf.tensor4d(b.images, [B, H, W, 3])).logits, b.labels, classes));
       if (!Number.isFinite(loss)) {
         throw new UserError(`non-finite training loss ${loss} at epoch ${epoch}, batch ${batch.index}`, `checkpoints up to epoch ${epoch - 1} are kept in ${ckDir}; lower params.lr`);
       }
@@ -83,8 +83,8 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
       lossSum += loss * B;
       seen += B;
     }
-    const v = evaluate(model, val, classes, p.batchSize, [H, W]);
-    const features = featuresOf(model, test, p.batchSize, env.rsaData.imageShape); // [48, width]
+    const v = await evaluate(model, val, classes, p.batchSize, [H, W]);
+    const features = await featuresOf(model, test, p.batchSize, env.rsaData.imageShape); // [48, width]
     const d = features.length / test.count;
     const r = rsa(features, test.count, d, env.rsaData.humanRdm);
     const row: MetricsRow = { epoch, train_loss: lossSum / seen, val_loss: v.loss, val_acc: v.acc, rsa_rho: r.rho, rsa_p_value: r.p };
@@ -113,7 +113,7 @@ export function crossEntropy(logits: tf.Tensor2D, labels: Int32Array, classes: n
 }
 
 /** Validation: mean cross-entropy over all images (Σ batch mean × B / N) and top-1 accuracy. */
-function evaluate(model: VitClassifier, split: SplitArrays, classes: number, batchSize: number, [H, W]: number[]) {
+async function evaluate(model: VitClassifier, split: SplitArrays, classes: number, batchSize: number, [H, W]: number[]) {
   let loss = 0, correct = 0;
   for (let s = 0; s < split.count; s += batchSize) {
     const n = Math.min(batchSize, split.count - s);
@@ -122,8 +122,8 @@ function evaluate(model: VitClassifier, split: SplitArrays, classes: number, bat
       const logits = model.forward(tf.tensor4d(split.images.subarray(s * H * W * 3, (s + n) * H * W * 3), [n, H, W, 3])).logits;
       return [crossEntropy(logits, labels, classes), tf.argMax(logits, 1)];
     });
-    loss += l.dataSync()[0] * n;
-    const p = pred.dataSync();
+    loss += (await l.data())[0] * n;
+    const p = await pred.data();
     for (let i = 0; i < n; i++) if (p[i] === labels[i]) correct++;
     l.dispose();
     pred.dispose();
@@ -132,13 +132,13 @@ function evaluate(model: VitClassifier, split: SplitArrays, classes: number, bat
 }
 
 /** Final-norm CLS features [count, width] of a split, in its stored (RDM) order. */
-function featuresOf(model: VitClassifier, split: SplitArrays, batchSize: number, [H, W]: number[]): Float32Array {
+async function featuresOf(model: VitClassifier, split: SplitArrays, batchSize: number, [H, W]: number[]): Promise<Float32Array> {
   const width = model.config.vision.width;
   const out = new Float32Array(split.count * width);
   for (let s = 0; s < split.count; s += batchSize) {
     const n = Math.min(batchSize, split.count - s);
     const f = tf.tidy(() => model.forward(tf.tensor4d(split.images.subarray(s * H * W * 3, (s + n) * H * W * 3), [n, H, W, 3])).features);
-    out.set(f.dataSync() as Float32Array, s * width);
+    out.set((await f.data()) as Float32Array, s * width);
     f.dispose();
   }
   return out;

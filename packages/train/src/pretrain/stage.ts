@@ -76,7 +76,7 @@ export async function pretrain(clip: Clip, data: TrainData, encode: (texts: stri
     if (frozen.has(name)) t.trainable = false;
     else variables.set(name, t);
   }
-  const weights = new TrainableParams(variables);
+  const weights = await TrainableParams.from(variables);
   const opt = new AdamW({ lr: p.lr, weightDecay: p.weightDecay });
   const [H, W] = data.imageShape;
   const logitScale = () => clip.params.get<tf.Scalar>('logit_scale');
@@ -88,7 +88,7 @@ export async function pretrain(clip: Clip, data: TrainData, encode: (texts: stri
     let sum = 0, seen = 0;
     for await (const b of data.batches('train', { batchSize: p.batchSize, seed: p.seed, epoch, shuffle: true, dropLast: true })) {
       const texts = Array.from(b.rows, (r) => captions.train![r]);
-      const { loss, grads } = weights.lossAndGrads(() => lossOf(b.images, texts));
+      const { loss, grads } = await weights.lossAndGrads(() => lossOf(b.images, texts));
       if (!Number.isFinite(loss)) throw new UserError(`non-finite contrastive loss ${loss} at epoch ${epoch}, batch ${b.index}`, 'lower params.lr');
       opt.step(weights.values, grads);
       weights.push();
@@ -100,11 +100,11 @@ export async function pretrain(clip: Clip, data: TrainData, encode: (texts: stri
     for await (const b of data.batches('val', { batchSize: Math.min(p.batchSize, data.counts.val), seed: p.seed, epoch: 0, shuffle: false, dropLast: true })) {
       const texts = Array.from(b.rows, (r) => captions.val![r]);
       const l = tf.tidy(() => lossOf(b.images, texts));
-      vsum += l.dataSync()[0] * texts.length;
+      vsum += (await l.data())[0] * texts.length;
       vseen += texts.length;
       l.dispose();
     }
-    const row = { epoch, train_loss: sum / seen, val_loss: vsum / vseen, logit_scale: logitScale().dataSync()[0] };
+    const row = { epoch, train_loss: sum / seen, val_loss: vsum / vseen, logit_scale: (await logitScale().data())[0] };
     rows.push(row);
     io.log(`epoch ${epoch}: contrastive train ${row.train_loss.toFixed(4)} val ${row.val_loss.toFixed(4)} (chance ${Math.log(p.batchSize).toFixed(3)})`);
     io.progress(epoch, p.epochs);
