@@ -2,6 +2,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
 import { UserError } from '@lw/core';
 import type { InputRef } from './executor.js';
+import { resolveEnvVars } from './env-vars.js';
 import { interpolateDeep, evaluate, InterpolationError, PathedInterpolationError, type Vars } from './interpolate.js';
 import { taskKey, type InputKey, type KeyInputs } from './key.js';
 import { conditionName, expandMatrix, MatrixError, type Condition } from './matrix.js';
@@ -49,12 +50,12 @@ export interface Fingerprints {
   file(path: string): string;
 }
 
-export function plan(source: SourceFile, registry: Registry, fingerprints: Fingerprints): Plan {
+export function plan(source: SourceFile, registry: Registry, fingerprints: Fingerprints, env: NodeJS.ProcessEnv = process.env): Plan {
   const file = validateFile(source);
   const fail: Fail = (path, message, hint, onKey) => {
     throw new UserError(`${onKey ? source.atKey(path) : source.at(path)}: ${message}`, hint);
   };
-  const vars: Vars = file.vars ?? {};
+  const vars: Vars = resolveEnvVars(file.vars ?? {}, env, (name) => source.at(['vars', name]));
   const dir = dirname(resolve(source.file));
 
   for (const [name, block] of Object.entries(file.stages)) {

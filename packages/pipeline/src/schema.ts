@@ -12,6 +12,16 @@ const stageName = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
+/** A variable read from the environment (or `--set`), for paths that differ per machine. */
+export const EnvVarSchema = z
+  .strictObject({
+    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').describe('Environment variable that holds the value'),
+    default: scalar.optional().describe('Value when the environment variable is unset; without one the variable is required'),
+    description: z.string().optional().describe('What the value is, shown when it is missing'),
+  })
+  .describe('`{ env: NAME }`: the value of an environment variable; `--set name=value` overrides it.');
+export type EnvVar = z.infer<typeof EnvVarSchema>;
+
 const matrixValues = z
   .union([z.array(scalar).min(1), z.string().regex(/^\s*(-?\d+|\$\{[^}]*\})\s*\.\.\s*(-?\d+|\$\{[^}]*\})\s*$/, 'expected an integer range such as "1..98" or "1..${last}"')])
   .describe('The values of one matrix variable: a list (`[a, b]`) or an inclusive integer range (`"1..98"`); bounds may be `${var}`.')
@@ -53,9 +63,9 @@ export const PipelineFileSchema = z
     name: z.string().regex(stageName, 'expected a name of letters, digits, _ and -').describe('The pipeline\'s name, used in results paths and job names.'),
     description: z.string().optional(),
     vars: z
-      .record(z.string().regex(identifier, 'variable names are identifiers: letters, digits and _'), scalar)
+      .record(z.string().regex(identifier, 'variable names are identifiers: letters, digits and _'), z.union([scalar, EnvVarSchema]))
       .optional()
-      .describe('Variables usable as `${name}` everywhere; `--set name=value` overrides them.'),
+      .describe('Variables usable as `${name}` everywhere; `--set name=value` overrides them. `{ env: NAME }` reads one from the environment.'),
     executor: z
       .record(z.string(), z.unknown())
       .optional()
