@@ -6,6 +6,7 @@ import { readCheckpoint } from '../checkpoint.js';
 import { makePretrainedClip, makeToy, stageContext, task, tempDir } from '../testing/fixtures.js';
 import { behaviorParams, type BehaviorParams } from './params.js';
 import { behaviorStage } from './stage.js';
+import { featuresParams, featuresStage } from '../features/stage.js';
 
 /**
  * train/behavior on a small toy set (252 train+val items at 8x8 px, 48 test items) with a micro CLIP
@@ -18,9 +19,9 @@ beforeAll(async () => {
   model = await makePretrainedClip(data);
 });
 
-async function runBehavior(params: Partial<BehaviorParams> & Record<string, unknown>, extra: { resume?: TaskResult; scratch?: string; abortAfterEpoch?: number } = {}) {
+async function runBehavior(params: Partial<BehaviorParams> & Record<string, unknown>, extra: { resume?: TaskResult; features?: TaskResult; scratch?: string; abortAfterEpoch?: number } = {}) {
   const p = behaviorParams.parse({ epochs: 6, patience: 50, lr: 1e-2, ...params });
-  const ctx = stageContext(p, { data, model, ...(extra.resume ? { resume: extra.resume } : {}) }, extra);
+  const ctx = stageContext(p, { data, model, ...(extra.resume ? { resume: extra.resume } : {}), ...(extra.features ? { features: extra.features } : {}) }, extra);
   const summary = await behaviorStage.run(ctx);
   return { ctx, summary, csv: readFileSync(join(ctx.outDir, 'metrics.csv'), 'utf8') };
 }
@@ -107,5 +108,28 @@ describe('train/behavior', () => {
     const scratch = tempDir('lw-scratch-');
     await expect(runBehavior({ lr: 1e38 }, { scratch })).rejects.toThrow(/non-finite training loss .* at epoch \d+, batch \d+/);
     expect(readCheckpoint(join(scratch, 'checkpoints'), 0).info.epoch).toBe(0);
+  });
+
+  it('the frozen-prefix cache (float32) gives the same training as full forwards; float16 within its measured error', async () => {
+    const features = async (dtype: 'float32' | 'float16') => {
+      const ctx = stageContext(featuresParams.parse({ dtype, shardSize: 100 }), { data, model });
+      const summary = await featuresStage.run(ctx);
+      return { task: task(ctx.outDir, 'train/features'), summary };
+    };
+    const f32 = await features('float32');
+    expect(f32.summary.images).toBe(300);
+    const cached = await runBehavior({ epochs: 3 }, { features: f32.task });
+    const rel = (a: string, b: string) => Math.abs(Number(a) - Number(b)) / Math.abs(Number(b));
+    rowsOf(cached.csv).forEach((r, i) => {
+      // same math in a different association order (prefix, then the rest): float32 rounding only
+      expect(rel(r[2], rowsOf(baseline.csv)[i][2])).toBeLessThan(1e-4);
+      expect(Math.abs(Number(r[3]) - Number(rowsOf(baseline.csv)[i][3]))).toBeLessThan(1e-3);
+    });
+    const f16 = await features('float16');
+    const err = f16.summary.error as { maxRel: number; maxAbs: number };
+    expect(err.maxRel).toBeGreaterThan(0);
+    expect(err.maxRel).toBeLessThanOrEqual(2 ** -11); // half precision: 11 significant bits
+    const half = await runBehavior({ epochs: 3 }, { features: f16.task });
+    rowsOf(half.csv).forEach((r, i) => expect(rel(r[2], rowsOf(baseline.csv)[i][2])).toBeLessThan(1e-2));
   });
 });
