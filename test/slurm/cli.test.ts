@@ -40,7 +40,7 @@ stages:
   slow:
     uses: exec
     inputs: { sq: sq }
-    params: { cmd: "sleep \${wait}; touch done", outs: [done] }
+    params: { cmd: "sleep \${wait} && touch done", outs: [done] }
 vars: { wait: 0 }
 `;
 
@@ -81,7 +81,7 @@ describe.skipIf(!slurmAvailable)('lw on Slurm, from the command line', () => {
     expect(cancelled.code).toBe(0);
     const slowJob = readRunState(runStatePath(s.cache.dir, s.file), s.file).jobs.at(-1)!.id;
     expect(lastJson(cancelled.stdout)).toEqual({ cancelled: [slowJob] });
-    expect(run.code).toBe(1);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(lastJson(run.stdout)).toEqual({ tasks: 3, ran: 2, cached: 0, failed: 0 });
   });
 });

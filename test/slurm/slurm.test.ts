@@ -83,7 +83,7 @@ stages:
   other:
     uses: exec
     inputs: { prep: prep }
-    params: { cmd: "sleep 2; echo other > other.txt", outs: [other.txt] }
+    params: { cmd: "sleep 2 && echo other > other.txt", outs: [other.txt] }
 `);
     writeFileSync(join(s.dir, 'fail-2'), '');
     const first = await runOnSlurm(s);
@@ -119,7 +119,7 @@ stages:
     params:
       cmd: >-
         n=$(cat "$LW_SCRATCH/n" 2>/dev/null || echo 0); echo "from $n" > from.txt;
-        while [ "$n" -lt 8 ]; do sleep 0.5; n=$((n + 1)); echo "$n" > "$LW_SCRATCH/n.tmp"; mv "$LW_SCRATCH/n.tmp" "$LW_SCRATCH/n"; done
+        while [ "$n" -lt 8 ]; do sleep 0.5 || exit 1; n=$((n + 1)); echo "$n" > "$LW_SCRATCH/n.tmp"; mv "$LW_SCRATCH/n.tmp" "$LW_SCRATCH/n"; done
       outs: [from.txt]
   after:
     uses: exec
@@ -158,7 +158,7 @@ stages:
   w:
     uses: exec
     matrix: { i: "1..40" }
-    params: { cmd: "sleep 30; echo \${i} > i.txt", outs: [i.txt] }
+    params: { cmd: "sleep 30 && echo \${i} > i.txt", outs: [i.txt] }
 `);
     const controller = new AbortController();
     const statePath = runStatePath(s.cache.dir, s.file);
@@ -180,7 +180,7 @@ stages:
   wait:
     uses: exec
     matrix: { i: [1, 2] }
-    params: { cmd: "sleep 60; echo \${i} > done", outs: [done] }
+    params: { cmd: "sleep 60 && echo \${i} > done", outs: [done] }
 `);
     let cancelled: Promise<{ jobs: string[] }> | undefined;
     const stop = whenRunning('lw:cancelled:wait[2_tasks]', () => {

@@ -17,7 +17,7 @@ stages:
     params:
       cmd: >-
         n=$(cat "$LW_SCRATCH/n" 2>/dev/null || echo 0); echo "from $n" > from.txt;
-        while [ "$n" -lt 100 ]; do sleep 1; n=$((n + 1)); echo "$n" > "$LW_SCRATCH/n.tmp"; mv "$LW_SCRATCH/n.tmp" "$LW_SCRATCH/n"; done
+        while [ "$n" -lt 100 ]; do sleep 1 || exit 1; n=$((n + 1)); echo "$n" > "$LW_SCRATCH/n.tmp"; mv "$LW_SCRATCH/n.tmp" "$LW_SCRATCH/n"; done
       outs: [from.txt]
 `);
     const first = await runOnSlurm(s);
