@@ -19,6 +19,7 @@ export { classifyParams, type ClassifyParams } from './classify/params.js';
 export { featuresStage, featuresParams } from './features/stage.js';
 export { writeFeatures } from './features/write.js';
 export { pretrainStage, pretrainParams, pretrain } from './pretrain/stage.js';
+export { clipImportStage, clipImportParams } from './clip-import/stage.js';
 export { saveClip, loadSavedClip } from './model-store.js';
 export { trainableCount } from './param-count.js';
 export type { TrainData, SplitArrays, TrainBatchData, BatchOptions } from './dataset.js';

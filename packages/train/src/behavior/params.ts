@@ -13,7 +13,5 @@ export const behaviorParams = z.object({
   perturb: perturbSpec.optional().describe('Perturbation window (method §4); absent for the baseline'),
   featureCache: z.boolean().default(true).describe('Use the features input for epochs with clean images'),
   backend: BackendName.default('auto').describe('tfjs backend; recorded in params.json'),
-  checkpoint: z.string().optional().describe('External CLIP weights (real study) when there is no model input'),
-  modelConfig: z.string().default('clip-vit-l14').describe('Model config name for an external checkpoint'),
 });
 export type BehaviorParams = z.output<typeof behaviorParams>;

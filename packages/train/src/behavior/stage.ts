@@ -26,7 +26,7 @@ export const behaviorStage = defineStage({
   params: behaviorParams,
   inputs: {
     data: { description: 'A THINGS-like data set (targets, prompts, human RDM)', accepts: ['data/toy', 'data/things'], arity: 'one' },
-    model: { description: 'The CLIP to fine-tune (train/clip-pretrain); absent: params.checkpoint', accepts: ['train/clip-pretrain'], arity: 'one', optional: true },
+    model: { description: 'The CLIP to fine-tune (train/clip-pretrain, or train/clip-import for a real checkpoint)', accepts: ['train/clip-pretrain', 'train/clip-import'], arity: 'one' },
     features: { description: 'Frozen-prefix features of that CLIP on that data (train/features)', accepts: ['train/features'], arity: 'one', optional: true },
     resume: { description: 'A checkpoint of another train/behavior task: baseline@epoch(N)', accepts: ['train/behavior'], arity: 'one', optional: true, checkpoint: true },
   },
@@ -34,13 +34,13 @@ export const behaviorStage = defineStage({
     const p = ctx.params;
     const backend = await initBackend({ backend: p.backend });
     const data = openTrainData(one(ctx.inputs.data, 'data').dir);
-    const modelInput = ctx.inputs.model ? one(ctx.inputs.model, 'model') : undefined;
-    if (!modelInput) throw new UserError('train/behavior needs a model input (a train/clip-pretrain task)', 'loading external CLIP checkpoints (params.checkpoint) is not wired into training yet');
+    if (!ctx.inputs.model) throw new UserError('train/behavior needs a model input', 'a train/clip-pretrain task, or a train/clip-import task for a real checkpoint');
+    const modelInput = one(ctx.inputs.model, 'model');
     const clip = loadSavedClip(modelInput.dir);
     const config = clip.config as ClipConfig;
     const hba = createClipHba(clip, {
       visionDoraBlocks: config.dora.visionBlocks, textDoraBlocks: config.dora.textBlocks,
-      rank: config.dora.rank, alpha: config.dora.alpha, seed: p.seed, prompts: promptTokens(data, config),
+      rank: config.dora.rank, alpha: config.dora.alpha, seed: p.seed, prompts: promptTokens(data, config, modelInput.dir),
     });
     const cache = ctx.inputs.features && p.featureCache ? FeatureCache.open(one(ctx.inputs.features, 'features').dir) : undefined;
     const resume = resumePoint(ctx.inputs.resume);

@@ -29,16 +29,17 @@ export const featuresStage = defineStage({
   packageName: '@lw/train',
   params: featuresParams,
   inputs: {
-    model: { description: 'The CLIP (train/clip-pretrain)', accepts: ['train/clip-pretrain'], arity: 'one' },
+    model: { description: 'The CLIP (train/clip-pretrain)', accepts: ['train/clip-pretrain', 'train/clip-import'], arity: 'one' },
     data: { description: 'A THINGS-like data set', accepts: ['data/toy', 'data/things'], arity: 'one' },
   },
   async run(ctx) {
     const p = ctx.params;
     const backend = await initBackend({ backend: p.backend });
     const data = openTrainData((ctx.inputs.data as TaskResult).dir);
-    const clip = loadSavedClip((ctx.inputs.model as TaskResult).dir);
+    const modelDir = (ctx.inputs.model as TaskResult).dir;
+    const clip = loadSavedClip(modelDir);
     writeTaskParams(ctx.outDir, { stage: 'train/features', params: p, backend });
-    const manifest = await writeFeatures(ctx.outDir, clip, data, promptTokens(data, clip.config as ClipConfig), p, ctx.progress);
+    const manifest = await writeFeatures(ctx.outDir, clip, data, promptTokens(data, clip.config as ClipConfig, modelDir), p, ctx.progress);
     clip.dispose();
     const images = Object.values(manifest.splits).reduce((n, s) => n + s.shards.reduce((m, x) => m + x.ids.length, 0), 0);
     return { dtype: p.dtype, visionShape: manifest.visionShape, textShape: manifest.textShape, images, error: manifest.error, backend: backend.name };
