@@ -1,4 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sharedDir } from '@lw/core';
 import { epochFlags, inWindow, perturbBatch, perturbSpec, targetStats, type TrainBatch } from './perturb.js';
 
 const B = 64, D = 66, PIX = 8 * 8 * 3;
@@ -90,5 +93,19 @@ describe('targetStats', () => {
     const s = targetStats(new Float32Array([1, 2, 3, 4]));
     expect(s.mean).toBe(2.5);
     expect(s.std).toBeCloseTo(Math.sqrt(1.25), 12);
+  });
+});
+
+describe('target statistics of the real THINGS targets (method §2.2)', () => {
+  const file = join(sharedDir(), 'data', 'things', 'spose_embedding66d_rescaled_1806train.csv');
+  it.runIf(existsSync(file))('are mean 5.6906 and std 10.1787 over all 1806 x 66 entries', () => {
+    // header ",image_name,0,...,65"; each row: pandas index, image name, 66 values
+    const rows = readFileSync(file, 'utf8').trim().split('\n').slice(1);
+    expect(rows.length).toBe(1806);
+    const values = new Float32Array(rows.flatMap((r) => r.split(',').slice(2).map(Number)));
+    expect(values.length).toBe(1806 * 66);
+    const s = targetStats(values);
+    expect(s.mean).toBeCloseTo(5.6906, 4);
+    expect(s.std).toBeCloseTo(10.1787, 4);
   });
 });
