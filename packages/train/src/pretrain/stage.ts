@@ -20,7 +20,7 @@ import { infoNce } from './infonce.js';
 export const pretrainParams = z.object({
   model: z.union([z.string(), ClipConfig]).default('tiny-clip').describe('Model config name, or a whole CLIP config'),
   seed: z.number().int().default(1).describe('Init and shuffle seed'),
-  epochs: z.number().int().min(1).default(30),
+  epochs: z.number().int().min(1).default(10).describe('Epochs over the captions (tiny-clip on the default toy: val InfoNCE 4.15 -> 2.66 in 8, chance 3.93)'),
   batchSize: z.number().int().min(2).default(64).describe('Pairs per contrastive batch (chance loss = ln(batch))'),
   lr: z.number().positive().default(1e-3).describe('AdamW learning rate'),
   weightDecay: z.number().min(0).default(0.05).describe('AdamW decoupled weight decay'),
