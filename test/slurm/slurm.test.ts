@@ -100,6 +100,8 @@ stages:
     expect(status.get(keyOf(first, 'sq[n=2]'))).toMatchObject({ state: 'failed', reason: 'Slurm job failed (exit code 1)', logPath: failure.logPath });
     expect(status.get(keyOf(first, 'sq[n=1]'))).toMatchObject({ state: 'succeeded', jobId: expect.stringMatching(/^\d+_0$/) });
     expect(status.get(keyOf(first, 'total'))).toMatchObject({ state: 'failed', reason: 'a job it depends on failed' });
+    const lwStatus = spawnSync(process.execPath, [join(process.cwd(), 'packages/pipeline/bin/lw.js'), 'status', s.file, '--cache', s.cache.dir], { encoding: 'utf8' });
+    expect(lwStatus.stdout).toContain(`slurm failed    sq[n=2] (job ${failure.reason!.match(/job (\d+_1)/)![1]}: Slurm job failed (exit code 1)) log: ${failure.logPath}`);
 
     rmSync(join(s.dir, 'fail-2'));
     const second = await runOnSlurm(s);

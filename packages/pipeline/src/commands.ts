@@ -4,6 +4,7 @@ import { Cache } from './cache.js';
 import { executorName, executors } from './executors.js';
 import { cancelCommand } from './slurm/cancel.js';
 import { slurmDryRun } from './slurm/factory.js';
+import { slurmTaskStatus } from './slurm/status.js';
 import { explain } from './explain.js';
 import { gc, parseSize } from './gc.js';
 import { loadPlan } from './load.js';
@@ -99,10 +100,14 @@ const status: CliCommand = {
     const cache = new Cache(a.cache);
     const { plan } = await loadPlan(a.file, a.set, cache);
     const stages = pipelineStatus(plan, cache);
+    // Tasks of the last Slurm run of this file that have not succeeded: job, state, reason, log.
+    const slurm = [...(await slurmTaskStatus({ cacheDir: cache.dir, pipelineFile: a.file }))]
+      .filter(([, t]) => t.state !== 'succeeded')
+      .map(([key, t]) => ({ task: plan.tasks.find((p) => p.key === key)?.name ?? key.slice(0, 12), key, ...t }));
     const sum = (f: (s: (typeof stages)[number]) => number) => stages.reduce((n, s) => n + f(s), 0);
     const totals = { tasks: sum((s) => s.tasks), cached: sum((s) => s.cached), stale: sum((s) => s.stale.length), missing: sum((s) => s.missing.length) };
     if (a.json) {
-      out(JSON.stringify({ ...totals, stages }));
+      out(JSON.stringify({ ...totals, stages, slurm }));
       return;
     }
     for (const s of stages) {
@@ -112,6 +117,7 @@ const status: CliCommand = {
       const more = s.stale.length + s.missing.length - Math.min(5, s.stale.length) - Math.min(5, s.missing.length);
       if (more > 0) out(`  ... ${more} more`);
     }
+    for (const t of slurm) out(`slurm ${t.state.padEnd(9)} ${t.task} (job ${t.jobId}${t.reason ? `: ${t.reason}` : ''})${t.logPath ? ` log: ${t.logPath}` : ''}`);
     out(`${totals.tasks} tasks: ${totals.cached} cached, ${totals.stale} stale, ${totals.missing} missing`);
   },
 };
