@@ -7,6 +7,7 @@
  * Run: node bench/epoch/run.mjs (after `npm run build`), or on the GPU machine through gpu-kit:
  *   bash ../shared/tools/gpu-kit/prepare.sh bench/epoch/run.ts; run(bash .gpu-kit/run.sh ...)
  * Flags: --config clip-vit-l14 --train 1444 --val 362 --test 48 --backend auto --mode both|cache|full
+ *        --feature-batch 16 (images per prefix pass: the first webgpu attempt at 64 ran out of GPU memory)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,7 +98,7 @@ async function main(): Promise<number> {
   if (mode !== 'full') {
     const dir = mkdtempSync(join(tmpdir(), 'lw-bench-features-'));
     const f0 = performance.now();
-    await writeFeatures(dir, clip, data, prompts, { dtype: 'float32', batchSize: 64, shardSize: 256 }, () => {});
+    await writeFeatures(dir, clip, data, prompts, { dtype: 'float32', batchSize: Number(arg('feature-batch', '16')), shardSize: 256 }, () => {});
     result.featuresS = (performance.now() - f0) / 1000;
     const cache = FeatureCache.open(dir);
     const scratch = mkdtempSync(join(tmpdir(), 'lw-bench-epoch-'));
