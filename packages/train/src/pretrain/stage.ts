@@ -66,16 +66,9 @@ interface LoopIo { log(m: string): void; progress(done: number, total: number, n
 export async function pretrain(clip: Clip, data: TrainData, encode: (texts: string[]) => Int32Array, p: PretrainParams, io: LoopIo): Promise<MetricsRow[]> {
   const captions = { train: data.captions('train'), val: data.captions('val') };
   if (!captions.train || !captions.val) throw new UserError(`${data.dir}: no captions`, 'contrastive pretraining needs a captioned data set (data/toy)');
-  // Word vectors stay at their seeded random values: with a ~120-word vocabulary fixed random
-  // embeddings separate every word, and the text blocks learn on top of them. (It also avoids
-  // the gather gradient, whose one-hot scatter in @lw/models loses its ids inside tf's forward tidy.)
-  const frozen = new Set(['token_embedding.weight']);
+  // Every weight trains, the temperature included (CLIP's recipe).
   const variables = new Map<string, tf.Variable>();
-  for (const [name, t] of clip.params.tensors) {
-    if (!(t instanceof tf.Variable)) continue;
-    if (frozen.has(name)) t.trainable = false;
-    else variables.set(name, t);
-  }
+  for (const [name, t] of clip.params.tensors) if (t instanceof tf.Variable) variables.set(name, t);
   const weights = await TrainableParams.from(variables);
   const opt = new AdamW({ lr: p.lr, weightDecay: p.weightDecay });
   const [H, W] = data.imageShape;
