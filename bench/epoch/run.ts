@@ -43,7 +43,7 @@ function syntheticData(size: number, counts: { train: number; val: number; test:
   const n = counts.test, rdm = new Float64Array(n * n), r = new Rng(7, 'rdm');
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) rdm[i * n + j] = rdm[j * n + i] = r.uniform();
   return {
-    dir: '(synthetic)', kind: 'things', imageShape: [size, size, 3], counts, targetDim: 66,
+    dir: '(synthetic)', kind: 'things', imageShape: [size, size, 3], normalization: { mean: [0, 0, 0], std: [1, 1, 1] }, counts, targetDim: 66,
     humanRdm: toHumanRdm(rdm, 'synthetic RDM', splits.test.ids),
     captions: () => undefined, labels: () => undefined,
     loadSplit: (name) => splits[name],

@@ -36,6 +36,14 @@ export interface BatchOptions {
   augment?: 'none' | 'imagenet-train' | 'imagenet-val';
   /** Drop a last incomplete batch (default false, as the study's loaders) */
   dropLast?: boolean;
+  /** Per-channel normalisation; default the data set's own */
+  normalize?: Normalization;
+}
+
+/** Per-channel constants, RGB: pixel/255 - mean, / std. */
+export interface Normalization {
+  mean: readonly number[];
+  std: readonly number[];
 }
 
 export interface TrainData {
@@ -43,6 +51,8 @@ export interface TrainData {
   kind: string;
   /** [H, W, 3] */
   imageShape: [number, number, number];
+  /** The normalisation the data set's readers apply by default */
+  normalization: Normalization;
   counts: { train: number; val: number; test: number };
   targetDim?: number;
   classes?: string[];

@@ -12,6 +12,7 @@ export function openTrainData(dir: string): TrainData {
     dir,
     kind: m.kind,
     imageShape: [m.image.height, m.image.width, 3],
+    normalization: m.normalization,
     counts: m.counts,
     targetDim: m.targetDim,
     classes: m.classes,

@@ -20,10 +20,10 @@ const vit: VitConfig = {
   vision: { layout: 'timm', imageSize: 16, patchSize: 4, width: 48, layers: 2, heads: 2, mlpWidth: 96, lnEps: 1e-6, activation: 'gelu' },
 };
 let data: TaskResult;
-async function runClassify(params: Partial<ClassifyParams> & Record<string, unknown>, resume?: TaskResult) {
+async function runClassify(params: Partial<ClassifyParams> & Record<string, unknown>, resume?: TaskResult, rsa?: TaskResult) {
   // augment 'none': random-resized crops of 16-px images leave too few pixels of the shape
   const p = classifyParams.parse({ model: vit, epochs: 12, warmupEpochs: 2, batchSize: 64, lr: 0.1, augment: 'none', ...params });
-  const ctx = stageContext(p, { data, ...(resume ? { resume } : {}) });
+  const ctx = stageContext(p, { data, ...(resume ? { resume } : {}), ...(rsa ? { rsa } : {}) });
   const summary = await classifyStage.run(ctx);
   const lines = readFileSync(join(ctx.outDir, 'metrics.csv'), 'utf8').trim().split('\n');
   return { ctx, summary, header: lines[0], rows: lines.slice(1).map((l) => l.split(',')) };
@@ -66,6 +66,15 @@ describe('train/classify', () => {
       expect(m.rows[0][1]).not.toBe(base.rows[3][1]);
     });
   }
+
+  it('takes the RSA images and human RDM from the rsa input when given', async () => {
+    const other = makeToy({ images: 100, size: 16, seed: 5 });
+    const r = await runClassify({ epochs: 2, warmupEpochs: 1 }, undefined, other);
+    const same = await runClassify({ epochs: 2, warmupEpochs: 1 });
+    // same training, so the same losses; a different RSA set, so a different rho
+    expect(r.rows.map((x) => x.slice(1, 4))).toEqual(same.rows.map((x) => x.slice(1, 4)));
+    expect(r.rows[1][4]).not.toBe(same.rows[1][4]);
+  });
 
   it('trains with the reader\'s random-resized-crop + flip', async () => {
     const aug = await runClassify({ epochs: 2, warmupEpochs: 1, augment: 'imagenet-train' });

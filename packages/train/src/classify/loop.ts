@@ -39,7 +39,7 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
   const classes = data.classes?.length ?? model.config.numClasses;
   const [H, W] = data.imageShape;
   const val = data.loadSplit('val');
-  const test = env.rsaData.loadSplit('test');
+  const test = await rsaImages(env.rsaData, data, p.batchSize);
   if (!val.labels) throw new UserError(`${data.dir}: the val split has no labels`, 'classification needs a labelled data set (data/toy, data/imagenet)');
   if (!env.rsaData.humanRdm) throw new UserError(`${env.rsaData.dir}: no human_rdm.arrow for RSA`);
   env.log(`trainable parameters: ${weights.count()}, classes ${classes}`);
@@ -84,7 +84,7 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
       seen += B;
     }
     const v = await evaluate(model, val, classes, p.batchSize, [H, W]);
-    const features = await featuresOf(model, test, p.batchSize, env.rsaData.imageShape); // [48, width]
+    const features = await featuresOf(model, test, p.batchSize, [H, W]); // [48, width]
     const d = features.length / test.count;
     const r = rsa(features, test.count, d, env.rsaData.humanRdm);
     const row: MetricsRow = { epoch, train_loss: lossSum / seen, val_loss: v.loss, val_acc: v.acc, rsa_rho: r.rho, rsa_p_value: r.p };
@@ -98,6 +98,24 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
     if (env.signal.aborted) throw env.signal.reason ?? new Error('aborted');
   }
   return { rows, epochSeconds };
+}
+
+/**
+ * The RSA images as the ViT sees validation images (method §7.2): with the classification set's
+ * normalisation, and for ImageNet its val transform (Resize 256, CenterCrop 224); in RDM order.
+ */
+async function rsaImages(rsaData: TrainData, data: TrainData, batchSize: number): Promise<SplitArrays> {
+  if (rsaData === data) return data.loadSplit('test');
+  const augment = data.kind === 'imagenet' ? 'imagenet-val' : 'none';
+  const ids: string[] = [], parts: Float32Array[] = [];
+  for await (const b of rsaData.batches('test', { batchSize, seed: 0, epoch: 0, shuffle: false, augment, normalize: data.normalization })) {
+    ids.push(...b.ids);
+    parts.push(b.images);
+  }
+  const images = new Float32Array(parts.reduce((n, x) => n + x.length, 0));
+  let o = 0;
+  for (const x of parts) { images.set(x, o); o += x.length; }
+  return { ids, count: ids.length, images };
 }
 
 function missingLabels(data: TrainData): never {
