@@ -1,9 +1,9 @@
 // One CLIP-HBA training step on the trainable part of ViT-L/14 (method §1, §12), in tfjs:
 // vision blocks 22-23 from cached block-22 inputs [B, 257, 1024] + ln_post + proj, text block 11 from
-// cached block-11 inputs [66, 77, 768] + ln_final + text_projection, the cosine head, MSE against
+// cached block-11 inputs [66, L, 768] (L = 18 used positions of 77) + ln_final + text_projection, the cosine head, MSE against
 // targets, backward, and AdamW (lr 3e-4, betas .9/.999, eps 1e-8, weight decay .01) on the 183,040
 // DoRA parameters. Frozen weights are random (no checkpoint needed: the cost does not depend on them).
-import { Clip, clipSpecs, createClipHba, initParams, modelConfig, tf } from '@lw/models';
+import { Clip, clipSpecs, createClipHba, initParams, modelConfig, tf, usedLength } from '@lw/models';
 
 // `micro` splits the batch into micro-batches whose gradients are summed before the one AdamW update
 // (the same step: loss = mean over the batch). wasm needs it at batch 64: its memory stops at 4 GB.
@@ -16,14 +16,15 @@ export function buildStep({ batch = 64, micro = batch, seed = 1 } = {}) {
   const ctx = cfg.text.contextLength, P = 66;
   const prompts = new Int32Array(P * ctx);
   for (let p = 0; p < P; p++) {
-    const len = 2 + (p % 7);
+    const len = 2 + (p % 15); // 2..16 BPE tokens: the SPoSE prompts' range (longest about 16)
     prompts[p * ctx] = 49406;
     for (let j = 1; j <= len; j++) prompts[p * ctx + j] = 1000 + ((p * 31 + j * 17) % 40000);
     prompts[p * ctx + len + 1] = 49407;
   }
   const hba = createClipHba(clip, { visionDoraBlocks: [22, 23], textDoraBlocks: [11], rank: 32, alpha: 16, seed, prompts });
   const vprefix = tf.randomNormal([batch, 257, 1024], 0, 1, 'float32', seed);
-  const tprefix = tf.randomNormal([P, ctx, 768], 0, 1, 'float32', seed + 1);
+  // The text tower runs on the first L = last EOT + 1 positions (exact under the causal mask): L = 18.
+  const tprefix = tf.randomNormal([P, usedLength(prompts, ctx), 768], 0, 1, 'float32', seed + 1);
   const targets = tf.randomUniform([batch, P], 0, 100, 'float32', seed + 2);
   const vars = [...hba.trainable.values()];
   const m1 = vars.map((v) => tf.zerosLike(v)), m2 = vars.map((v) => tf.zerosLike(v));

@@ -1,5 +1,5 @@
 """PyTorch twin of step.mjs: the same CLIP-HBA training step (ViT-L/14 vision blocks 22-23 from cached
-block-22 inputs + ln_post + proj, text block 11 from cached inputs + ln_final + text_projection, cosine
+block-22 inputs + ln_post + proj, text block 11 from cached inputs (first L = 18 positions) + ln_final + text_projection, cosine
 head, MSE, backward, AdamW lr 3e-4 wd .01 on the DoRA m/A/B), fp32, TF32 off. Prints one JSON line.
 
     python3 torch_step.py [--batch 64] [--steps 2] [--warmup 1] [--device cpu|cuda] [--threads N] [--out FILE]
@@ -81,10 +81,11 @@ ln_final = (torch.ones(768, device=dev), torch.zeros(768, device=dev))
 text_projection = frozen(768, 768, std=768 ** -0.5)
 logit_scale = torch.tensor(math.log(100.0), device=dev)
 vprefix = torch.randn(B, 257, 1024, device=dev)
-tprefix = torch.randn(P, ctx, 768, device=dev)
-eot = torch.tensor([2 + (p % 7) + 1 for p in range(P)], device=dev)
+eot = torch.tensor([2 + (p % 15) + 1 for p in range(P)], device=dev)
+L = int(eot.max()) + 1  # as in tfjs: positions after the last EOT cannot affect any EOT feature (causal mask)
+tprefix = torch.randn(P, L, 768, device=dev)
 targets = torch.rand(B, P, device=dev) * 100
-mask = torch.full((ctx, ctx), float('-inf'), device=dev).triu_(1)
+mask = torch.full((L, L), float('-inf'), device=dev).triu_(1)
 params = [q for d in doras for q in d.params()]
 opt = torch.optim.AdamW(params, lr=3e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
 

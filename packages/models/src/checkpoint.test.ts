@@ -41,6 +41,14 @@ describe.skipIf(!python)('checkpoints against the PyTorch reference', () => {
       expect(maxRelErr(img.dataSync(), exp('image_features'))).toBeLessThan(1e-5);
       expect(maxRelErr(txt.dataSync(), exp('text_features'))).toBeLessThan(1e-5);
       expect(maxRelErr(clip.logits(img, txt).dataSync(), exp('logits'))).toBeLessThan(1e-4);
+      // Without the longest prompt the tower runs on fewer positions (L = 5 of 6): still exact.
+      const ctx = cfg.text.contextLength, keep = [0, 1, 3];
+      const short = new Int32Array(keep.length * ctx);
+      keep.forEach((r, i) => short.set(tokens.subarray(r * ctx, (r + 1) * ctx), i * ctx));
+      const all = exp('text_features'), E = cfg.embedDim;
+      const want = keep.flatMap((r) => Array.from(all.subarray(r * E, (r + 1) * E)));
+      expect(clip.text.textBlockInput(short, 0).shape).toEqual([3, 5, cfg.text.width]);
+      expect(maxRelErr(clip.encodeText(short).dataSync(), want)).toBeLessThan(1e-5);
     });
     clip.dispose();
   });

@@ -37,12 +37,12 @@ export class Clip {
     return this.text.encodeText(tokens);
   }
 
-  /** Input of text block k. tokens [P, ctx] -> [P, ctx, Wt]. */
+  /** Input of text block k. tokens [P, ctx] -> [P, L, Wt], L = last EOT position + 1. */
   textBlockInput(tokens: Int32Array, k: number): tf.Tensor3D {
     return this.text.textBlockInput(tokens, k);
   }
 
-  /** Text blocks k..end + head. x [P, ctx, Wt] -> [P, embed]. */
+  /** Text blocks k..end + head. x [P, L, Wt] -> [P, embed]. */
   forwardTextFrom(k: number, x: tf.Tensor3D, tokens: Int32Array): tf.Tensor2D {
     return this.text.forwardTextFrom(k, x, tokens);
   }

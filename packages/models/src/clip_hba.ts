@@ -33,9 +33,10 @@ export interface ClipHba {
   predict(images: tf.Tensor4D): tf.Tensor2D;
   /** images [B, H, W, 3] -> [B, T, W]: input of the first DoRA vision block (frozen, no gradient). */
   visionPrefix(images: tf.Tensor4D): tf.Tensor3D;
-  /** [P, ctx, Wt]: input of the first DoRA text block for the prompts (frozen). */
+  /** [P, L, Wt]: input of the first DoRA text block for the prompts (frozen); L = last EOT position + 1 <= ctx
+   *  (later positions cannot affect any EOT feature under the causal mask, so they are not computed). */
   textPrefix(): tf.Tensor3D;
-  /** [B, T, W] x [P, ctx, Wt] -> [B, P], differentiable w.r.t. `trainable`. */
+  /** [B, T, W] x [P, L, Wt] -> [B, P], differentiable w.r.t. `trainable`. */
   predictFromPrefix(visionPrefix: tf.Tensor3D, textPrefix: tf.Tensor3D): tf.Tensor2D;
   /** images [B, H, W, 3] -> [B, embed]: image features (ln_post(CLS) @ proj). */
   imageFeatures(images: tf.Tensor4D): tf.Tensor2D;

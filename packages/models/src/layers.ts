@@ -118,7 +118,7 @@ export interface BlockShape {
   heads: number;
   lnEps: number;
   activation: 'quick_gelu' | 'gelu';
-  /** Additive mask [T, T] (0 or -1e9) for causal text attention; none for images. */
+  /** Additive causal mask [C, C] (0 or -1e9) for text, C >= T (its top-left [T, T] is used); none for images. */
   mask?: tf.Tensor2D;
 }
 
@@ -153,7 +153,7 @@ export function attention(x: tf.Tensor3D, w: BlockWeights, s: BlockShape): tf.Te
   const kT = heads(proj(1), [0, 2, 3, 1], [B * H, hd, T]); // [B*H, hd, T]
   const v = heads(proj(2), [0, 2, 1, 3], [B * H, T, hd]); // [B*H, T, hd]
   let scores = matMulPlain(q, kT) as tf.Tensor3D; // [B*H, T, T]
-  if (s.mask) scores = tf.add(scores, s.mask);
+  if (s.mask) scores = tf.add(scores, T === s.mask.shape[0] ? s.mask : tf.slice(s.mask, [0, 0], [T, T]));
   const ctx = matMulPlain(tf.softmax(scores) as tf.Tensor3D, v); // [B*H, T, hd]
   const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, W]) as T2;
   return tf.reshape(linear(merged, w.out[0], w.out[1], w.grad.out), [B, T, W]);

@@ -8,6 +8,11 @@ import { blockSpecs, blockWeights, vitBlockNames } from './vit.js';
  * CLIP's text tower (OpenAI names: token_embedding, positional_embedding, transformer.resblocks.N,
  * ln_final, text_projection). Prompts are token ids [P, ctx]; the feature of a prompt is taken at its
  * EOT token, found as the largest id in the row (CLIP's argmax convention: EOT has the largest id).
+ *
+ * Speed (exact): under the causal mask, position j sees only positions <= j, so no position after the
+ * last EOT of the batch can change any EOT feature. The tower therefore runs on the first
+ * L = (last EOT position + 1) positions only: activations are [P, L, Wt], L <= ctx (for the 66 SPoSE
+ * prompts L is about a quarter of 77).
  */
 
 export function textSpecs(c: TextConfig, embedDim: number): Map<string, ParamSpec> {
@@ -22,6 +27,11 @@ export function textSpecs(c: TextConfig, embedDim: number): Map<string, ParamSpe
   specs.set('ln_final.bias', { shape: [c.width], init: { kind: 'zeros' } });
   specs.set('text_projection', { shape: [c.width, embedDim], init: { kind: 'normal', std: c.width ** -0.5 } });
   return specs;
+}
+
+/** Number of leading positions that matter: last EOT position + 1. tokens [P, ctx]. */
+export function usedLength(tokens: Int32Array, ctx: number): number {
+  return Math.max(...eotPositions(tokens, ctx)) + 1;
 }
 
 /** Position of the EOT (largest id) in each row. tokens [P, ctx] -> [P]. */
@@ -50,28 +60,31 @@ export class TextTransformer {
     return tokens.length / ctx;
   }
 
-  /** Token + positional embedding. tokens [P, ctx] -> [P, ctx, Wt]. */
+  /** Token + positional embedding of the used positions. tokens [P, ctx] -> [P, L, Wt]. */
   embed(tokens: Int32Array): tf.Tensor3D {
     const P = this.check(tokens), { contextLength: ctx, width: W } = this.config;
-    // No tidy here: the embedding's gradient keeps `ids`, so the caller's scope owns it.
-    const ids = tf.tensor1d(tokens, 'int32');
+    const L = usedLength(tokens, ctx);
+    const used = new Int32Array(P * L);
+    for (let p = 0; p < P; p++) used.set(tokens.subarray(p * ctx, p * ctx + L), p * L);
+    const ids = tf.tensor1d(used, 'int32');
     const rows = embedRows(this.params.get('token_embedding.weight'), ids, this.params.needsGrad('token_embedding.weight'));
-    return tf.add(tf.reshape(rows, [P, ctx, W]), this.params.get('positional_embedding')) as tf.Tensor3D;
+    const pos = tf.slice(this.params.get('positional_embedding'), [0, 0], [L, W]);
+    return tf.add(tf.reshape(rows, [P, L, W]), pos) as tf.Tensor3D;
   }
 
   block(k: number, x: tf.Tensor3D): tf.Tensor3D {
     return residualBlock(x, blockWeights(this.params, vitBlockNames('clip', '', k)), this.shape);
   }
 
-  /** ln_final, feature at EOT, @ text_projection. x [P, ctx, Wt] -> [P, embed]. */
+  /** ln_final, feature at EOT, @ text_projection. x [P, L, Wt] -> [P, embed]. */
   head(x: tf.Tensor3D, tokens: Int32Array): tf.Tensor2D {
-    const [P, ctx] = x.shape;
-    const eot = eotPositions(tokens, ctx);
+    const [P, L] = x.shape;
+    const eot = eotPositions(tokens, this.config.contextLength);
     // Select the EOT row by a one-hot weighted sum (its gradient is a broadcast, unlike gather's).
-    const onehot = new Float32Array(P * ctx);
-    for (let p = 0; p < P; p++) onehot[p * ctx + eot[p]] = 1;
+    const onehot = new Float32Array(P * L);
+    for (let p = 0; p < P; p++) onehot[p * L + eot[p]] = 1;
     const normed = layerNorm(x, this.params.get('ln_final.weight'), this.params.get('ln_final.bias'), 1e-5);
-    const feat = tf.sum(tf.mul(normed, tf.tensor3d(onehot, [P, ctx, 1])), 1) as tf.Tensor2D; // [P, Wt]
+    const feat = tf.sum(tf.mul(normed, tf.tensor3d(onehot, [P, L, 1])), 1) as tf.Tensor2D; // [P, Wt]
     return matMulPlain(feat, this.params.get<tf.Tensor2D>('text_projection'));
   }
 
@@ -80,14 +93,14 @@ export class TextTransformer {
     return this.forwardTextFrom(0, this.embed(tokens), tokens);
   }
 
-  /** Input of text block k. tokens [P, ctx] -> [P, ctx, Wt]. */
+  /** Input of text block k. tokens [P, ctx] -> [P, L, Wt] (L: see the class comment). */
   textBlockInput(tokens: Int32Array, k: number): tf.Tensor3D {
     let x = this.embed(tokens);
     for (let i = 0; i < k; i++) x = this.block(i, x);
     return x;
   }
 
-  /** Blocks k..end and the head from the input of block k. x [P, ctx, Wt] -> [P, embed]. */
+  /** Blocks k..end and the head from the input of block k. x [P, L, Wt] -> [P, embed]. */
   forwardTextFrom(k: number, x: tf.Tensor3D, tokens: Int32Array): tf.Tensor2D {
     for (let i = k; i < this.config.layers; i++) x = this.block(i, x);
     return this.head(x, tokens);
