@@ -95,8 +95,13 @@ export class TextTransformer {
 
   /** Input of text block k. tokens [P, ctx] -> [P, L, Wt] (L: see the class comment). */
   textBlockInput(tokens: Int32Array, k: number): tf.Tensor3D {
-    let x = this.embed(tokens);
-    for (let i = 0; i < k; i++) x = this.block(i, x);
+    // Frozen prefix, not differentiable: one tidy per block bounds the memory to one block's intermediates.
+    let x = tf.tidy(() => this.embed(tokens));
+    for (let i = 0; i < k; i++) {
+      const next = tf.tidy(() => this.block(i, x));
+      x.dispose();
+      x = next;
+    }
     return x;
   }
 
