@@ -23,7 +23,9 @@ export const ToyParams = z.object({
   valFraction: z.number().min(0).max(0.9).default(0.2),
   seed: z.number().int().default(1),
   /** Inverse temperature of the simulated odd-one-out observers (higher = less noisy human RDM). */
-  humanBeta: z.number().positive().default(2),
+  humanBeta: z.number().positive().default(3),
+  /** Weight of SPoSE's dot-product similarity in the observers' choices (rest: their own perceptual distance). */
+  humanEmbeddingWeight: z.number().min(0).max(1).default(0.6),
 });
 export type ToyParams = z.infer<typeof ToyParams>;
 
@@ -96,7 +98,7 @@ export function generateToy(params: Partial<ToyParams>, outDir: string): Manifes
     return writeSplit(outDir, split, rows, p.size, images[split], targets);
   });
 
-  const rdm = simulateTripletRdm(test.map((it) => it.factors), p.seed, { beta: p.humanBeta, maxRepeats: 2 });
+  const rdm = simulateTripletRdm(test.map((it) => it.factors), p.seed, { beta: p.humanBeta, embeddingWeight: p.humanEmbeddingWeight, maxRepeats: 2 });
   const rdmHash = writeHumanRdm(join(outDir, 'human_rdm.arrow'), { ids: test.map((it) => it.id), n: test.length, values: rdm });
   const promptsText = PROMPTS.join('\n') + '\n';
   writeFileSync(join(outDir, 'prompts.txt'), promptsText);

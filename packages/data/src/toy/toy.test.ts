@@ -59,10 +59,10 @@ describe('data/toy', () => {
     const human = upper(h.values, 48);
     expect(new Set(human).size).toBeLessThan(700); // fractions with small denominators tie, as in the real RDM (580 of 1128)
     const rho = spearman(correlationRdmUpper(test.targets!.data, 48, 66), human);
-    // seed 1 gives 0.651. Real data, for comparison: the 48 SPoSE rows' RDM vs RDM48_triplet = 0.864
-    // (scipy.stats.spearmanr on the upper triangles); the toy set is deliberately noisier than that.
-    expect(rho).toBeGreaterThan(0.5);
-    expect(rho).toBeLessThan(0.75);
+    // Real data: the 48 SPoSE rows' RDM vs RDM48_triplet = 0.864 (scipy.stats.spearmanr on the upper
+    // triangles); the toy's observers are tuned to match (seed 1: 0.865), and stay imperfect.
+    expect(rho).toBeGreaterThan(0.8);
+    expect(rho).toBeLessThan(0.92);
   });
 
   it('is read back by an independent Arrow implementation (polars) with the same values', () => {
