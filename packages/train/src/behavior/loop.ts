@@ -138,10 +138,15 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
       const b = perturbed ? perturbBatch(clean, p.perturb!, batch.index, stats) : clean;
       // The cache holds the clean images' prefixes: usable unless the perturbation replaced the images.
       const cached = cache !== undefined && b.images === batch.images;
+      // Without a cached prefix (image perturbations, or no cache) the frozen blocks run here,
+      // outside the gradient tape: nothing trainable is in them, and recording them would keep every
+      // block's activations alive for the backward pass ([B, 257, 4096] per block at ViT-L/14).
+      const prefix = cached ? undefined : tf.tidy(() => hba.visionPrefix(tf.tensor4d(b.images, [B, H, W, 3])));
       const { loss, grads } = await weights.lossAndGrads(() => {
-        const pred = forward(batch.ids, cached ? null : b.images);
+        const pred = prefix ? hba.predictFromPrefix(tf.clone(prefix), tf.clone(textPrefix)) : forward(batch.ids, null);
         return tf.mean(tf.squaredDifference(pred, tf.tensor2d(b.targets, [B, b.targets.length / B]))) as tf.Scalar;
       });
+      prefix?.dispose();
       if (!Number.isFinite(loss)) {
         throw new UserError(`non-finite training loss ${loss} at epoch ${epoch}, batch ${batch.index}`,
           `checkpoints up to epoch ${epoch - 1} are kept in ${ckDir}; lower the learning rate or check the inputs`);
