@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { UserError } from '@lw/core';
@@ -35,7 +36,9 @@ export async function initBackend(opts: { backend?: BackendName } = {}): Promise
   const wanted = parsed.data;
   if (current && (wanted === 'auto' || wanted === current.name)) return current;
 
-  const order: Exclude<BackendName, 'auto'>[] = wanted === 'auto' ? ['tensorflow', 'webgpu', 'wasm', 'cpu'] : [wanted];
+  // Without a Vulkan loader Dawn finds no adapter anyway, after printing warnings into every task log.
+  const autoOrder: Exclude<BackendName, 'auto'>[] = vulkanLoaderPresent() ? ['tensorflow', 'webgpu', 'wasm', 'cpu'] : ['tensorflow', 'wasm', 'cpu'];
+  const order: Exclude<BackendName, 'auto'>[] = wanted === 'auto' ? autoOrder : [wanted];
   const failures: string[] = [];
   for (const name of order) {
     try {
@@ -48,6 +51,12 @@ export async function initBackend(opts: { backend?: BackendName } = {}): Promise
   throw new UserError(`backend "${wanted}" could not start (${failures.join('; ')})`,
     wanted === 'auto' ? 'the cpu backend should always start: is @tensorflow/tfjs-backend-cpu installed?'
       : 'choose another backend with --backend / LW_BACKEND, or "auto" to take the best available');
+}
+
+/** Whether libvulkan.so.1 is where the dynamic loader looks (system dirs or LD_LIBRARY_PATH). */
+export function vulkanLoaderPresent(env: NodeJS.ProcessEnv = process.env): boolean {
+  const dirs = [...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu'];
+  return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
 }
 
 /** The backend initBackend started, or null before the first call. */

@@ -64,3 +64,15 @@ describe('backends agree', () => {
     await expect(initBackend({ backend: 'bogus' as never })).rejects.toThrow(/unknown backend "bogus"/);
   });
 });
+
+describe('vulkanLoaderPresent', () => {
+  it('finds libvulkan.so.1 through LD_LIBRARY_PATH and not where it is absent', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { vulkanLoaderPresent } = await import('./backend.js');
+    const dir = mkdtempSync(join(tmpdir(), 'lw-vk-'));
+    writeFileSync(join(dir, 'libvulkan.so.1'), '');
+    expect(vulkanLoaderPresent({ LD_LIBRARY_PATH: `/nonexistent:${dir}` })).toBe(true);
+  });
+});
