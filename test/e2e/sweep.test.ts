@@ -81,5 +81,5 @@ describe.runIf(process.env.LW_E2E)('the default study (pipelines/sweep.yaml, red
     const sweepNames = Object.keys(results(cache).sweep);
     expect(sweepNames).toContain(`sweep[start=${fresh}]`);
     expect(sweepNames).not.toContain(`sweep[start=${starts.at(-1)}]`);
-  });
+  }, 45 * 60_000);
 });
