@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { repoRoot } from '@lw/core';
+import { repoRoot, sha256 } from '@lw/core';
 import type { Cache } from './cache.js';
 import { codeFingerprint, FileHasher, filesFingerprint, workspacePackages } from './fingerprint.js';
 import { applyOverrides } from './overrides.js';
@@ -13,6 +13,8 @@ export interface Loaded {
   registry: Registry;
   /** Files and dirs the fingerprints read, with their stats (see FileHasher.watched). */
   watched: Map<string, string>;
+  /** sha256 of the pipeline file's text the plan was built from. */
+  fileSha: string;
 }
 
 export async function loadPlan(file: string, sets: string[], cache: Cache, registry?: Registry): Promise<Loaded> {
@@ -39,7 +41,7 @@ export async function loadPlan(file: string, sets: string[], cache: Cache, regis
   } catch {
     // A read-only cache (lw status on someone else's cache) only loses the fast path.
   }
-  return { plan: result, registry: reg, watched: hasher.watched };
+  return { plan: result, registry: reg, watched: hasher.watched, fileSha: sha256(source.text) };
 }
 
 /** The `uses` values of a not-yet-validated file, to load only the packages it needs. */

@@ -34,10 +34,11 @@ function stampPath(a: NoopArgs): string {
   return join(a.cacheDir, 'runs', `${id}.json`);
 }
 
-export function writeStamp(a: NoopArgs, s: Omit<Stamp, 'version' | 'fileSha'>): void {
+/** `s.fileSha` is the hash of the text the run planned from (the file may have been edited since). */
+export function writeStamp(a: NoopArgs, s: Omit<Stamp, 'version'>): void {
   const path = stampPath(a);
   mkdirSync(join(a.cacheDir, 'runs'), { recursive: true });
-  const stamp: Stamp = { version: 1, fileSha: sha(readFileSync(a.file)), ...s };
+  const stamp: Stamp = { version: 1, ...s };
   writeFileSync(`${path}.${process.pid}.tmp`, JSON.stringify(stamp));
   renameSync(`${path}.${process.pid}.tmp`, path);
 }

@@ -46,7 +46,7 @@ export interface RunSummary {
 
 export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const { cache } = opts;
-  const { plan, watched } = await loadPlan(opts.file, opts.sets ?? [], opts.cache, opts.registry);
+  const { plan, watched, fileSha } = await loadPlan(opts.file, opts.sets ?? [], opts.cache, opts.registry);
   const tasks = selectTasks(plan, opts.only ?? []);
   const toRun = tasks.filter((t) => !cache.has(t.key));
   const cachedCount = tasks.length - toRun.length;
@@ -54,7 +54,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   if (opts.dryRun) return { ...base, ran: 0, failed: 0, toRun: toRun.length };
   if (toRun.length === 0) {
     const resultsDir = updateResultsIndex(resultsRoot(cache), plan, cache);
-    if (!opts.only?.length) stamp(opts, plan, watched, resultsDir);
+    if (!opts.only?.length) stamp(opts, plan, watched, fileSha, resultsDir);
     return { ...base, ran: 0, failed: 0, resultsDir };
   }
   cache.sweepTemp();
@@ -88,7 +88,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     view.finish();
   }
   const resultsDir = updateResultsIndex(resultsRoot(cache), plan, cache);
-  if (!opts.only?.length && !cancelled && plan.tasks.every((t) => cache.has(t.key))) stamp(opts, plan, watched, resultsDir);
+  if (!opts.only?.length && !cancelled && plan.tasks.every((t) => cache.has(t.key))) stamp(opts, plan, watched, fileSha, resultsDir);
   return {
     ...base,
     cached: cachedCount + counts.cachedByOther,
@@ -102,10 +102,10 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
 }
 
 /** Records what "everything is cached" depended on, for the no-op fast path of the next run. */
-function stamp(opts: RunOptions, plan: Plan, watched: Map<string, string>, resultsDir: string): void {
+function stamp(opts: RunOptions, plan: Plan, watched: Map<string, string>, fileSha: string, resultsDir: string): void {
   writeStamp(
     { file: opts.file, cacheDir: opts.cache.dir, sets: opts.sets ?? [] },
-    { watched: [...watched], keys: plan.tasks.map((t) => t.key), stages: plan.stages.map((s) => ({ name: s.name, tasks: s.keys.length })), resultsDir },
+    { fileSha, watched: [...watched], keys: plan.tasks.map((t) => t.key), stages: plan.stages.map((s) => ({ name: s.name, tasks: s.keys.length })), resultsDir },
   );
 }
 

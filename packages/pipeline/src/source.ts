@@ -10,6 +10,8 @@ export type Path = (string | number)[];
 
 export interface SourceFile {
   file: string;
+  /** The text it was parsed from: what the plan was built on, even if the file changes later. */
+  text: string;
   data: unknown;
   /** `file:line:col` of the value at `path` (or of its nearest existing parent). */
   at(path: Path): string;
@@ -36,7 +38,7 @@ export function parseSource(file: string, text: string): SourceFile {
     const { line, col } = lineCounter.linePos(range);
     return `${file}:${line}:${col}`;
   };
-  return { file, data, at, atKey };
+  return { file, text, data, at, atKey };
 }
 
 export function readSource(file: string): SourceFile {
