@@ -13,8 +13,6 @@ export { ToyParams, generateToy } from './toy/generate.js';
 export { PROMPTS as TOY_PROMPTS } from './toy/embedding.js';
 export { SHAPES as TOY_SHAPES, caption as toyCaption, type ToyFactors } from './toy/factors.js';
 export { ThingsParams, prepareThings, THINGS_MEAN, THINGS_STD } from './things.js';
-export { readMat5, toRowMajor, type MatMatrix } from './readers/mat5.js';
-export { readNpy } from './readers/npy.js';
 export { readEmbedding, readNameList, readRdmMatrix, readTestIndex } from './readers/tables.js';
 export { ImagenetParams, convertImagenet, publishConversion, IMAGENET_MEAN, IMAGENET_STD } from './imagenet/convert.js';
 export { discoverImagenet, type ImagenetTree, type ImageItem } from './imagenet/layout.js';

@@ -9,8 +9,7 @@ export { permutationPValue, bootstrapCi, quantile, type PermutationOptions, type
 export {
   rsa, rsaLayers, compareRdms, toHumanRdm, type HumanRdm, type RsaOptions, type RsaResult, type LayerFeatures,
 } from './rsa.js';
-export { readMat, type MatArray } from './mat.js';
-export { readNpy, type NpyArray } from './npy.js';
+export { readMat, readNpy, type MatArray, type NpyArray } from '@lw/core';
 export { parseCsv, parseNumber, type CsvRow } from './csv.js';
 export { readFeaturesArrow, readRdmArrow, writeFeaturesArrow, writeRdmArrow } from './arrow-io.js';
 export { loadFeatures, loadHumanRdm, type LoadedFeatures, type LoadRdmOptions } from './load.js';

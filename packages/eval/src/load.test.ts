@@ -6,8 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { sharedDir } from '@lw/core';
 import { writeFeaturesArrow, writeRdmArrow } from './arrow-io.js';
 import { loadFeatures, loadHumanRdm } from './load.js';
-import { readMat } from './mat.js';
-import { readNpy } from './npy.js';
+import { readMat, readNpy } from '@lw/core';
 import { upperTriangle } from './rdm.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));

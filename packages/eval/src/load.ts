@@ -1,10 +1,8 @@
 import { extname } from 'node:path';
-import { UserError } from '@lw/core';
+import { readMat, readNpy, UserError } from '@lw/core';
 import { readFeaturesArrow, readRdmArrow } from './arrow-io.js';
 import { readInput } from './files.js';
 import { parseCsv, parseNumber, type CsvRow } from './csv.js';
-import { readMat } from './mat.js';
-import { readNpy } from './npy.js';
 import { toHumanRdm, type HumanRdm } from './rsa.js';
 
 /**

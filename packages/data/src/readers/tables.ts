@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { UserError } from '@lw/core';
+import { readMat, readNpy, UserError } from '@lw/core';
 import { readHumanRdm } from '../human-rdm.js';
-import { readMat5, toRowMajor } from './mat5.js';
-import { readNpy } from './npy.js';
 
 /** Readers for the THINGS behavioural files, each failing with the file, line and item it stopped at. */
 
@@ -78,7 +76,7 @@ function checkNames(got: string[], want: string[], file: string): void {
 export function readTestIndex(file: string, names: string[]): number[] {
   let idx: number[];
   if (extname(file).toLowerCase() === '.npy') {
-    idx = Array.from(readNpy(file).data);
+    idx = Array.from(readNpy(readFileSync(file), file).data);
   } else {
     const rows = lines(file).filter((l) => l.trim().length > 0);
     idx = rows.slice(1).map((row, r) => {
@@ -102,13 +100,14 @@ export function readRdmMatrix(file: string, variable?: string): { n: number; val
   const ext = extname(file).toLowerCase();
   let rows: number, cols: number, values: Float64Array;
   if (ext === '.mat') {
-    const mats = readMat5(file).filter((m) => m.dims.length === 2 && (variable === undefined || m.name === variable));
+    const mats = readMat(readFileSync(file), file).filter((m) => m.data !== null && m.dims.length === 2 && (variable === undefined || m.name === variable));
     if (mats.length !== 1) {
       throw new UserError(`${file}: ${mats.length === 0 ? 'no' : 'more than one'} 2-D numeric variable${variable ? ` named "${variable}"` : ''}`, 'name the variable (e.g. RDM48_triplet)');
     }
-    ({ rows, cols, values } = toRowMajor(mats[0]));
+    [rows, cols] = mats[0].dims;
+    values = mats[0].data!;
   } else if (ext === '.npy') {
-    const a = readNpy(file);
+    const a = readNpy(readFileSync(file), file);
     if (a.shape.length !== 2) throw new UserError(`${file}: array of shape (${a.shape.join(', ')}), expected a 2-D matrix`);
     [rows, cols] = a.shape;
     values = a.data;

@@ -1,4 +1,4 @@
-import { UserError } from '@lw/core';
+import { UserError } from '../errors.js';
 
 /**
  * A reader for NumPy .npy arrays (format versions 1-3) of floats or integers, C or Fortran order,

@@ -1,5 +1,5 @@
 import { inflateSync } from 'node:zlib';
-import { UserError } from '@lw/core';
+import { UserError } from '../errors.js';
 
 /**
  * A reader for numeric matrices in MATLAB level-5 MAT files (the format of the study's
