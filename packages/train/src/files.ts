@@ -1,5 +1,5 @@
-import { copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { copyFileSync, cpSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /**
  * Write a file so that readers see either the old content or the whole new one: write a temporary
@@ -18,4 +18,15 @@ export function copyFileAtomic(from: string, to: string): void {
   const tmp = `${to}.tmp-${process.pid}`;
   copyFileSync(from, tmp);
   renameSync(tmp, to);
+}
+
+/**
+ * Copies what a training task wrote to its scratch dir during the run (checkpoints, embeddings)
+ * into its output dir: scratch survives a crash for resuming, the output dir is what gets published.
+ */
+export function publishScratch(scratchDir: string, outDir: string, subdirs = ['checkpoints', 'embeddings']): void {
+  for (const sub of subdirs) {
+    const from = join(scratchDir, sub);
+    if (existsSync(from)) cpSync(from, join(outDir, sub), { recursive: true });
+  }
 }

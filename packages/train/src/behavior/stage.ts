@@ -1,5 +1,4 @@
-import { cpSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { publishScratch } from '../files.js';
 import { defineStage, UserError } from '@lw/core';
 import { one, resumePoint } from '../inputs.js';
 import { createClipHba, initBackend, type ClipConfig } from '@lw/models';
@@ -52,11 +51,7 @@ export const behaviorStage = defineStage({
       scratch: ctx.scratchDir, log: ctx.log, progress: ctx.progress, signal: ctx.signal,
     });
 
-    // Publish: everything written to scratch during the run, then the metrics tables.
-    for (const sub of ['checkpoints', 'embeddings']) {
-      const from = join(ctx.scratchDir, sub);
-      if (existsSync(from)) cpSync(from, join(ctx.outDir, sub), { recursive: true });
-    }
+    publishScratch(ctx.scratchDir, ctx.outDir);
     writeMetrics(ctx.outDir, behaviorColumns, result.rows);
     hba.dispose();
     clip.dispose();

@@ -1,5 +1,4 @@
-import { cpSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { publishScratch } from '../files.js';
 import { defineStage, UserError } from '@lw/core';
 import { one, resumePoint } from '../inputs.js';
 import { createVitClassifier, initBackend, modelConfig, type VitConfig } from '@lw/models';
@@ -41,10 +40,7 @@ export const classifyStage = defineStage({
       resume,
       scratch: ctx.scratchDir, log: ctx.log, progress: ctx.progress, signal: ctx.signal,
     });
-    for (const sub of ['checkpoints', 'embeddings']) {
-      const from = join(ctx.scratchDir, sub);
-      if (existsSync(from)) cpSync(from, join(ctx.outDir, sub), { recursive: true });
-    }
+    publishScratch(ctx.scratchDir, ctx.outDir);
     writeMetrics(ctx.outDir, p.measure ? measureColumns : classifyColumns, result.rows);
     model.dispose();
     const last = result.rows.at(-1);
