@@ -17,9 +17,13 @@ async function main() {
     return [k, v === 'true' ? true : v === 'false' ? false : Number(v)];
   }));
   for (const [k, v] of Object.entries(flags)) tf.env().set(k, v);
+  if (process.argv.includes('--overhead')) await dispatchOverhead();
   const batch = Number(arg('batch', 64));
   const { step } = buildStep({ batch, micro: Number(arg('micro', batch)) });
+  // --cpu-prof: a V8 CPU profile of the timed steps (the host side of dispatch), written to $OUT.
+  const profiler = process.argv.includes('--cpu-prof') ? await startCpuProfile() : null;
   const timing = await timeSteps(step, { warmup: Number(arg('warmup', 2)), steps: Number(arg('steps', 10)) });
+  if (profiler) await profiler.stop(join(process.env.OUT ?? '.', 'model-step-webgpu.cpuprofile'));
   console.log(`tfjs ${info.name} ${info.adapter ?? ''} ${JSON.stringify(flags)}: ${timing.seconds.toFixed(4)} s/step, loss ${timing.loss}`);
   const prof = await tf.profile(() => step());
   const byKernel = new Map();
@@ -35,6 +39,44 @@ async function main() {
   const res = { backend: info, flags, batch, seconds_per_step: timing.seconds, loss: timing.loss, kernels };
   if (process.env.OUT) writeFileSync(join(process.env.OUT, `model-step-webgpu${arg('tag', '')}.json`), JSON.stringify(res, null, 1));
   return 0;
+}
+
+/**
+ * Per-kernel cost outside the kernel: a chain of n elementwise adds on tensors of a given size, timed
+ * to the final read. Small tensors show the fixed dispatch cost; large ones add allocation and bandwidth.
+ */
+async function dispatchOverhead() {
+  for (const size of [256, 64 * 257 * 64, 64 * 257 * 1024]) {
+    for (const round of [0, 1]) {
+      const n = 300;
+      const a = tf.ones([size]);
+      const t0 = performance.now();
+      let x = a;
+      for (let i = 0; i < n; i++) { const y = tf.add(x, a); if (x !== a) x.dispose(); x = y; }
+      await x.data();
+      const ms = (performance.now() - t0) / n;
+      x.dispose(); a.dispose();
+      if (round === 1) console.log(`dispatch: ${n} chained adds of ${size} floats: ${(ms * 1000).toFixed(0)} us per kernel (${(size * 12 / ms / 1e6).toFixed(0)} GB/s)`);
+    }
+  }
+}
+
+async function startCpuProfile() {
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return {
+    async stop(path) {
+      const { profile } = await post('Profiler.stop');
+      writeFileSync(path, JSON.stringify(profile));
+      session.disconnect();
+      console.log(`cpu profile: ${path}`);
+    },
+  };
 }
 
 main().then((code) => process.exit(code), (e) => { console.error(e); process.exit(1); });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activation, linear, matMulPlain, tf } from './index.js';
+import { activation, layerNorm, linear, matMulPlain, tf } from './index.js';
 import { lcg, maxRelErr } from './test_util.js';
 
 // The custom-gradient ops against tfjs' own autodiff of the same formulas.
@@ -34,5 +34,23 @@ describe('custom-gradient layers', () => {
     const r3 = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p as tf.Tensor3D, q as tf.Tensor3D))([a3, b3], g3);
     const o3 = tf.grads((p: tf.Tensor, q: tf.Tensor) => matMulPlain(p as tf.Tensor3D, q as tf.Tensor3D))([a3, b3], g3);
     r3.forEach((r, i) => expect(maxRelErr(o3[i].dataSync(), r.dataSync())).toBeLessThan(1e-6));
+  });
+
+  it('layerNorm: values and the gradients of x, gamma and beta equal autodiff of the composed formula', () => {
+    const x3 = tf.tensor3d(lcg(21, 2 * 3 * 5), [2, 3, 5]).mul(3).add(1);
+    const gamma = tf.tensor1d(lcg(22, 5)).add(1), beta = tf.tensor1d(lcg(23, 5));
+    const g = tf.tensor3d(lcg(24, 2 * 3 * 5), [2, 3, 5]);
+    const composed = (t: tf.Tensor, ga: tf.Tensor, be: tf.Tensor) => {
+      const xc = tf.sub(t, tf.mean(t, -1, true));
+      return tf.add(tf.mul(tf.div(xc, tf.sqrt(tf.add(tf.mean(tf.square(xc), -1, true), 1e-5))), ga), be);
+    };
+    const ours = (t: tf.Tensor, ga: tf.Tensor, be: tf.Tensor) => layerNorm(t, ga as tf.Tensor1D, be as tf.Tensor1D, 1e-5);
+    expect(maxRelErr(ours(x3, gamma, beta).dataSync(), composed(x3, gamma, beta).dataSync())).toBeLessThan(1e-6);
+    const r = tf.grads(composed)([x3, gamma, beta], g);
+    const o = tf.grads(ours)([x3, gamma, beta], g);
+    r.forEach((ri, i) => expect(maxRelErr(o[i].dataSync(), ri.dataSync()), `input ${i}`).toBeLessThan(1e-5));
+    // the gradient of a LayerNorm output w.r.t. x sums to zero over each row (shift invariance)
+    const rowSums = tf.sum(o[0], -1).dataSync();
+    for (const v of rowSums) expect(Math.abs(v)).toBeLessThan(1e-5);
   });
 });

@@ -45,12 +45,38 @@ export function linear(x: T2, w: T2, b: tf.Tensor1D | null, weightGrad: boolean)
   return frozen(x) as T2;
 }
 
-/** LayerNorm over the last axis. x [..., W], gamma/beta [W]. */
-export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
-  const mean = tf.mean(x, -1, true);
+/**
+ * LayerNorm over the last axis, one custom-gradient op. x [..., W], gamma/beta [W].
+ * tfjs' own gradient of `mean` multiplies by a ones tensor of the input's shape that it builds on
+ * the host and uploads ([64, 257, 1024] floats per call at ViT-L/14): profiled on the H200, that was
+ * most of a training step. The closed form below needs only reductions of the saved x.
+ */
+const layerNormOp = (eps: number) => customGrad(((x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  const mean = tf.mean(x, -1, true); // [..., 1]
   const xc = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(xc), -1, true);
-  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps)); // [..., 1]
+  save([x, gamma, mean, rstd]);
+  return {
+    value: tf.add(tf.mul(tf.mul(xc, rstd), gamma), beta),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, g, mu, rs] = saved;
+      const W = xs.shape[xs.rank - 1];
+      const rows = xs.size / W;
+      const xhat = tf.mul(tf.sub(xs, mu), rs); // [..., W]
+      const gy = tf.mul(dy, g); // dL/dxhat
+      // dx = rstd · (gy − mean(gy) − xhat · mean(gy · xhat)), all means over the last axis
+      const dx = tf.mul(rs, tf.sub(tf.sub(gy, tf.mean(gy, -1, true)), tf.mul(xhat, tf.mean(tf.mul(gy, xhat), -1, true))));
+      const flat = (t: tf.Tensor) => tf.reshape(t, [rows, W]);
+      return [dx, tf.sum(flat(tf.mul(dy, xhat)), 0), tf.sum(flat(dy), 0)];
+    },
+  };
+}));
+const layerNormOps = new Map<number, ReturnType<typeof layerNormOp>>();
+
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
+  let op = layerNormOps.get(eps);
+  if (!op) layerNormOps.set(eps, op = layerNormOp(eps));
+  return op(x, gamma, beta);
 }
 
 /**

@@ -74,7 +74,9 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
       // A clone per call: the model may dispose tensors it saved for the backward pass.
       return hba.predictFromPrefix(tf.tensor3d(cache!.gather(ids), [n, T, Wd]), tf.clone(textPrefix));
     }
-    return hba.predict(tf.tensor4d(images, [n, H, W, 3]));
+    // The frozen blocks run one tidy each (visionPrefix), so a full-forward evaluation holds one block's
+    // activations at a time, not all of them: ViT-L/14 at batch 64 would otherwise need ~1 GB per block.
+    return hba.predictFromPrefix(hba.visionPrefix(tf.tensor4d(images, [n, H, W, 3])), tf.clone(textPrefix));
   };
   // [count, 66] predictions of a whole (clean) split, in batches.
   const predictSplit = async (split: SplitArrays): Promise<Float32Array> => {
