@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { UserError } from '@lw/core';
 import { z } from 'zod';
 import { tf } from './tf.js';
+import { registerWasm, wasmStart } from './wasm-threads.js';
 
 export const BackendName = z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof BackendName>;
@@ -14,31 +16,42 @@ export interface BackendInfo {
   /** tfjs-core version, plus the binding's version for tensorflow. */
   version: string;
   threads?: number;
+  /** wasm only: why the threaded module did not start when more than one thread was asked for. */
+  fallback?: string;
   /** WebGPU adapter, e.g. "nvidia nvidia-h200 (ampere)". */
   adapter?: string;
 }
 
 const require = createRequire(import.meta.url);
 let current: BackendInfo | null = null;
+let wasmThreads = 1;
 
 /**
  * Picks, starts and reports the tfjs backend. `backend` (else env LW_BACKEND, else 'auto') forces one;
  * a forced backend that cannot start throws a UserError instead of falling back silently.
  * 'auto' tries tensorflow (tfjs-node[-gpu] if installed) > webgpu (only if a GPU adapter exists) > wasm > cpu.
  * Calling it again with the same choice returns the running backend.
+ *
+ * `threads` (wasm only; else env LW_WASM_THREADS, else os.availableParallelism()) sizes XNNPACK's
+ * thread pool; more than 1 loads the threaded-SIMD binary (wasm-threads.ts). Asking a running wasm
+ * backend for another count restarts it. Processes that share the cores (pipeline tasks run --jobs at a
+ * time) should ask for cores / jobs each: more threads than free cores makes XNNPACK's spin-waiting
+ * threads slower than one.
  */
-export async function initBackend(opts: { backend?: BackendName } = {}): Promise<BackendInfo> {
+export async function initBackend(opts: { backend?: BackendName; threads?: number } = {}): Promise<BackendInfo> {
   const raw = opts.backend ?? process.env.LW_BACKEND ?? 'auto';
   const parsed = BackendName.safeParse(raw);
   if (!parsed.success) {
     throw new UserError(`unknown backend "${raw}"`, `use one of ${BackendName.options.join(', ')} (flag --backend or env LW_BACKEND)`);
   }
   const wanted = parsed.data;
-  if (current && (wanted === 'auto' || wanted === current.name)) return current;
+  const sameThreads = opts.threads === undefined || current?.name !== 'wasm' || current.threads === opts.threads;
+  if (current && (wanted === 'auto' || wanted === current.name) && sameThreads) return current;
 
   // Without a Vulkan loader Dawn finds no adapter anyway, after printing warnings into every task log.
   const autoOrder: Exclude<BackendName, 'auto'>[] = vulkanLoaderPresent() ? ['tensorflow', 'webgpu', 'wasm', 'cpu'] : ['tensorflow', 'wasm', 'cpu'];
   const order: Exclude<BackendName, 'auto'>[] = wanted === 'auto' ? autoOrder : [wanted];
+  if (order.includes('wasm')) wasmThreads = wasmThreadCount(opts.threads);
   const failures: string[] = [];
   for (const name of order) {
     try {
@@ -51,6 +64,18 @@ export async function initBackend(opts: { backend?: BackendName } = {}): Promise
   throw new UserError(`backend "${wanted}" could not start (${failures.join('; ')})`,
     wanted === 'auto' ? 'the cpu backend should always start: is @tensorflow/tfjs-backend-cpu installed?'
       : 'choose another backend with --backend / LW_BACKEND, or "auto" to take the best available');
+}
+
+/** XNNPACK threads for the wasm backend: the option, else env LW_WASM_THREADS, else the cores Node may use. */
+export function wasmThreadCount(option?: number, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = option ?? env.LW_WASM_THREADS;
+  if (raw === undefined || raw === '') return availableParallelism();
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    const where = option !== undefined ? 'option threads' : 'env LW_WASM_THREADS';
+    throw new UserError(`${where} is ${JSON.stringify(raw)}, not a thread count`, 'give a whole number >= 1 (1 = single-thread wasm), or leave it unset for one thread per core');
+  }
+  return n;
 }
 
 /** Whether libvulkan.so.1 is where the dynamic loader looks (system dirs or LD_LIBRARY_PATH). */
@@ -96,7 +121,8 @@ const starters: Record<Exclude<BackendName, 'auto'>, () => Promise<BackendInfo>>
       globals: object;
     };
     Object.assign(globalThis, globals);
-    const gpu = create([]);
+    // LW_DAWN_FLAGS: Dawn options, space-separated (e.g. enable-dawn-features=disable_robustness,skip_validation).
+    const gpu = create((process.env.LW_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean));
     if (globalThis.navigator) {
       Object.defineProperty(globalThis.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
     } else {
@@ -112,12 +138,11 @@ const starters: Record<Exclude<BackendName, 'auto'>, () => Promise<BackendInfo>>
   },
 
   async wasm() {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    // Load the binaries from node_modules, never from the network.
-    const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
-    wasm.setWasmPaths(dist);
+    const wasm = await registerWasm(wasmThreads);
     await activate('wasm');
-    return { name: 'wasm', version: tf.version_core, threads: wasm.getThreadsCount() };
+    const { fallbackReason } = wasmStart();
+    // getThreadsCount() asks XNNPACK's pool, so this is the count that runs, not the one asked for.
+    return { name: 'wasm', version: tf.version_core, threads: wasm.getThreadsCount(), ...(fallbackReason ? { fallback: fallbackReason } : {}) };
   },
 
   async cpu() {

@@ -1,5 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { createClip, createClipHba, createVitClassifier, initBackend, modelConfig, tf } from './index.js';
+import { blockSpecs, blockWeights, createClip, createClipHba, createVitClassifier, initBackend, initParams, modelConfig, residualBlock, tf, vitBlockNames, wasmThreadCount } from './index.js';
 import { lcg, maxRelErr } from './test_util.js';
 
 /** Forward outputs and gradients of a tiny ViT classifier and a tiny CLIP-HBA, as plain arrays. */
@@ -39,22 +40,60 @@ function run(): Record<string, Float32Array> {
   hba.dispose();
   clip.dispose();
   vit.dispose();
+
+  // One tiny-clip-sized ViT block (width 64, 4 heads, 65 tokens, batch 8), every weight trainable:
+  // its [520, 64] x [64, 256] matMuls are large enough for XNNPACK to split them across threads.
+  const names = vitBlockNames('clip', 'visual.', 0);
+  const params = initParams(blockSpecs('clip', names, 64, 256, 4), 7, true);
+  const x = tf.tensor3d(lcg(4, 8 * 65 * 64), [8, 65, 64]);
+  const bvars = [...params.tensors.values()] as tf.Variable[];
+  const b = tf.variableGrads(() => {
+    const y = residualBlock(x, blockWeights(params, names), { heads: 4, lnEps: 1e-5, activation: 'quick_gelu' });
+    out.block_out = y.dataSync() as Float32Array;
+    return tf.sum(tf.square(y)) as tf.Scalar;
+  }, bvars);
+  [...params.tensors.keys()].forEach((name, i) => (out[`block_grad ${name}`] = b.grads[bvars[i].name].dataSync() as Float32Array));
+  params.dispose();
   return out;
 }
 
+/** Asserts that every output of `got` is within 1e-5 of `ref`, relative to the tensor's largest value. */
+function expectClose(got: Record<string, Float32Array>, ref: Record<string, Float32Array>): void {
+  expect(Object.keys(got)).toEqual(Object.keys(ref));
+  for (const key of Object.keys(ref)) {
+    const scale = Math.max(1e-12, ...Array.from(ref[key], Math.abs));
+    const a = Array.from(got[key], (v) => v / scale), b = Array.from(ref[key], (v) => v / scale);
+    expect(maxRelErr(a, b), key).toBeLessThan(1e-5);
+  }
+}
+
 describe('backends agree', () => {
-  it('cpu and wasm give the same forward and gradients within 1e-5 relative', async () => {
+  it('cpu, single-thread wasm and 2-thread wasm give the same forward and gradients within 1e-5 relative', async () => {
     await initBackend({ backend: 'cpu' });
     const ref = run();
-    await initBackend({ backend: 'wasm' });
+    const one = await initBackend({ backend: 'wasm', threads: 1 });
     expect(tf.getBackend()).toBe('wasm');
-    const got = run();
-    expect(Object.keys(got)).toEqual(Object.keys(ref));
-    for (const key of Object.keys(ref)) {
-      // Gradients are compared relative to the largest gradient of the tensor.
-      const scale = Math.max(1e-12, ...Array.from(ref[key], Math.abs));
-      const a = Array.from(got[key], (v) => v / scale), b = Array.from(ref[key], (v) => v / scale);
-      expect(maxRelErr(a, b), key).toBeLessThan(1e-5);
+    expect(one.threads).toBe(1);
+    expectClose(run(), ref);
+    // Asking the running wasm backend for another count restarts it with the threaded binary.
+    const two = await initBackend({ backend: 'wasm', threads: 2 });
+    expect(two.threads).toBe(2);
+    expect(two.fallback).toBeUndefined();
+    expectClose(run(), ref);
+    await initBackend({ backend: 'cpu' });
+  });
+
+  it('falls back to the single-thread wasm binary when threads cannot start', async () => {
+    const sab = globalThis.SharedArrayBuffer;
+    // Without SharedArrayBuffer there is no shared wasm memory, so no pthreads.
+    Object.defineProperty(globalThis, 'SharedArrayBuffer', { value: undefined, configurable: true, writable: true });
+    try {
+      const info = await initBackend({ backend: 'wasm', threads: 3 });
+      expect(info.threads).toBe(1);
+      expect(info.fallback).toMatch(/SharedArrayBuffer/);
+      expect(tf.sum(tf.tensor1d([1, 2, 3.5])).dataSync()[0]).toBe(6.5);
+    } finally {
+      Object.defineProperty(globalThis, 'SharedArrayBuffer', { value: sab, configurable: true, writable: true });
     }
     await initBackend({ backend: 'cpu' });
   });
@@ -62,6 +101,16 @@ describe('backends agree', () => {
   it('a forced backend that cannot start is a UserError', async () => {
     await expect(initBackend({ backend: 'tensorflow' })).rejects.toThrow(/backend "tensorflow" could not start/);
     await expect(initBackend({ backend: 'bogus' as never })).rejects.toThrow(/unknown backend "bogus"/);
+  });
+});
+
+describe('wasmThreadCount', () => {
+  it('takes the option, else LW_WASM_THREADS, else the cores, and rejects what is not a count', () => {
+    expect(wasmThreadCount(3, { LW_WASM_THREADS: '5' })).toBe(3);
+    expect(wasmThreadCount(undefined, { LW_WASM_THREADS: '5' })).toBe(5);
+    expect(wasmThreadCount(undefined, {})).toBe(availableParallelism());
+    expect(() => wasmThreadCount(undefined, { LW_WASM_THREADS: 'two' })).toThrow(/env LW_WASM_THREADS is "two", not a thread count/);
+    expect(() => wasmThreadCount(0)).toThrow(/option threads is 0/);
   });
 });
 
