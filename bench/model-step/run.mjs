@@ -1,33 +1,48 @@
 #!/usr/bin/env node
 // bench/model-step: one CLIP-HBA training step (ViT-L/14 blocks 22-23 from cached inputs, text block 11,
 // cosine head, MSE, backward, AdamW; batch 64) in tfjs vs Debian's PyTorch doing the same computation in
-// the same run. Prints both times and the speed ratio (PyTorch time / ours; target >= 0.3 on wasm).
-//   node bench/model-step/run.mjs [--backend wasm] [--batch 64] [--micro 16] [--steps 1] [--warmup 1] [--python /usr/bin/python3]
-// tfjs runs the batch as micro-batches of 16 (wasm memory ends at 4 GB); PyTorch runs it whole.
-import { execFileSync } from 'node:child_process';
-import { execSync } from 'node:child_process';
+// the same run. Prints both times and the speed ratio (PyTorch time / ours; target >= 0.5 on wasm).
+//   node bench/model-step/run.mjs [--backend wasm] [--threads 1,2] [--batch 64] [--micro 8] [--steps 1] [--warmup 1]
+//                                 [--torch-threads 2] [--python /usr/bin/python3]
+// --threads (wasm) lists XNNPACK thread counts to time one after the other, each on a fresh backend.
+// tfjs runs the batch as micro-batches (wasm memory ends at 4 GB); PyTorch runs it whole.
+import { execFileSync, execSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend } from '@lw/models';
+import { initBackend, tf } from '@lw/models';
 import { buildStep, timeSteps } from './step.mjs';
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
-const batch = Number(arg('batch', 64)), micro = Number(arg('micro', 16)), steps = Number(arg('steps', 1)), warmup = Number(arg('warmup', 1));
+const backend = arg('backend', 'wasm');
+const batch = Number(arg('batch', 64)), micro = Number(arg('micro', 8)), steps = Number(arg('steps', 1)), warmup = Number(arg('warmup', 1));
+const threadCounts = backend === 'wasm' ? String(arg('threads', `1,${availableParallelism()}`)).split(',').map(Number) : [undefined];
+const torchThreads = Number(arg('torch-threads', availableParallelism()));
 const python = arg('python', '/usr/bin/python3');
 const here = dirname(fileURLToPath(import.meta.url));
 
-const info = await initBackend({ backend: arg('backend', 'wasm') });
-const { step, trainableCount } = buildStep({ batch, micro });
-const ours = await timeSteps(step, { warmup, steps });
-console.error(`tfjs ${info.name}: ${ours.seconds.toFixed(2)} s/step (cpu ${ours.cpuSeconds.toFixed(2)} s), loss ${ours.loss.toFixed(1)}, trainable ${trainableCount}`);
+const rows = [];
+for (const threads of threadCounts) {
+  const info = await initBackend({ backend, threads });
+  const { step, trainableCount, dispose } = buildStep({ batch, micro });
+  const t = await timeSteps(step, { warmup, steps });
+  dispose();
+  console.error(`tfjs ${info.name} ${info.threads ?? '?'} thread(s): ${t.seconds.toFixed(2)} s/step (cpu ${t.cpuSeconds.toFixed(2)} s), loss ${t.loss.toFixed(1)}, trainable ${trainableCount}, ${tf.memory().numTensors} tensors left`);
+  rows.push({ label: `tfjs ${info.name} (${info.threads ?? '?'} thread${info.threads === 1 ? '' : 's'})`, threads: info.threads, ...t });
+}
 
-const out = execFileSync(python, [join(here, 'torch_step.py'), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--threads', '2'], { encoding: 'utf8' });
+const out = execFileSync(python, [join(here, 'torch_step.py'), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--threads', String(torchThreads)], { encoding: 'utf8' });
 const ref = JSON.parse(out.trim().split('\n').pop());
 const cpuModel = execSync("lscpu | grep 'Model name' | sed 's/.*: *//'", { encoding: 'utf8' }).trim();
-console.log(`machine: ${cpuModel}, ${execSync('nproc', { encoding: 'utf8' }).trim()} cores; batch ${batch} (tfjs micro-batches of ${micro}), ${steps} timed step(s) after ${warmup} warm-up`);
-console.log(`${'impl'.padEnd(28)} ${'s/step'.padStart(9)} ${'cpu s/step'.padStart(11)}`);
-console.log(`${`tfjs ${info.name} (${info.threads ?? '?'} thread)`.padEnd(28)} ${ours.seconds.toFixed(2).padStart(9)} ${ours.cpuSeconds.toFixed(2).padStart(11)}`);
-console.log(`${`${ref.impl} (${ref.threads} threads)`.padEnd(28)} ${ref.seconds_per_step.toFixed(2).padStart(9)} ${ref.cpu_seconds_per_step.toFixed(2).padStart(11)}`);
-console.log(`speed ratio (torch time / tfjs time): ${(ref.seconds_per_step / ours.seconds).toFixed(2)}x wall, ${(ref.cpu_seconds_per_step / ours.cpuSeconds).toFixed(2)}x cpu (target >= 0.3x)`);
-console.log(JSON.stringify({ bench: 'model-step', backend: info.name, batch, ours_s: ours.seconds, ours_cpu_s: ours.cpuSeconds, torch_s: ref.seconds_per_step, torch_cpu_s: ref.cpu_seconds_per_step, ratio: ref.seconds_per_step / ours.seconds }));
+const load = execSync('cat /proc/loadavg', { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ');
+console.log(`machine: ${cpuModel}, ${execSync('nproc', { encoding: 'utf8' }).trim()} cores, load average at the end ${load}; batch ${batch} (tfjs micro-batches of ${micro}), ${steps} timed step(s) after ${warmup} warm-up`);
+console.log(`${'impl'.padEnd(28)} ${'s/step'.padStart(9)} ${'cpu s/step'.padStart(11)} ${'ratio wall'.padStart(11)} ${'ratio cpu'.padStart(10)}`);
+for (const r of rows) {
+  console.log(`${r.label.padEnd(28)} ${r.seconds.toFixed(2).padStart(9)} ${r.cpuSeconds.toFixed(2).padStart(11)} ${(ref.seconds_per_step / r.seconds).toFixed(2).padStart(10)}x ${(ref.cpu_seconds_per_step / r.cpuSeconds).toFixed(2).padStart(9)}x`);
+}
+console.log(`${`${ref.impl} (${ref.threads} threads)`.padEnd(28)} ${ref.seconds_per_step.toFixed(2).padStart(9)} ${ref.cpu_seconds_per_step.toFixed(2).padStart(11)} ${'1'.padStart(11)} ${'1'.padStart(10)}`);
+console.log('ratio = torch time / tfjs time (target >= 0.5x wall)');
+for (const r of rows) {
+  console.log(JSON.stringify({ bench: 'model-step', backend, threads: r.threads, batch, micro, ours_s: r.seconds, ours_cpu_s: r.cpuSeconds, torch_s: ref.seconds_per_step, torch_cpu_s: ref.cpu_seconds_per_step, ratio: ref.seconds_per_step / r.seconds }));
+}
 process.exit(0);

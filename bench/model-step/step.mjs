@@ -61,7 +61,13 @@ export function buildStep({ batch = 64, micro = batch, seed = 1 } = {}) {
     loss.dispose();
     return out;
   }
-  return { step, trainableCount: vars.reduce((a, v) => a + v.size, 0) };
+  /** Frees every tensor the step holds (before the backend is restarted with another thread count). */
+  function dispose() {
+    tf.dispose([vprefix, tprefix, targets, ...m1, ...m2]);
+    hba.dispose();
+    clip.dispose();
+  }
+  return { step, dispose, trainableCount: vars.reduce((a, v) => a + v.size, 0) };
 }
 
 /** Warm-up steps, then the mean wall and process-CPU seconds of `steps` steps. */

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { sha256 } from '@lw/core';
 import { tf } from './tf.js';
+import { installWasmKernels } from './wasm-kernels.js';
 
 const require = createRequire(import.meta.url);
 
@@ -60,6 +61,8 @@ export function wasmStart(): WasmStart {
  */
 export async function registerWasm(threads: number): Promise<WasmPackage> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  // LW_WASM_STOCK_KERNELS=1 keeps tfjs' own BatchMatMul and Slice (for before/after benchmarks).
+  if (process.env.LW_WASM_STOCK_KERNELS !== '1') installWasmKernels();
   const pkgDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   const dist = join(pkgDir, 'dist') + '/';
   // The stock loader reads the binaries from node_modules, never from the network.
