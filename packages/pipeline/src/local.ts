@@ -1,15 +1,18 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Cache } from './cache.js';
 import type { ExecEvent, ExecPoll, ExecTask, Executor } from './executor.js';
-import type { TaskMessage } from './task-messages.js';
+import type { TaskMessage, WorkerMessage } from './task-messages.js';
 
 /**
- * The local executor: each task in its own child process (`task-main.js`), at most `jobs` at a
- * time, started as soon as its dependencies have succeeded. A failed task fails only itself; its
- * dependents are reported `skipped` and independent tasks go on. Output goes to the task's log.
+ * The local executor: tasks run in child processes (`task-main.js`), at most `jobs` at a time,
+ * each started as soon as its dependencies have succeeded. A child that finished a task
+ * successfully takes the next one (Node's start and the stage packages' imports are paid once per
+ * child, not once per task); a failed or crashed task fails only itself, and its child is not
+ * reused. Dependents of a failed task are reported `skipped`; independent tasks go on. Each task's
+ * output (its child's stdout and stderr while it runs it) goes to the task's log.
  */
 export interface LocalOptions {
   cache: Cache;
@@ -21,11 +24,21 @@ export interface LocalOptions {
 
 const taskMain = fileURLToPath(new URL('./task-main.js', import.meta.url));
 
+/** A child process and the task it runs now (none: idle, waiting for the next). */
+interface Worker {
+  child: ChildProcess;
+  task?: ExecTask;
+  /** The log file of its current (or, until the next starts, its last) task. */
+  log?: number;
+  /** Why its task failed, as the child reported it before exiting. */
+  failure?: string;
+}
+
 export class LocalExecutor implements Executor {
   readonly name = 'local';
   private readonly jobs: number;
   private readonly pending = new Map<string, ExecTask>();
-  private readonly running = new Map<string, ChildProcess>();
+  private readonly workers = new Set<Worker>();
   private readonly outcome = new Map<string, boolean>();
   private events: ExecEvent[] = [];
   private wake: (() => void) | undefined;
@@ -58,15 +71,19 @@ export class LocalExecutor implements Executor {
     this.cancelled = reason;
     for (const key of this.pending.keys()) this.emit({ type: 'cancelled', key, reason });
     this.pending.clear();
-    for (const child of this.running.values()) {
+    for (const { child } of this.workers) {
       child.kill('SIGTERM');
       setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), this.opts.killGraceMs ?? 10_000).unref();
     }
     this.notify();
   }
 
+  private busy(): Worker[] {
+    return [...this.workers].filter((w) => w.task);
+  }
+
   private settled(): boolean {
-    return this.pending.size === 0 && this.running.size === 0;
+    return this.pending.size === 0 && this.busy().length === 0;
   }
 
   private emit(e: ExecEvent): void {
@@ -78,7 +95,8 @@ export class LocalExecutor implements Executor {
     this.wake?.();
   }
 
-  /** Starts ready tasks in submission order; skips those with a failed dependency. */
+  /** Starts ready tasks in submission order; skips those with a failed dependency. Idle children
+   *  are let go once nothing is left to run (their IPC channels would keep `lw run` alive). */
   private schedule(): void {
     if (this.cancelled) return;
     let changed = true;
@@ -93,39 +111,80 @@ export class LocalExecutor implements Executor {
           changed = true;
           continue;
         }
-        const ready = task.deps.every((d) => this.outcome.get(d) === true || (!this.pending.has(d) && !this.running.has(d) && !this.outcome.has(d)));
-        if (ready && this.running.size < this.jobs) {
+        const ready = task.deps.every((d) => this.outcome.get(d) === true || (!this.pending.has(d) && !this.isRunning(d) && !this.outcome.has(d)));
+        if (ready && this.busy().length < this.jobs) {
           this.pending.delete(key);
           this.start(task);
         }
       }
     }
+    if (this.pending.size === 0) for (const w of this.workers) if (!w.task) this.retire(w);
   }
 
+  private isRunning(key: string): boolean {
+    return this.busy().some((w) => w.task!.key === key);
+  }
+
+  /** Gives `task` to an idle child, or forks one for it. */
   private start(task: ExecTask): void {
     const { cache } = this.opts;
-    const log = openSync(cache.logPath(task.key), 'w');
-    const child = fork(taskMain, [task.key, cache.dir], { stdio: ['ignore', log, log, 'ipc'] });
-    closeSync(log);
-    this.running.set(task.key, child);
-    let final: TaskMessage | undefined;
-    child.on('message', (m: TaskMessage) => {
-      if (m.type === 'started') this.emit({ type: 'started', key: task.key, where: `pid ${child.pid}` });
-      else if (m.type === 'progress') this.emit({ type: 'progress', key: task.key, done: m.done, total: m.total, note: m.note });
-      else final = m;
-    });
-    child.on('exit', (code, signal) => {
-      this.running.delete(task.key);
-      if (code !== 0 && child.pid !== undefined) cache.cleanupAfter(task.key, child.pid);
-      const ok = code === 0 && final?.type === 'done';
-      this.outcome.set(task.key, ok);
-      if (ok) this.emit({ type: 'succeeded', key: task.key, cachedByOther: final?.type === 'done' && final.outcome !== 'ran' });
-      else if (this.cancelled) this.emit({ type: 'cancelled', key: task.key, reason: this.cancelled });
-      else {
-        const reason = final?.type === 'failed' ? final.reason : signal ? `killed by ${signal}` : `exited with status ${code}`;
-        this.emit({ type: 'failed', key: task.key, reason, logPath: cache.logPath(task.key) });
-      }
-      this.schedule();
-    });
+    const idle = [...this.workers].find((w) => !w.task);
+    const worker = idle ?? this.fork(task);
+    if (worker.log !== undefined) closeSync(worker.log);
+    worker.log = openSync(cache.logPath(task.key), 'w');
+    worker.task = task;
+    worker.failure = undefined;
+    if (idle) idle.child.send({ type: 'run', key: task.key } satisfies WorkerMessage);
+  }
+
+  private fork(first: ExecTask): Worker {
+    const child = fork(taskMain, [first.key, this.opts.cache.dir], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const worker: Worker = { child };
+    this.workers.add(worker);
+    const toLog = (chunk: Buffer) => worker.log !== undefined && writeSync(worker.log, chunk);
+    child.stdout!.on('data', toLog);
+    child.stderr!.on('data', toLog);
+    child.on('message', (m: TaskMessage) => this.onMessage(worker, m));
+    child.on('exit', (code, signal) => this.onExit(worker, code, signal));
+    // After the exit, once its pipes are drained: whatever it wrote last is in the log.
+    child.on('close', () => worker.log !== undefined && closeSync(worker.log));
+    return worker;
+  }
+
+  private onMessage(worker: Worker, m: TaskMessage): void {
+    const task = worker.task;
+    if (!task) return;
+    if (m.type === 'started') this.emit({ type: 'started', key: task.key, where: `pid ${worker.child.pid}` });
+    else if (m.type === 'progress') this.emit({ type: 'progress', key: task.key, done: m.done, total: m.total, note: m.note });
+    else if (m.type === 'done') this.finish(worker, true, m.outcome !== 'ran');
+    else worker.failure = m.reason; // the child exits next, and onExit reports the failure
+  }
+
+  private onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    this.workers.delete(worker);
+    const task = worker.task;
+    if (task) {
+      if (worker.child.pid !== undefined) this.opts.cache.cleanupAfter(task.key, worker.child.pid);
+      const reason = worker.failure ?? (signal ? `killed by ${signal}` : `exited with status ${code}`);
+      this.finish(worker, false, false, reason);
+    }
+  }
+
+  /** Records a task's outcome. The next task is scheduled on the next turn of the event loop, after
+   *  the output this child wrote before reporting (already in its pipes) has gone to this task's log. */
+  private finish(worker: Worker, ok: boolean, cachedByOther: boolean, reason = ''): void {
+    const task = worker.task!;
+    worker.task = undefined;
+    this.outcome.set(task.key, ok);
+    if (ok) this.emit({ type: 'succeeded', key: task.key, cachedByOther });
+    else if (this.cancelled) this.emit({ type: 'cancelled', key: task.key, reason: this.cancelled });
+    else this.emit({ type: 'failed', key: task.key, reason, logPath: this.opts.cache.logPath(task.key) });
+    setImmediate(() => this.schedule());
+  }
+
+  /** Lets an idle child go: it exits when its IPC channel closes. */
+  private retire(worker: Worker): void {
+    this.workers.delete(worker);
+    if (worker.child.connected) worker.child.disconnect();
   }
 }

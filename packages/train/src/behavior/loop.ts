@@ -23,6 +23,8 @@ export interface BehaviorEnv {
   params: BehaviorParams;
   data: TrainData;
   hba: ClipHba;
+  /** The tokenized prompts [P, ctx] the CLIP-HBA was built with (its text tower's input). */
+  prompts: Int32Array;
   /** Frozen-prefix features of every image, when given and enabled. */
   cache?: FeatureCache;
   /** The checkpoint to start from (`baseline@epoch(E-1)`): its checkpoints dir and epoch. */
@@ -66,31 +68,30 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
   const textPrefix = tf.keep(cache ? tf.tensor3d(cache.text, cache.manifest.textShape) : hba.textPrefix());
 
   const [H, W] = data.imageShape;
-  // [n, 66] predictions for n images: from their cached prefixes when given, else the full forward.
-  const forward = (ids: string[], images: Float32Array | null): tf.Tensor2D => {
-    const n = ids.length;
-    if (images === null) {
-      const [T, Wd] = cache!.manifest.visionShape;
-      // A clone per call: the model may dispose tensors it saved for the backward pass.
-      return hba.predictFromPrefix(tf.tensor3d(cache!.gather(ids), [n, T, Wd]), tf.clone(textPrefix));
-    }
-    // The frozen blocks run one tidy each (visionPrefix), so a full-forward evaluation holds one block's
-    // activations at a time, not all of them: ViT-L/14 at batch 64 would otherwise need ~1 GB per block.
-    return hba.predictFromPrefix(hba.visionPrefix(tf.tensor4d(images, [n, H, W, 3])), tf.clone(textPrefix));
-  };
-  // [count, 66] predictions of a whole (clean) split, in batches.
+  // [n, T, W] inputs of the first DoRA vision block for n images: gathered from the cache (images null),
+  // or computed by the frozen blocks, one tidy each (visionPrefix), so that a full-forward evaluation holds
+  // one block's activations at a time, not all of them: ViT-L/14 at batch 64 would otherwise need ~1 GB per block.
+  const visionPrefixOf = (ids: string[], images: Float32Array | null): tf.Tensor3D => images === null
+    ? tf.tensor3d(cache!.gather(ids), [ids.length, ...cache!.manifest.visionShape])
+    : hba.visionPrefix(tf.tensor4d(images, [ids.length, H, W, 3]));
+  // [count, 66] predictions of a whole (clean) split, in batches. The prompts' text features [P, embed] do
+  // not depend on the images, so they are computed once per split instead of once per batch: the same
+  // ops on the same inputs (hence the same values) as predictFromPrefix, at a tenth of the text-tower work.
   const predictSplit = async (split: SplitArrays): Promise<Float32Array> => {
-    const parts: Float32Array[] = [];
+    const { clip } = hba;
+    const text = tf.tidy(() => clip.forwardTextFrom(hba.textStart, tf.clone(textPrefix), env.prompts));
+    const out = new Float32Array(split.count * text.shape[0]);
     for (let s = 0; s < split.count; s += p.batchSize) {
       const ids = split.ids.slice(s, s + p.batchSize);
-      const images = cache ? null : split.images.subarray(s * H * W * 3, (s + ids.length) * H * W * 3);
-      const pred = tf.tidy(() => forward(ids, images));
-      parts.push((await pred.data()) as Float32Array);
+      const n = ids.length;
+      const pred = tf.tidy(() => {
+        const prefix = visionPrefixOf(ids, cache ? null : split.images.subarray(s * H * W * 3, (s + n) * H * W * 3));
+        return clip.logits(clip.visual.forwardFrom(hba.visionStart, prefix), text);
+      });
+      out.set((await pred.data()) as Float32Array, s * text.shape[0]);
       pred.dispose();
     }
-    const out = new Float32Array(parts.reduce((a, x) => a + x.length, 0));
-    let o = 0;
-    for (const x of parts) { out.set(x, o); o += x.length; }
+    text.dispose();
     return out;
   };
 
@@ -145,7 +146,8 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
       // block's activations alive for the backward pass ([B, 257, 4096] per block at ViT-L/14).
       const prefix = cached ? undefined : tf.tidy(() => hba.visionPrefix(tf.tensor4d(b.images, [B, H, W, 3])));
       const { loss, grads } = await weights.lossAndGrads(() => {
-        const pred = prefix ? hba.predictFromPrefix(tf.clone(prefix), tf.clone(textPrefix)) : forward(batch.ids, null);
+        // A clone per call: the model may dispose tensors it saved for the backward pass.
+        const pred = hba.predictFromPrefix(prefix ? tf.clone(prefix) : visionPrefixOf(batch.ids, null), tf.clone(textPrefix));
         return tf.mean(tf.squaredDifference(pred, tf.tensor2d(b.targets, [B, b.targets.length / B]))) as tf.Scalar;
       });
       prefix?.dispose();
