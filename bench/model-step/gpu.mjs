@@ -4,7 +4,7 @@
 //   bash .gpu-kit/run.sh --batch 64 && python3 bench/model-step/torch_step.py --device cuda --batch 64 --steps 10 --warmup 2 --out $OUT/model-step-torch.json
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend, tf } from '@lw/models';
+import { initBackend, lwMatMul, setMatMulTiling, setLwMatMulEnabled, tf } from '@lw/models';
 import { buildStep, timeSteps } from './step.mjs';
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
@@ -18,12 +18,18 @@ async function main() {
   }));
   for (const [k, v] of Object.entries(flags)) tf.env().set(k, v);
   if (process.argv.includes('--overhead')) await dispatchOverhead();
+  if (process.argv.includes('--matmul')) await matmulRates();
+  // --bk 8|16: our matMul's K-slice; --tfjs-matmul: tf.matMul everywhere (the before).
+  setMatMulTiling({ bk: Number(arg('bk', 8)) });
+  setLwMatMulEnabled(!process.argv.includes('--tfjs-matmul'));
   const batch = Number(arg('batch', 64));
   const { step } = buildStep({ batch, micro: Number(arg('micro', batch)) });
   // --cpu-prof: a V8 CPU profile of the timed steps (the host side of dispatch), written to $OUT.
+  // Warm-up first (shader compilation, buffer pool), so the profile shows the steady state.
+  for (let i = 0; i < Number(arg('warmup', 2)); i++) await step();
   const profiler = process.argv.includes('--cpu-prof') ? await startCpuProfile() : null;
-  const timing = await timeSteps(step, { warmup: Number(arg('warmup', 2)), steps: Number(arg('steps', 10)) });
-  if (profiler) await profiler.stop(join(process.env.OUT ?? '.', 'model-step-webgpu.cpuprofile'));
+  const timing = await timeSteps(step, { warmup: 0, steps: Number(arg('steps', 10)) });
+  if (profiler) await profiler.stop(join(process.env.OUT ?? '.', `model-step-webgpu${arg('tag', '')}.cpuprofile`));
   console.log(`tfjs ${info.name} ${info.adapter ?? ''} ${JSON.stringify(flags)}: ${timing.seconds.toFixed(4)} s/step, loss ${timing.loss}`);
   const prof = await tf.profile(() => step());
   const byKernel = new Map();
@@ -58,6 +64,33 @@ async function dispatchOverhead() {
       x.dispose(); a.dispose();
       if (round === 1) console.log(`dispatch: ${n} chained adds of ${size} floats: ${(ms * 1000).toFixed(0)} us per kernel (${(size * 12 / ms / 1e6).toFixed(0)} GB/s)`);
     }
+  }
+}
+
+/** TFLOP/s of the step's large products: tf.matMul vs ours (both K-slices), best of 5 after a warm-up. */
+async function matmulRates() {
+  const shapes = [[16448, 1024, 4096], [16448, 4096, 1024], [16448, 1024, 1024], [1024, 16448, 1024]];
+  for (const [M, K, N] of shapes) {
+    const a = tf.randomNormal([1, M, K]), b = tf.randomNormal([1, K, N]);
+    // 5 products queued back to back, then a one-float read (the queue runs in order): no 270 MB read-back.
+    const time = async (f) => {
+      const probe = tf.slice(a, [0, 0, 0], [1, 1, 1]);
+      for (let round = 0; round < 2; round++) {
+        const t0 = performance.now();
+        for (let i = 0; i < 5; i++) f().dispose();
+        await tf.add(probe, 0).data();
+        if (round === 1) { probe.dispose(); return (performance.now() - t0) / 5; }
+      }
+    };
+    const flop = 2 * M * K * N;
+    const tfjs = await time(() => tf.matMul(a, b));
+    setMatMulTiling({ bk: 8 });
+    const ours8 = await time(() => lwMatMul(a, b));
+    setMatMulTiling({ bk: 16 });
+    const ours16 = await time(() => lwMatMul(a, b));
+    const rate = (ms) => (flop / ms / 1e9).toFixed(1);
+    console.log(`matmul [${M},${K}]x[${K},${N}]: tf.matMul ${tfjs.toFixed(2)} ms (${rate(tfjs)} TFLOP/s), ours bk8 ${ours8.toFixed(2)} ms (${rate(ours8)}), bk16 ${ours16.toFixed(2)} ms (${rate(ours16)})`);
+    a.dispose(); b.dispose();
   }
 }
 

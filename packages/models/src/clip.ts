@@ -1,5 +1,5 @@
 import type { ClipConfig } from './config.js';
-import { matMulPlain } from './layers.js';
+import { matMulPlain, unitRows } from './layers.js';
 import { initParams, type ParamSpec, ParamStore } from './params.js';
 import { TextTransformer, textSpecs } from './text.js';
 import { tf } from './tf.js';
@@ -65,9 +65,8 @@ export class Clip {
 
 /** exp(logitScale) · normalize(a) · normalize(b)ᵀ. a [B, E], b [P, E] -> [B, P]. */
 export function cosineLogits(a: tf.Tensor2D, b: tf.Tensor2D, logitScale: tf.Scalar): tf.Tensor2D {
-  const unit = (x: tf.Tensor2D) => tf.div(x, tf.norm(x, 'euclidean', 1, true));
   // b is small ([66, E]): an explicit transpose keeps the matMul plain.
-  return tf.mul(tf.exp(logitScale), matMulPlain(unit(a), tf.transpose(unit(b)) as tf.Tensor2D)) as tf.Tensor2D;
+  return tf.mul(tf.exp(logitScale), matMulPlain(unitRows(a), tf.transpose(unitRows(b)) as tf.Tensor2D)) as tf.Tensor2D;
 }
 
 /** A CLIP with fresh weights (seeded); `trainable` makes every weight a tf.Variable (pretraining). */

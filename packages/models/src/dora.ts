@@ -1,5 +1,5 @@
 import { Rng } from '@lw/core';
-import { matMulPlain } from './layers.js';
+import { columnNorms, matMulPlain } from './layers.js';
 import { tf } from './tf.js';
 
 /**
@@ -27,7 +27,7 @@ export interface DoraLayer {
 /** W' [out, in] from m [out], D [in, out], A [r, out], B [in, r]. */
 export function doraWeight(m: tf.Tensor1D, D: tf.Tensor2D, A: tf.Tensor2D, B: tf.Tensor2D, scaling: number): tf.Tensor2D {
   const adapted = tf.add(D, tf.mul(matMulPlain(B, A), scaling)); // [in, out]
-  const colNorm = tf.add(tf.sqrt(tf.sum(tf.square(adapted), 0)), 1e-8); // [out]
+  const colNorm = tf.add(columnNorms(adapted as tf.Tensor2D), 1e-8); // [out]
   return tf.transpose(tf.mul(adapted, tf.div(m, colNorm))) as tf.Tensor2D; // [out, in]
 }
 

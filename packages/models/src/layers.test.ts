@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activation, layerNorm, linear, matMulPlain, tf } from './index.js';
+import { activation, columnNorms, layerNorm, linear, matMulPlain, tf, unitRows } from './index.js';
 import { lcg, maxRelErr } from './test_util.js';
 
 // The custom-gradient ops against tfjs' own autodiff of the same formulas.
@@ -52,5 +52,16 @@ describe('custom-gradient layers', () => {
     // the gradient of a LayerNorm output w.r.t. x sums to zero over each row (shift invariance)
     const rowSums = tf.sum(o[0], -1).dataSync();
     for (const v of rowSums) expect(Math.abs(v)).toBeLessThan(1e-5);
+  });
+
+  it('columnNorms and unitRows: values and gradients equal autodiff of the composed formulas', () => {
+    const m = tf.tensor2d(lcg(31, 7 * 4), [7, 4]).mul(2);
+    const g1 = tf.tensor1d(lcg(32, 4)), g2 = tf.tensor2d(lcg(33, 7 * 4), [7, 4]);
+    const colRef = (t: tf.Tensor) => tf.sqrt(tf.sum(tf.square(t), 0));
+    const rowRef = (t: tf.Tensor) => tf.div(t, tf.norm(t, 'euclidean', 1, true));
+    expect(maxRelErr(columnNorms(m as tf.Tensor2D).dataSync(), colRef(m).dataSync())).toBeLessThan(1e-6);
+    expect(maxRelErr(unitRows(m as tf.Tensor2D).dataSync(), rowRef(m).dataSync())).toBeLessThan(1e-6);
+    expect(maxRelErr(tf.grad((t: tf.Tensor) => columnNorms(t as tf.Tensor2D))(m, g1).dataSync(), tf.grad(colRef)(m, g1).dataSync())).toBeLessThan(1e-5);
+    expect(maxRelErr(tf.grad((t: tf.Tensor) => unitRows(t as tf.Tensor2D))(m, g2).dataSync(), tf.grad(rowRef)(m, g2).dataSync())).toBeLessThan(1e-5);
   });
 });

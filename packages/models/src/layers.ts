@@ -1,4 +1,5 @@
 import { tf } from './tf.js';
+import { lwMatMul, lwMatMulApplies, registerWebgpuMatMul } from './webgpu/matmul.js';
 
 /**
  * The building blocks shared by the ViT and text towers. Tokens travel as [B, T, W]; linear layers
@@ -10,18 +11,31 @@ import { tf } from './tf.js';
  */
 
 type T2 = tf.Tensor2D;
+
+registerWebgpuMatMul();
+/**
+ * a @ b, plain: [M, K] x [K, N] or batched [G, M, K] x [G, K, N]. On webgpu, shapes with K and N
+ * multiples of 4 go to our tiled kernel (webgpu/matmul.ts); everything else to tf.matMul.
+ */
+function mm<R extends tf.Tensor>(a: R, b: R): R {
+  const [M, K] = a.shape.slice(-2), N = b.shape[b.rank - 1];
+  if (!lwMatMulApplies(M, K, N)) return tf.matMul(a as unknown as T2, b as unknown as T2) as unknown as R;
+  const G = a.rank === 3 ? a.shape[0] : 1;
+  const out = lwMatMul(tf.reshape(a, [G, M, K]) as tf.Tensor3D, tf.reshape(b, [G, K, N]) as tf.Tensor3D);
+  return (a.rank === 3 ? out : tf.reshape(out, [M, N])) as unknown as R;
+}
 /** tf.customGrad with loose typing: tfjs types the callback's inputs as a union with its save function. */
 const customGrad = (f: unknown) => tf.customGrad(f as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
 
 // Trainable weight: gradients for x, w [out, in] and b [out].
 const linearWithWeightGrad = customGrad(((x: T2, w: T2, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
   save([x, w]);
-  const value = tf.add(tf.matMul(x, tf.transpose(w)), b) as T2; // [N, out]
+  const value = tf.add(mm(x, tf.transpose(w)), b) as T2; // [N, out]
   const gradFunc = (dy: T2, saved: tf.Tensor[]) => {
     const [xs, ws] = saved as [T2, T2];
     return [
-      tf.matMul(dy, ws), // dx [N, in]
-      tf.matMul(tf.transpose(dy), xs), // dw [out, in]
+      mm(dy, ws), // dx [N, in]
+      mm(tf.transpose(dy), xs), // dw [out, in]
       tf.sum(dy, 0), // db [out]
     ];
   };
@@ -39,8 +53,8 @@ export function linear(x: T2, w: T2, b: tf.Tensor1D | null, weightGrad: boolean)
   // saved tensors alive, while temporaries of the forward scope (e.g. a sliced weight) are disposed.
   const frozen = customGrad(((xi: T2, save: tf.GradSaveFunc) => {
     save([w]);
-    const value = tf.add(tf.matMul(xi, tf.transpose(w)), bias) as T2;
-    return { value, gradFunc: (dy: T2, saved: tf.Tensor[]) => [tf.matMul(dy, saved[0] as T2)] };
+    const value = tf.add(mm(xi, tf.transpose(w)), bias) as T2;
+    return { value, gradFunc: (dy: T2, saved: tf.Tensor[]) => [mm(dy, saved[0] as T2)] };
   }));
   return frozen(x) as T2;
 }
@@ -78,6 +92,29 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, e
   if (!op) layerNormOps.set(eps, op = layerNormOp(eps));
   return op(x, gamma, beta);
 }
+
+/**
+ * Euclidean norm of each column, as one custom-gradient op. x [R, C] -> [C].
+ * (tfjs' gradient of `sum` multiplies by a host-built ones tensor of x's shape, like `mean`'s.)
+ */
+export const columnNorms = customGrad(((x: T2, save: tf.GradSaveFunc) => {
+  const norms = tf.sqrt(tf.sum(tf.square(x), 0)) as tf.Tensor1D; // [C]
+  save([x, norms]);
+  // d‖x_c‖/dx_rc = x_rc / ‖x_c‖
+  return { value: norms, gradFunc: (dy: tf.Tensor1D, [xs, n]: tf.Tensor[]) => [tf.mul(xs, tf.div(dy, n))] };
+})) as (x: T2) => tf.Tensor1D;
+
+/** Each row divided by its Euclidean norm, as one custom-gradient op. x [N, E] -> [N, E]. */
+export const unitRows = customGrad(((x: T2, save: tf.GradSaveFunc) => {
+  const norms = tf.sqrt(tf.sum(tf.square(x), 1, true)); // [N, 1]
+  const u = tf.div(x, norms);
+  save([u, norms]);
+  return {
+    value: u,
+    // d(x/‖x‖) = (dy − u (u·dy)) / ‖x‖, row by row
+    gradFunc: (dy: T2, [us, n]: tf.Tensor[]) => [tf.div(tf.sub(dy, tf.mul(us, tf.sum(tf.mul(us, dy), 1, true))), n)],
+  };
+})) as (x: T2) => T2;
 
 /**
  * CLIP's QuickGELU x·σ(1.702x) or timm's exact GELU ½x(1+erf(x/√2)), each one custom-gradient op that
@@ -156,10 +193,10 @@ export const matMulPlain = customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.Gra
   save([a, b]);
   const perm = a.rank === 3 ? [0, 2, 1] : [1, 0];
   return {
-    value: tf.matMul(a as T2, b as T2),
+    value: mm(a, b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [as, bs] = saved;
-      return [tf.matMul(dy as T2, tf.transpose(bs, perm) as T2), tf.matMul(tf.transpose(as, perm) as T2, dy as T2)];
+      return [mm(dy, tf.transpose(bs, perm)), mm(tf.transpose(as, perm), dy)];
     },
   };
 })) as <R extends tf.Tensor>(a: R, b: R) => R;

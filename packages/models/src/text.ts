@@ -78,14 +78,9 @@ export class TextTransformer {
 
   /** ln_final, feature at EOT, @ text_projection. x [P, L, Wt] -> [P, embed]. */
   head(x: tf.Tensor3D, tokens: Int32Array): tf.Tensor2D {
-    const [P, L] = x.shape;
     const eot = eotPositions(tokens, this.config.contextLength);
-    // Select the EOT row by a one-hot weighted sum (its gradient is a broadcast, unlike gather's).
-    const onehot = new Float32Array(P * L);
-    for (let p = 0; p < P; p++) onehot[p * L + eot[p]] = 1;
     const normed = layerNorm(x, this.params.get('ln_final.weight'), this.params.get('ln_final.bias'), 1e-5);
-    const feat = tf.sum(tf.mul(normed, tf.tensor3d(onehot, [P, L, 1])), 1) as tf.Tensor2D; // [P, Wt]
-    return matMulPlain(feat, this.params.get<tf.Tensor2D>('text_projection'));
+    return matMulPlain(selectRows(normed, eot), this.params.get<tf.Tensor2D>('text_projection'));
   }
 
   /** Text features. tokens [P, ctx] -> [P, embed]. */
@@ -114,4 +109,21 @@ export class TextTransformer {
   dispose(): void {
     this.shape.mask?.dispose();
   }
+}
+
+/**
+ * Row `rows[p]` of each x[p]: x [P, L, W] -> [P, W]. For up to ~4M selector entries, a one-hot
+ * [P, P*L] matMul: exact (1·x + 0·rest) and its gradient a matMul (gather's needs UnsortedSegmentSum,
+ * which wasm lacks; a masked sum's needs a host-built ones tensor). Larger P: the masked sum.
+ */
+function selectRows(x: tf.Tensor, rows: ArrayLike<number>): tf.Tensor2D {
+  const [P, L, W] = x.shape;
+  if (P * P * L <= 4_000_000) {
+    const select = new Float32Array(P * P * L);
+    for (let p = 0; p < P; p++) select[p * P * L + p * L + rows[p]] = 1;
+    return matMulPlain(tf.tensor2d(select, [P, P * L]), tf.reshape(x, [P * L, W]) as tf.Tensor2D);
+  }
+  const mask = new Float32Array(P * L);
+  for (let p = 0; p < P; p++) mask[p * L + rows[p]] = 1;
+  return tf.sum(tf.mul(x, tf.tensor3d(mask, [P, L, 1])), 1) as tf.Tensor2D;
 }
