@@ -138,7 +138,7 @@ export class LocalExecutor implements Executor {
   }
 
   private fork(first: ExecTask): Worker {
-    const child = fork(taskMain, [first.key, this.opts.cache.dir], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = fork(taskMain, [first.key, this.opts.cache.dir], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: this.childEnv() });
     const worker: Worker = { child };
     this.workers.add(worker);
     const toLog = (chunk: Buffer) => worker.log !== undefined && writeSync(worker.log, chunk);
@@ -180,6 +180,16 @@ export class LocalExecutor implements Executor {
     else if (this.cancelled) this.emit({ type: 'cancelled', key: task.key, reason: this.cancelled });
     else this.emit({ type: 'failed', key: task.key, reason, logPath: this.opts.cache.logPath(task.key) });
     setImmediate(() => this.schedule());
+  }
+
+  /**
+   * The children's environment: `jobs` tasks share the cores, so each child's wasm backend gets
+   * cores / jobs XNNPACK threads (LW_WASM_THREADS, unless the user set it): more spinning threads
+   * than free cores are slower than one (@lw/models initBackend).
+   */
+  private childEnv(): NodeJS.ProcessEnv {
+    const threads = Math.max(1, Math.floor(availableParallelism() / this.jobs));
+    return { ...process.env, LW_WASM_THREADS: process.env.LW_WASM_THREADS || String(threads) };
   }
 
   /** Lets an idle child go: it exits when its IPC channel closes. */
