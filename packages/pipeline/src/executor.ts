@@ -56,6 +56,9 @@ export interface ExecTask {
   stage: string;
   /** Keys of submitted tasks that must succeed first (already cached inputs are not listed). */
   deps: string[];
+  /** Of the ready tasks, the local executor starts those with the highest priority first (ties and
+   *  unset: submission order). The runner sets the estimated critical path (priority.ts). */
+  priority?: number;
 }
 
 export type ExecEvent =

@@ -7,7 +7,8 @@ import { Cache, LocalExecutor, loadPlan, loadRegistry, writeSpec, type ExecEvent
 
 /**
  * The local executor's children take task after task: one process runs a chain of tasks, each task's
- * output lands in its own log, and a child whose task failed is not given another.
+ * output lands in its own log, and a child whose task failed is not given another. Ready tasks start
+ * by priority.
  */
 const stageModule = `import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -74,6 +75,15 @@ describe('local executor: children reused across tasks', () => {
       const log = readFileSync(cache.logPath(tasks[i].key), 'utf8');
       expect(log).toBe(`says ${word}\nstderr of ${word}\n`);
     }
+  });
+
+  it('starts ready tasks highest priority first, then in submission order', async () => {
+    const { cache, tasks } = await prepare([{ word: 'alpha', fail: false }, { word: 'beta', fail: false }, { word: 'gamma', fail: false }, { word: 'delta', fail: false }]);
+    const executor = new LocalExecutor({ cache, jobs: 1 });
+    await executor.submit(tasks.map((t, i) => ({ ...t, priority: [1, 5, undefined, 5][i] })));
+    const events = await runAll(executor);
+    const names = new Map(tasks.map((t) => [t.key, t.name]));
+    expect(events.filter((e) => e.type === 'started').map((e) => names.get(e.key))).toEqual(['beta', 'delta', 'alpha', 'gamma']);
   });
 
   it('a failed task fails alone, its log has the error, and its child is not reused', async () => {

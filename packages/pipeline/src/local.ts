@@ -95,14 +95,16 @@ export class LocalExecutor implements Executor {
     this.wake?.();
   }
 
-  /** Starts ready tasks in submission order; skips those with a failed dependency. Idle children
-   *  are let go once nothing is left to run (their IPC channels would keep `lw run` alive). */
+  /** Starts ready tasks, highest priority first (then in submission order); skips those with a failed
+   *  dependency. Idle children are let go once nothing is left to run (their IPC channels would keep
+   *  `lw run` alive). */
   private schedule(): void {
     if (this.cancelled) return;
     let changed = true;
     while (changed) {
       changed = false;
-      for (const [key, task] of this.pending) {
+      const byPriority = [...this.pending].sort(([, a], [, b]) => (b.priority ?? 0) - (a.priority ?? 0));
+      for (const [key, task] of byPriority) {
         const failedDep = task.deps.find((d) => this.outcome.get(d) === false);
         if (failedDep) {
           this.pending.delete(key);

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { UserError } from '@lw/core';
 import type { Cache } from './cache.js';
 import type { ExecEvent, ExecTask, Executor, TaskSpec } from './executor.js';
+import { criticalPathPriorities } from './priority.js';
 import { loadPlan } from './load.js';
 import { writeStamp } from './noop-stamp.js';
 import type { Plan, PlannedTask } from './plan.js';
@@ -61,7 +62,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   for (const t of toRun) writeSpec(cache, plan, t);
   const executor = opts.executor(plan);
   const running = new Set(toRun.map((t) => t.key));
-  const execTasks: ExecTask[] = toRun.map((t) => ({ key: t.key, name: t.name, stageName: t.stageName, stage: t.stage, deps: t.deps.filter((d) => running.has(d)) }));
+  const priority = criticalPathPriorities(toRun);
+  const execTasks: ExecTask[] = toRun.map((t) => ({ key: t.key, name: t.name, stageName: t.stageName, stage: t.stage, deps: t.deps.filter((d) => running.has(d)), priority: priority.get(t.key) }));
   const names = new Map(plan.tasks.map((t) => [t.key, t.name]));
   const view = new RunView(opts.stream ?? process.stderr, names, tasks.length, cachedCount, executor.name);
   const counts = { ran: 0, cachedByOther: 0, failed: 0, skipped: 0 };
