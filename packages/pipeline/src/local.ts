@@ -140,7 +140,10 @@ export class LocalExecutor implements Executor {
   }
 
   private fork(first: ExecTask): Worker {
-    const child = fork(taskMain, [first.key, this.opts.cache.dir], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: this.childEnv() });
+    // A 64 MB young generation: tfjs allocates small objects per op, and with V8's default the
+    // scavenges took ~6% of a toy CLIP-HBA task (~2.5% with this; profiled, bench/RESULTS.md `sweep`).
+    const execArgv = [...process.execArgv, '--max-semi-space-size=64'];
+    const child = fork(taskMain, [first.key, this.opts.cache.dir], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: this.childEnv(), execArgv });
     const worker: Worker = { child };
     this.workers.add(worker);
     const toLog = (chunk: Buffer) => worker.log !== undefined && writeSync(worker.log, chunk);
