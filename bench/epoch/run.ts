@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@lw/core';
 import { toHumanRdm } from '@lw/eval';
-import { createClip, createClipHba, initBackend, modelConfig, type BackendName, type ClipConfig } from '@lw/models';
+import { createClip, createClipHba, initBackend, modelConfig, tf, type BackendName, type ClipConfig } from '@lw/models';
 // Deep imports: the package index also loads @lw/data, whose image codec (sharp) is native and
 // absent on the GPU machine; the training loop itself needs none of it.
 import { trainBehavior } from '@lw/train/behavior/loop';
@@ -86,11 +86,15 @@ async function main(): Promise<number> {
   const params = behaviorParams.parse({ epochs: 1, patience: 20, backend: backend.name });
   const io = { log: (m: string) => console.error(m), progress: () => {}, signal: new AbortController().signal };
   const result: Record<string, unknown> = { backend, config: config.name, counts, setupS };
+  // Both modes start from the same DoRA weights (the first run trains them in place), so their
+  // epoch-1 losses must agree: a check that the cached prefixes equal the full forward's.
+  const initial = new Map([...hba.trainable].map(([k, v]) => [k, tf.keep(tf.clone(v))]));
+  const reset = () => { for (const [k, v] of hba.trainable) v.assign(initial.get(k)!); };
 
   if (mode !== 'cache') {
     const scratch = mkdtempSync(join(tmpdir(), 'lw-bench-epoch-'));
     const c0 = process.cpuUsage();
-    const r = await trainBehavior({ params: { ...params, perturb: { type: 'random_target', start: 1, length: 1, seed: 42, distribution: 'target' } }, data, hba, scratch, ...io });
+    const r = await trainBehavior({ params: { ...params, perturb: { type: 'random_target', start: 1, length: 1, seed: 42, distribution: 'target' } }, data, hba, prompts, scratch, ...io });
     result.fullEpochS = r.epochSeconds[0];
     result.fullCpuS = cpuSeconds(c0); // includes the loop's setup (split loading), not only the epoch
     rmSync(scratch, { recursive: true, force: true });
@@ -101,9 +105,10 @@ async function main(): Promise<number> {
     await writeFeatures(dir, clip, data, prompts, { dtype: 'float32', batchSize: Number(arg('feature-batch', '16')), shardSize: 256 }, () => {});
     result.featuresS = (performance.now() - f0) / 1000;
     const cache = FeatureCache.open(dir);
+    reset();
     const scratch = mkdtempSync(join(tmpdir(), 'lw-bench-epoch-'));
     const c0 = process.cpuUsage();
-    const r = await trainBehavior({ params: { ...params, perturb: { type: 'random_target', start: 1, length: 1, seed: 42, distribution: 'target' } }, data, hba, cache, scratch, ...io });
+    const r = await trainBehavior({ params: { ...params, perturb: { type: 'random_target', start: 1, length: 1, seed: 42, distribution: 'target' } }, data, hba, prompts, cache, scratch, ...io });
     result.cachedEpochS = r.epochSeconds[0];
     result.cachedCpuS = cpuSeconds(c0);
     rmSync(scratch, { recursive: true, force: true });

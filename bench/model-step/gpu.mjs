@@ -23,7 +23,19 @@ async function main() {
   setMatMulTiling({ bk: Number(arg('bk', 8)) });
   setLwMatMulEnabled(!process.argv.includes('--tfjs-matmul'));
   const batch = Number(arg('batch', 64));
-  const { step } = buildStep({ batch, micro: Number(arg('micro', batch)) });
+  const { step } = buildStep({ batch, micro: Number(arg('micro', batch)), optimizer: arg('optimizer', 'host') });
+  // --ab: our matMul on and off in turns, in this one process (run-to-run noise on the device is ~30%).
+  if (process.argv.includes('--ab')) {
+    for (let i = 0; i < 2; i++) await step();
+    for (let round = 0; round < 3; round++) {
+      for (const on of [true, false]) {
+        setLwMatMulEnabled(on);
+        const t = await timeSteps(step, { warmup: 1, steps: 4 });
+        console.log(`ab round ${round}: ${on ? 'LwMatMul ' : 'tf.matMul'} ${t.seconds.toFixed(4)} s/step, host CPU ${t.cpuSeconds.toFixed(4)} s/step`);
+      }
+    }
+    setLwMatMulEnabled(!process.argv.includes('--tfjs-matmul'));
+  }
   // --cpu-prof: a V8 CPU profile of the timed steps (the host side of dispatch), written to $OUT.
   // Warm-up first (shader compilation, buffer pool), so the profile shows the steady state.
   for (let i = 0; i < Number(arg('warmup', 2)); i++) await step();

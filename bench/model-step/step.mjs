@@ -4,11 +4,15 @@
 // targets, backward, and AdamW (lr 3e-4, betas .9/.999, eps 1e-8, weight decay .01) on the 183,040
 // DoRA parameters. Frozen weights are random (no checkpoint needed: the cost does not depend on them).
 import { Clip, clipSpecs, createClipHba, initParams, modelConfig, tf, usedLength } from '@lw/models';
+import { AdamW } from '@lw/train/optim/adamw';
 
 // `micro` splits the batch into micro-batches whose gradients are summed before the one AdamW update
 // (the same step: loss = mean over the batch). wasm needs it at batch 64: its memory stops at 4 GB.
 // Each micro-batch reruns the text block.
-export function buildStep({ batch = 64, micro = batch, seed = 1 } = {}) {
+// `optimizer`: 'host' is how @lw/train runs (gradients read back, its float32 AdamW on host arrays, the
+// new values pushed into the variables: 2 transfers of 183,040 floats a step); 'device' runs AdamW as
+// tfjs ops (~14 small kernels per weight tensor).
+export function buildStep({ batch = 64, micro = batch, seed = 1, optimizer = 'host' } = {}) {
   const cfg = modelConfig('clip-vit-l14');
   const needed = (n) => /^visual\.transformer\.resblocks\.2[23]\.|^visual\.(ln_post|proj)|^transformer\.resblocks\.11\.|^ln_final|^text_projection|^logit_scale/.test(n);
   const specs = new Map([...clipSpecs(cfg)].filter(([n]) => needed(n)));
@@ -30,11 +34,13 @@ export function buildStep({ batch = 64, micro = batch, seed = 1 } = {}) {
   const m1 = vars.map((v) => tf.zerosLike(v)), m2 = vars.map((v) => tf.zerosLike(v));
   const lr = 3e-4, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.01;
   let t = 0;
+  const adamw = new AdamW({ lr, beta1: b1, beta2: b2, eps, weightDecay: wd });
+  const hostValues = new Map(); // name -> Float32Array, read from the variables on the first step
 
   /** One step; returns the loss (reading it waits for the device). */
   async function step() {
     t++;
-    const loss = tf.tidy(() => {
+    const loss = tf.tidy(() => { // { value, grads } (grads only for the host optimizer)
       let value = tf.scalar(0);
       const grads = vars.map((v) => tf.zerosLike(v));
       for (let start = 0; start < batch; start += micro) {
@@ -46,6 +52,7 @@ export function buildStep({ batch = 64, micro = batch, seed = 1 } = {}) {
         value = tf.add(value, r.value);
         vars.forEach((v, i) => { grads[i] = tf.add(grads[i], r.grads[v.name]); });
       }
+      if (optimizer === 'host') return { value, grads };
       vars.forEach((v, i) => {
         const g = grads[i];
         const a = tf.add(tf.mul(m1[i], b1), tf.mul(g, 1 - b1));
@@ -55,10 +62,20 @@ export function buildStep({ batch = 64, micro = batch, seed = 1 } = {}) {
         const update = tf.div(tf.div(a, 1 - b1 ** t), tf.add(tf.sqrt(tf.div(b, 1 - b2 ** t)), eps));
         v.assign(tf.sub(tf.mul(v, 1 - lr * wd), tf.mul(update, lr)));
       });
-      return value;
+      return { value, grads: [] };
     });
-    const out = (await loss.data())[0];
-    loss.dispose();
+    if (optimizer === 'host') {
+      const params = new Map(), gradients = new Map();
+      for (let i = 0; i < vars.length; i++) {
+        if (!hostValues.get(vars[i].name)) hostValues.set(vars[i].name, Float32Array.from(await vars[i].data()));
+        params.set(vars[i].name, hostValues.get(vars[i].name));
+        gradients.set(vars[i].name, await loss.grads[i].data());
+      }
+      adamw.step(params, gradients);
+      vars.forEach((v) => v.assign(tf.tensor(params.get(v.name), v.shape, 'float32')));
+    }
+    const out = (await loss.value.data())[0];
+    tf.dispose([loss.value, ...loss.grads]);
     return out;
   }
   /** Frees every tensor the step holds (before the backend is restarted with another thread count). */

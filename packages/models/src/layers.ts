@@ -1,4 +1,5 @@
 import { tf } from './tf.js';
+import { fusedElementwiseApplies, quickGeluFused, quickGeluGradFused, registerWebgpuElementwise } from './webgpu/elementwise.js';
 import { lwMatMul, lwMatMulApplies, registerWebgpuMatMul } from './webgpu/matmul.js';
 
 /**
@@ -13,6 +14,7 @@ import { lwMatMul, lwMatMulApplies, registerWebgpuMatMul } from './webgpu/matmul
 type T2 = tf.Tensor2D;
 
 registerWebgpuMatMul();
+registerWebgpuElementwise();
 /**
  * a @ b, plain: [M, K] x [K, N] or batched [G, M, K] x [G, K, N]. On webgpu, shapes with K and N
  * multiples of 4 go to our tiled kernel (webgpu/matmul.ts); everything else to tf.matMul.
@@ -123,6 +125,8 @@ export const unitRows = customGrad(((x: T2, save: tf.GradSaveFunc) => {
  */
 const quickGelu = customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x]);
+  // webgpu: one fused pass each way (webgpu/elementwise.ts), same formulas.
+  if (fusedElementwiseApplies()) return { value: quickGeluFused(x), gradFunc: (dy: tf.Tensor, [xs]: tf.Tensor[]) => [quickGeluGradFused(dy, xs)] };
   return {
     value: tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))),
     gradFunc: (dy: tf.Tensor, [xs]: tf.Tensor[]) => {

@@ -1,0 +1,46 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { ParityCheck } from './parity.js';
+
+/**
+ * Our WGSL kernels on a real WebGPU implementation (Dawn) over lavapipe, Mesa's software Vulkan
+ * driver, against the cpu backend. Set up by `bash ../shared/tools/gpu-kit/lavapipe.sh DIR` plus
+ * libvulkan1 unpacked into DIR/root (.ci/run does both); LW_LAVAPIPE_DIR names DIR (default
+ * /tmp/gpu-kit-lavapipe). Without it the test is skipped, unless LW_REQUIRE_WEBGPU=1 (CI) makes that a failure.
+ */
+const lavapipe = process.env.LW_LAVAPIPE_DIR ?? '/tmp/gpu-kit-lavapipe';
+const envFile = join(lavapipe, 'env.sh');
+const required = process.env.LW_REQUIRE_WEBGPU === '1';
+const available = existsSync(envFile);
+
+/** The variables env.sh exports (`export NAME=value`, with ${VAR:+:$VAR} tails dropped: we prepend ourselves). */
+function lavapipeEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const line of readFileSync(envFile, 'utf8').split('\n')) {
+    const m = /^export (\w+)=([^$]*)/.exec(line.trim());
+    if (!m) continue;
+    env[m[1]] = m[1] === 'LD_LIBRARY_PATH' && process.env.LD_LIBRARY_PATH ? `${m[2]}:${process.env.LD_LIBRARY_PATH}` : m[2];
+  }
+  return env;
+}
+
+describe('webgpu kernels vs the cpu backend (lavapipe)', () => {
+  it.runIf(available || required)('every check within 1e-5 relative, and the model cases run our kernels', () => {
+    if (!available) {
+      throw new Error(`LW_REQUIRE_WEBGPU=1 but ${envFile} is missing: run bash ../shared/tools/gpu-kit/lavapipe.sh ${lavapipe} and unpack libvulkan1 into ${lavapipe}/root (see .ci/run)`);
+    }
+    const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'webgpu', 'parity.js');
+    const out = execFileSync(process.execPath, [script], { env: lavapipeEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
+    const result = JSON.parse(out.trim().split('\n').at(-1)!) as { adapter: string; checks: ParityCheck[] };
+    expect(result.adapter).toMatch(/llvmpipe|lavapipe/);
+    expect(result.checks).toHaveLength(6);
+    for (const c of result.checks) expect(c.relErr, c.name).toBeLessThan(1e-5);
+    const ours = Object.fromEntries(result.checks.map((c) => [c.name, c.ourKernels]));
+    expect(ours['matMul with K-splits [64,4100]x[4100,64]']).toBe(1);
+    expect(ours['QuickGELU + gradient [37,52]']).toBeGreaterThanOrEqual(2);
+    expect(ours['CLIP-HBA (tiny-clip) predict + DoRA gradients']).toBeGreaterThan(20);
+  }, 300_000);
+});

@@ -1,0 +1,98 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Rng } from '@lw/core';
+import { initBackend } from '../backend.js';
+import { createClip } from '../clip.js';
+import { createClipHba } from '../clip_hba.js';
+import { modelConfig } from '../config.js';
+import { activation, layerNorm, matMulPlain } from '../layers.js';
+import { tf } from '../tf.js';
+
+/**
+ * The webgpu backend against the cpu backend on the ops we replaced with our own WGSL (the tiled
+ * matMul and its K-splits, fused QuickGELU) and on a whole CLIP-HBA forward + backward. Runs in its
+ * own process (Dawn keeps the event loop alive): `node dist/webgpu/parity.js` prints one JSON line.
+ * Tested by parity.test.ts under lavapipe, a software Vulkan driver, so CI checks the kernels' results.
+ */
+export interface ParityCheck {
+  name: string;
+  /** max |webgpu − cpu| / max |cpu| over each output, the largest over the outputs. */
+  relErr: number;
+  /** How many of the webgpu run's kernels were ours (LwMatMul, LwQuickGelu*): the case must exercise them. */
+  ourKernels: number;
+}
+
+type Case = { name: string; run: () => tf.Tensor[] };
+
+const normals = (seed: number, shape: number[], scale = 1) =>
+  tf.tensor(new Rng(seed, 'parity').normals(shape.reduce((a, b) => a * b, 1), 0, scale), shape, 'float32');
+
+function cases(): Case[] {
+  const grads = (f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], dySeed: number) => {
+    const y = f(...xs);
+    const dy = normals(dySeed, y.shape);
+    return [y, ...tf.grads(f)(xs, dy)];
+  };
+  const cfg = modelConfig('tiny-clip'); // width 64: its linear layers take our matMul (test-clip's 16 do not)
+  return [
+    { name: 'matMul [130,12]x[12,136] + gradients', run: () => grads((a, b) => matMulPlain(a as tf.Tensor2D, b as tf.Tensor2D), [normals(1, [130, 12]), normals(2, [12, 136])], 3) },
+    { name: 'matMul with K-splits [64,4100]x[4100,64]', run: () => [matMulPlain(normals(4, [64, 4100]) as tf.Tensor2D, normals(5, [4100, 64]) as tf.Tensor2D)] },
+    { name: 'batched matMul [3,33,20]x[3,20,44] + gradients', run: () => grads((a, b) => matMulPlain(a as tf.Tensor3D, b as tf.Tensor3D), [normals(6, [3, 33, 20]), normals(7, [3, 20, 44])], 8) },
+    { name: 'QuickGELU + gradient [37,52]', run: () => grads((x) => activation(x, 'quick_gelu'), [normals(9, [37, 52], 3)], 10) },
+    { name: 'LayerNorm + gradients [5,7,48]', run: () => grads((x, g, b) => layerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5), [normals(11, [5, 7, 48], 2), normals(12, [48]), normals(13, [48])], 14) },
+    {
+      name: 'CLIP-HBA (tiny-clip) predict + DoRA gradients',
+      run: () => {
+        const clip = createClip(cfg, { seed: 3 });
+        const ctx = cfg.text.contextLength;
+        const prompts = new Int32Array(4 * ctx);
+        for (let p = 0; p < 4; p++) { prompts[p * ctx] = 1; prompts[p * ctx + 1] = 2 + p; prompts[p * ctx + 2] = cfg.text.vocabSize - 1; }
+        const hba = createClipHba(clip, { visionDoraBlocks: cfg.dora.visionBlocks, textDoraBlocks: cfg.dora.textBlocks, rank: cfg.dora.rank, alpha: cfg.dora.alpha, seed: 3, prompts });
+        const images = normals(15, [3, cfg.vision.imageSize, cfg.vision.imageSize, 3]);
+        const targets = normals(16, [3, 4], 5);
+        const vars = [...hba.trainable.values()];
+        const { value, grads: g } = tf.variableGrads(() => tf.mean(tf.squaredDifference(hba.predict(images as tf.Tensor4D), targets)) as tf.Scalar, vars);
+        const out = [hba.predict(images as tf.Tensor4D), value, ...vars.map((v) => g[v.name])];
+        hba.dispose();
+        clip.dispose();
+        return out;
+      },
+    },
+  ];
+}
+
+async function evaluate(c: Case): Promise<{ values: Float32Array[]; ourKernels: number }> {
+  let ts: tf.Tensor[] = [];
+  const prof = await tf.profile(() => { ts = c.run(); return ts; });
+  const values: Float32Array[] = [];
+  for (const t of ts) values.push((await t.data()) as Float32Array);
+  tf.dispose(ts);
+  return { values, ourKernels: prof.kernels.filter((k) => k.name.startsWith('Lw')).length };
+}
+
+export async function webgpuParity(): Promise<{ adapter: string; checks: ParityCheck[] }> {
+  const info = await initBackend({ backend: 'webgpu' });
+  const all = cases();
+  const gpu: { values: Float32Array[]; ourKernels: number }[] = [];
+  for (const c of all) gpu.push(await evaluate(c));
+  await initBackend({ backend: 'cpu' });
+  const checks: ParityCheck[] = [];
+  for (let i = 0; i < all.length; i++) {
+    const cpu = (await evaluate(all[i])).values;
+    let relErr = 0;
+    cpu.forEach((ref, j) => {
+      let diff = 0, scale = 0;
+      for (let k = 0; k < ref.length; k++) {
+        diff = Math.max(diff, Math.abs(gpu[i].values[j][k] - ref[k]));
+        scale = Math.max(scale, Math.abs(ref[k]));
+      }
+      relErr = Math.max(relErr, Number.isFinite(diff) ? diff / Math.max(scale, 1e-30) : Infinity);
+    });
+    checks.push({ name: all[i].name, relErr, ourKernels: gpu[i].ourKernels });
+  }
+  return { adapter: info.adapter ?? '', checks };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  webgpuParity().then((r) => { console.log(JSON.stringify(r)); process.exit(0); }, (e) => { console.error(e); process.exit(1); });
+}
