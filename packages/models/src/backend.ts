@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '@lw/core';
 import { z } from 'zod';
@@ -32,11 +31,12 @@ let wasmThreads = 1;
  * 'auto' tries tensorflow (tfjs-node[-gpu] if installed) > webgpu (only if a GPU adapter exists) > wasm > cpu.
  * Calling it again with the same choice returns the running backend.
  *
- * `threads` (wasm only; else env LW_WASM_THREADS, else os.availableParallelism()) sizes XNNPACK's
- * thread pool; more than 1 loads the threaded-SIMD binary (wasm-threads.ts). Asking a running wasm
- * backend for another count restarts it. Processes that share the cores (pipeline tasks run --jobs at a
- * time) should ask for cores / jobs each: more threads than free cores makes XNNPACK's spin-waiting
- * threads slower than one.
+ * `threads` (wasm only; else env LW_WASM_THREADS, else 1) sizes XNNPACK's thread pool; more than 1
+ * loads the threaded-SIMD binary (wasm-threads.ts). Asking a running wasm backend for another count
+ * restarts it. One thread is the default because threads pay only for large products on free cores:
+ * XNNPACK's pool hand-off made a width-64 ViT block cost 2-7x the CPU at 2 threads, and pipeline tasks
+ * share the cores (--jobs at a time). A process that has the cores to itself and runs ViT-L-sized
+ * layers should ask for cores / (processes sharing them) threads.
  */
 export async function initBackend(opts: { backend?: BackendName; threads?: number } = {}): Promise<BackendInfo> {
   const raw = opts.backend ?? process.env.LW_BACKEND ?? 'auto';
@@ -66,14 +66,14 @@ export async function initBackend(opts: { backend?: BackendName; threads?: numbe
       : 'choose another backend with --backend / LW_BACKEND, or "auto" to take the best available');
 }
 
-/** XNNPACK threads for the wasm backend: the option, else env LW_WASM_THREADS, else the cores Node may use. */
+/** XNNPACK threads for the wasm backend: the option, else env LW_WASM_THREADS, else 1. */
 export function wasmThreadCount(option?: number, env: NodeJS.ProcessEnv = process.env): number {
   const raw = option ?? env.LW_WASM_THREADS;
-  if (raw === undefined || raw === '') return availableParallelism();
+  if (raw === undefined || raw === '') return 1;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) {
     const where = option !== undefined ? 'option threads' : 'env LW_WASM_THREADS';
-    throw new UserError(`${where} is ${JSON.stringify(raw)}, not a thread count`, 'give a whole number >= 1 (1 = single-thread wasm), or leave it unset for one thread per core');
+    throw new UserError(`${where} is ${JSON.stringify(raw)}, not a thread count`, 'give a whole number >= 1 (1 = single-thread wasm, the default when unset)');
   }
   return n;
 }

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { blockSpecs, blockWeights, createClip, createClipHba, createVitClassifier, initBackend, initParams, modelConfig, residualBlock, tf, vitBlockNames, wasmThreadCount } from './index.js';
 import { lcg, maxRelErr } from './test_util.js';
@@ -105,10 +104,10 @@ describe('backends agree', () => {
 });
 
 describe('wasmThreadCount', () => {
-  it('takes the option, else LW_WASM_THREADS, else the cores, and rejects what is not a count', () => {
+  it('takes the option, else LW_WASM_THREADS, else 1, and rejects what is not a count', () => {
     expect(wasmThreadCount(3, { LW_WASM_THREADS: '5' })).toBe(3);
     expect(wasmThreadCount(undefined, { LW_WASM_THREADS: '5' })).toBe(5);
-    expect(wasmThreadCount(undefined, {})).toBe(availableParallelism());
+    expect(wasmThreadCount(undefined, {})).toBe(1);
     expect(() => wasmThreadCount(undefined, { LW_WASM_THREADS: 'two' })).toThrow(/env LW_WASM_THREADS is "two", not a thread count/);
     expect(() => wasmThreadCount(0)).toThrow(/option threads is 0/);
   });

@@ -6,7 +6,8 @@
  * [B*H, T, hd] x [B*H, hd, T], runs a scalar triple loop on one thread (~1.5 GFLOP/s against
  * XNNPACK's ~13 per thread). Here a batched product with equal batch sizes and no transposes runs as
  * one XNNPACK GEMM per batch entry, on [1, M, K] / [1, K, N] / [1, M, N] tensors registered over the
- * entries' own memory (no copies). Anything else goes to the stock kernel.
+ * entries' own memory (no copies). Anything else goes to the stock kernel, and so do small entries
+ * (< 2^20 multiply-adds, e.g. [65, 16] x [16, 65]) when XNNPACK has more than one thread.
  *
  * Slice: the stock kernel reads the whole input out of wasm memory (backend.readSync copies it) to
  * take a piece of it, so slicing one image out of a [64, 257, 1024] batch copies all 64. Here the
@@ -18,7 +19,7 @@ import { tf } from './tf.js';
 interface WasmBackend {
   wasm: {
     cwrap(name: string, ret: null, args: string[]): (...a: unknown[]) => void;
-    tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
+    tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void; getThreadsCount(): number };
   };
   dataIdMap: { get(id: object): { id: number; memoryOffset: number }; set(id: object, v: object): void; delete(id: object): void };
   dataIdNextNumber: number;
@@ -29,6 +30,8 @@ interface WasmBackend {
 type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo;
 
 let installed = false;
+/** Multiply-adds per batch entry below which a multi-threaded backend keeps the stock batched loop. */
+const MIN_POOLED_MACS = 1 << 20;
 
 /** Replaces the wasm BatchMatMul and Slice kernels (once per process; they apply to every later wasm backend). */
 export function installWasmKernels(): void {
@@ -38,6 +41,7 @@ export function installWasmKernels(): void {
     // The C entry point the stock kernel wraps (tfjs-backend-wasm src/cc/kernels/BatchMatMul.cc).
     let cBatchMatMul: ((...a: unknown[]) => void) | null = null;
     let cFor: WasmBackend | null = null;
+    let threads = 1;
     return (args) => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA: boolean; transposeB: boolean };
@@ -48,9 +52,13 @@ export function installWasmKernels(): void {
       }
       if (cFor !== backend) {
         cBatchMatMul = backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+        threads = backend.wasm.tfjs.getThreadsCount();
         cFor = backend;
       }
       const [, M, K] = a.shape, N = b.shape[2];
+      // Every GEMM wakes XNNPACK's thread pool; for small products that hand-off costs more than the
+      // product (a width-64 ViT block took 7x the CPU at 2 threads), so they stay on the stock loop.
+      if (threads > 1 && M * K * N < MIN_POOLED_MACS) return stock(args);
       const out = backend.makeOutput([G, M, N], 'float32'); // [G, M, N]
       const base = { a: backend.dataIdMap.get(a.dataId).memoryOffset, b: backend.dataIdMap.get(b.dataId).memoryOffset, out: backend.dataIdMap.get(out.dataId).memoryOffset };
       const shapeBytes = (s: number[]) => new Uint8Array(new Int32Array(s).buffer);
