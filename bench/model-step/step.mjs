@@ -66,10 +66,12 @@ export function buildStep({ batch = 64, micro = batch, seed = 1, optimizer = 'ho
     });
     if (optimizer === 'host') {
       const params = new Map(), gradients = new Map();
+      // every gradient read requested at once, as @lw/train's TrainableParams does
+      const read = await Promise.all(loss.grads.map((g) => g.data()));
       for (let i = 0; i < vars.length; i++) {
         if (!hostValues.get(vars[i].name)) hostValues.set(vars[i].name, Float32Array.from(await vars[i].data()));
         params.set(vars[i].name, hostValues.get(vars[i].name));
-        gradients.set(vars[i].name, await loss.grads[i].data());
+        gradients.set(vars[i].name, read[i]);
       }
       adamw.step(params, gradients);
       vars.forEach((v) => v.assign(tf.tensor(params.get(v.name), v.shape, 'float32')));

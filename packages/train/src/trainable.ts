@@ -54,12 +54,15 @@ export class TrainableParams {
   async lossAndGrads(lossFn: () => tf.Scalar): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
     const vars = [...this.variables.values()];
     const { value, grads } = tf.variableGrads(lossFn, vars);
-    const loss = ((await value.data()) as Float32Array)[0];
+    // All reads requested at once: on webgpu each read is a GPU round trip, and concurrent ones overlap.
+    const names = [...this.variables.keys()];
+    const [lossData, ...gradData] = await Promise.all([value.data(), ...names.map((n) => grads[this.variables.get(n)!.name]?.data())]);
+    const loss = (lossData as Float32Array)[0];
     const out = new Map<string, Float32Array>();
-    for (const [name, v] of this.variables) {
-      const g = grads[v.name];
-      out.set(name, g ? Float32Array.from((await g.data()) as Float32Array) : new Float32Array(v.size));
-    }
+    names.forEach((name, i) => {
+      const g = gradData[i] as Float32Array | undefined;
+      out.set(name, g ? Float32Array.from(g) : new Float32Array(this.variables.get(name)!.size));
+    });
     value.dispose();
     for (const g of Object.values(grads)) g.dispose();
     return { loss, grads: out };
