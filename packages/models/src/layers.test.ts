@@ -49,6 +49,10 @@ describe('custom-gradient layers', () => {
     const r = tf.grads(composed)([x3, gamma, beta], g);
     const o = tf.grads(ours)([x3, gamma, beta], g);
     r.forEach((ri, i) => expect(maxRelErr(o[i].dataSync(), ri.dataSync()), `input ${i}`).toBeLessThan(1e-5));
+    // frozen gamma/beta (paramGrads false): the same value and the same dx
+    const frozen = (t: tf.Tensor) => layerNorm(t, gamma, beta, 1e-5, false);
+    expect(maxRelErr(frozen(x3).dataSync(), composed(x3, gamma, beta).dataSync())).toBeLessThan(1e-6);
+    expect(maxRelErr(tf.grad(frozen)(x3, g).dataSync(), r[0].dataSync())).toBeLessThan(1e-5);
     // the gradient of a LayerNorm output w.r.t. x sums to zero over each row (shift invariance)
     const rowSums = tf.sum(o[0], -1).dataSync();
     for (const v of rowSums) expect(Math.abs(v)).toBeLessThan(1e-5);

@@ -61,35 +61,57 @@ export function linear(x: T2, w: T2, b: tf.Tensor1D | null, weightGrad: boolean)
   return frozen(x) as T2;
 }
 
-/**
- * LayerNorm over the last axis, one custom-gradient op. x [..., W], gamma/beta [W].
- * tfjs' own gradient of `mean` multiplies by a ones tensor of the input's shape that it builds on
- * the host and uploads ([64, 257, 1024] floats per call at ViT-L/14): profiled on the H200, that was
- * most of a training step. The closed form below needs only reductions of the saved x.
- */
-const layerNormOp = (eps: number) => customGrad(((x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, save: tf.GradSaveFunc) => {
+// x [..., W] -> normalised x̂ (xc · rstd), with the mean and rstd [..., 1] the backward pass needs.
+function normalise(x: tf.Tensor, eps: number) {
   const mean = tf.mean(x, -1, true); // [..., 1]
   const xc = tf.sub(x, mean);
   const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps)); // [..., 1]
+  return { xc, mean, rstd };
+}
+
+// dx = rstd · (gy − mean(gy) − x̂ · mean(gy · x̂)), means over the last axis, gy = dL/dx̂ = dy · gamma.
+function normaliseGrad(dy: tf.Tensor, x: tf.Tensor, gamma: tf.Tensor, mean: tf.Tensor, rstd: tf.Tensor) {
+  const xhat = tf.mul(tf.sub(x, mean), rstd); // [..., W]
+  const gy = tf.mul(dy, gamma);
+  const dx = tf.mul(rstd, tf.sub(tf.sub(gy, tf.mean(gy, -1, true)), tf.mul(xhat, tf.mean(tf.mul(gy, xhat), -1, true))));
+  return { dx, xhat };
+}
+
+const layerNormOp = (eps: number) => customGrad(((x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  const { xc, mean, rstd } = normalise(x, eps);
   save([x, gamma, mean, rstd]);
   return {
     value: tf.add(tf.mul(tf.mul(xc, rstd), gamma), beta),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, g, mu, rs] = saved;
+      const { dx, xhat } = normaliseGrad(dy, xs, g, mu, rs);
       const W = xs.shape[xs.rank - 1];
-      const rows = xs.size / W;
-      const xhat = tf.mul(tf.sub(xs, mu), rs); // [..., W]
-      const gy = tf.mul(dy, g); // dL/dxhat
-      // dx = rstd · (gy − mean(gy) − xhat · mean(gy · xhat)), all means over the last axis
-      const dx = tf.mul(rs, tf.sub(tf.sub(gy, tf.mean(gy, -1, true)), tf.mul(xhat, tf.mean(tf.mul(gy, xhat), -1, true))));
-      const flat = (t: tf.Tensor) => tf.reshape(t, [rows, W]);
+      const flat = (t: tf.Tensor) => tf.reshape(t, [xs.size / W, W]);
       return [dx, tf.sum(flat(tf.mul(dy, xhat)), 0), tf.sum(flat(dy), 0)];
     },
   };
 }));
 const layerNormOps = new Map<number, ReturnType<typeof layerNormOp>>();
 
-export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
+/** Frozen gamma and beta (not inputs of the op): only dx flows back, without their row reductions. */
+const frozenLayerNorm = (x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number) => customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+  const { xc, mean, rstd } = normalise(xi, eps);
+  save([xi, gamma, mean, rstd]);
+  return {
+    value: tf.add(tf.mul(tf.mul(xc, rstd), gamma), beta),
+    gradFunc: (dy: tf.Tensor, [xs, g, mu, rs]: tf.Tensor[]) => [normaliseGrad(dy, xs, g, mu, rs).dx],
+  };
+}))(x);
+
+/**
+ * LayerNorm over the last axis, one custom-gradient op. x [..., W], gamma/beta [W].
+ * tfjs' own gradient of `mean` multiplies by a ones tensor of the input's shape that it builds on
+ * the host and uploads ([64, 257, 1024] floats per call at ViT-L/14): profiled on the H200, that was
+ * most of a training step. The closed form here needs only reductions of the saved x.
+ * `paramGrads` false (frozen gamma and beta) skips their gradients.
+ */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, paramGrads = true): tf.Tensor {
+  if (!paramGrads) return frozenLayerNorm(x, gamma, beta, eps);
   let op = layerNormOps.get(eps);
   if (!op) layerNormOps.set(eps, op = layerNormOp(eps));
   return op(x, gamma, beta);
@@ -178,7 +200,7 @@ export interface BlockWeights {
   fc1: [T2, tf.Tensor1D]; // [M, W], [M]
   fc2: [T2, tf.Tensor1D]; // [W, M], [W]
   /** Which of the linear weights need gradients (trainable or computed from trainables). */
-  grad: { qkv: boolean; out: boolean; fc1: boolean; fc2: boolean };
+  grad: { qkv: boolean; out: boolean; fc1: boolean; fc2: boolean; ln1: boolean; ln2: boolean };
 }
 
 export interface BlockShape {
@@ -229,8 +251,8 @@ export function attention(x: tf.Tensor3D, w: BlockWeights, s: BlockShape): tf.Te
 /** Pre-norm residual block: x + attn(ln1 x), then + mlp(ln2 x). x [B, T, W] -> [B, T, W]. */
 export function residualBlock(x: tf.Tensor3D, w: BlockWeights, s: BlockShape): tf.Tensor3D {
   const [B, T, W] = x.shape;
-  const h = tf.add(x, attention(layerNorm(x, w.ln1[0], w.ln1[1], s.lnEps) as tf.Tensor3D, w, s)) as tf.Tensor3D;
-  const n = tf.reshape(layerNorm(h, w.ln2[0], w.ln2[1], s.lnEps), [B * T, W]) as T2;
+  const h = tf.add(x, attention(layerNorm(x, w.ln1[0], w.ln1[1], s.lnEps, w.grad.ln1) as tf.Tensor3D, w, s)) as tf.Tensor3D;
+  const n = tf.reshape(layerNorm(h, w.ln2[0], w.ln2[1], s.lnEps, w.grad.ln2), [B * T, W]) as T2;
   const m = linear(activation(linear(n, w.fc1[0], w.fc1[1], w.grad.fc1), s.activation) as T2, w.fc2[0], w.fc2[1], w.grad.fc2);
   return tf.add(h, tf.reshape(m, [B, T, W]));
 }

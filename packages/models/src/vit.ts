@@ -37,7 +37,7 @@ export function blockWeights(params: ParamStore, n: BlockNames): BlockWeights {
     [params.get<A>(names[0]), params.get<B>(names[1])];
   return {
     ln1: pair(n.ln1), qkv: pair(n.qkv), out: pair(n.out), ln2: pair(n.ln2), fc1: pair(n.fc1), fc2: pair(n.fc2),
-    grad: { qkv: params.needsGrad(n.qkv[0]), out: params.needsGrad(n.out[0]), fc1: params.needsGrad(n.fc1[0]), fc2: params.needsGrad(n.fc2[0]) },
+    grad: { qkv: params.needsGrad(n.qkv[0]), out: params.needsGrad(n.out[0]), fc1: params.needsGrad(n.fc1[0]), fc2: params.needsGrad(n.fc2[0]), ln1: params.needsGrad(n.ln1[0]), ln2: params.needsGrad(n.ln2[0]) },
   };
 }
 

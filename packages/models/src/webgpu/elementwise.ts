@@ -17,12 +17,13 @@ interface Program {
   variableNames: string[];
   workgroupSize: [number, number, number];
   size: boolean;
+  uniforms?: string;
   getUserCode(): string;
 }
 
 const WORKGROUP = 128;
 
-function elementwise(name: string, shape: number[], inputs: string[], body: string): Program {
+export function elementwise(name: string, shape: number[], inputs: string[], body: string, uniforms?: string): Program {
   const size = shape.reduce((a, b) => a * b, 1);
   const groups = Math.ceil(size / WORKGROUP);
   return {
@@ -34,6 +35,7 @@ function elementwise(name: string, shape: number[], inputs: string[], body: stri
     variableNames: inputs,
     workgroupSize: [WORKGROUP, 1, 1],
     size: true,
+    ...(uniforms ? { uniforms } : {}),
     getUserCode: () => `
       fn main(index : i32) {
         if (index < uniforms.size) {
@@ -43,8 +45,8 @@ function elementwise(name: string, shape: number[], inputs: string[], body: stri
   };
 }
 
-interface WebgpuBackendLike {
-  runWebGPUProgram(p: Program, inputs: tf.TensorInfo[], dtype: 'float32'): tf.TensorInfo;
+export interface WebgpuBackendLike {
+  runWebGPUProgram(p: Program, inputs: tf.TensorInfo[], dtype: 'float32', uniforms?: { type: 'int32'; data: number[] }[]): tf.TensorInfo;
 }
 
 let registered = false;

@@ -1,4 +1,5 @@
 import { tf } from '../tf.js';
+import { elementwise, type WebgpuBackendLike as ElementwiseBackend } from './elementwise.js';
 
 /**
  * A plain fp32 matMul for tfjs' webgpu backend, registered as the kernel `LwMatMul`.
@@ -13,6 +14,7 @@ import { tf } from '../tf.js';
  * along N for B, so K and N must be multiples of 4; M, N and K need not be multiples of the tile.
  */
 export const LW_MATMUL = 'LwMatMul';
+export const LW_SUM_SPLITS = 'LwSumSplits';
 
 const TILE = 128; // rows and columns of C per workgroup
 const WG = 16; // threads per side: 8x8 outputs each
@@ -180,6 +182,7 @@ let registered = false;
 export function registerWebgpuMatMul(): void {
   if (registered) return;
   registered = true;
+  registerSumSplits();
   tf.registerKernel({
     kernelName: LW_MATMUL,
     backendName: 'webgpu',
@@ -190,6 +193,32 @@ export function registerWebgpuMatMul(): void {
       const { splits, kChunk } = attrs as unknown as { splits: number; kChunk: number };
       return (backend as unknown as WebgpuBackendLike).runWebGPUProgram(program(batch, M, N, splits, tiling), [a, b], 'float32',
         [{ type: 'int32', data: [splits] }, { type: 'int32', data: [kChunk] }]);
+    },
+  });
+}
+
+/**
+ * x [batch * splits, M, N] -> [batch, M, N], the sum over each batch's splits in split order: one pass
+ * (tf.sum over axis 1 of [batch, splits, M, N] took ~0.7 ms for 4 x 1024 x 1024 on the H200).
+ */
+function registerSumSplits(): void {
+  tf.registerKernel({
+    kernelName: LW_SUM_SPLITS,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x } = inputs as { x: tf.TensorInfo };
+      const { splits } = attrs as unknown as { splits: number };
+      const [bs, M, N] = x.shape;
+      const p = elementwise('lwSumSplits', [bs / splits, M, N], ['X'], `
+          let b = index / uniforms.mn;
+          let i = index % uniforms.mn;
+          var acc = 0.0;
+          for (var s = 0; s < uniforms.splits; s++) {
+            acc = acc + X[(b * uniforms.splits + s) * uniforms.mn + i];
+          }
+          setOutputAtIndex(index, acc);`, 'splits : i32, mn : i32,');
+      return (backend as unknown as ElementwiseBackend).runWebGPUProgram(p, [x], 'float32',
+        [{ type: 'int32', data: [splits] }, { type: 'int32', data: [M * N] }]);
     },
   });
 }
@@ -215,7 +244,7 @@ export function lwMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   const attrs = { splits, kChunk } as unknown as tf.NamedAttrMap;
   const out = tf.engine().runKernel(LW_MATMUL, { a, b }, attrs) as tf.Tensor3D; // [batch * splits, M, N]
   if (splits === 1) return out;
-  const summed = tf.tidy(() => tf.sum(tf.reshape(out, [batch, splits, M, N]), 1)) as tf.Tensor3D;
+  const summed = tf.engine().runKernel(LW_SUM_SPLITS, { x: out }, { splits } as unknown as tf.NamedAttrMap) as tf.Tensor3D;
   out.dispose();
   return summed;
 }
