@@ -130,6 +130,13 @@ describe('train/behavior', () => {
     expect(err.maxRel).toBeGreaterThan(0);
     expect(err.maxRel).toBeLessThanOrEqual(2 ** -11); // half precision: 11 significant bits
     const half = await runBehavior({ epochs: 3 }, { features: f16.task });
-    rowsOf(half.csv).forEach((r, i) => expect(rel(r[2], rowsOf(baseline.csv)[i][2])).toBeLessThan(1e-2));
+    // Measured (3 epochs, 2026-11-29): train and validation loss within 1.4e-5 relative, rho within
+    // 4.1e-5 of the float32 full-forward run; the bounds keep a margin of 25-75x for other backends.
+    rowsOf(half.csv).forEach((r, i) => {
+      const full = rowsOf(baseline.csv)[i];
+      expect(rel(r[1], full[1])).toBeLessThan(1e-3);
+      expect(rel(r[2], full[2])).toBeLessThan(1e-3);
+      expect(Math.abs(Number(r[3]) - Number(full[3]))).toBeLessThan(1e-3);
+    });
   });
 });
