@@ -5,7 +5,7 @@
 // `lw run --dry-run` (one line per task: status, name, 12-hex key prefix).
 //   node bench/feature-f16/compare.mjs PIPELINE.yaml CACHE_DIR
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,23 +74,33 @@ console.log(`| all | | ${all.train.toExponential(2)} | ${all.test.toExponential(
 const effects = (dirs) => {
   const out = mkdtempSync(join(tmpdir(), 'lw-f16-'));
   const runs = [...dirs].filter(([n, d]) => n !== 'baseline' && existsMetrics(d)).map(([, d]) => d);
-  execFileSync('node', [lw, 'analyze', '--baseline', dirs.get('baseline'), '--runs', ...runs, '--out', out], { encoding: 'utf8' });
-  const [head, ...lines] = readFileSync(join(out, 'effects.csv'), 'utf8').trim().split('\n');
-  const cols = head.split(',');
-  return new Map(lines.map((l) => {
-    const r = Object.fromEntries(l.split(',').map((v, i) => [cols[i], v]));
-    return [`${r.type} start ${r.start} length ${r.length}`, r];
-  }));
+  execFileSync('node', [lw, 'analyze', '--baseline', dirs.get('baseline'), '--runs', ...runs, '--out', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const table = (file) => {
+    const [head, ...lines] = readFileSync(join(out, file), 'utf8').trim().split('\n');
+    const cols = head.split(',');
+    return new Map(lines.map((l) => {
+      const r = Object.fromEntries(l.split(',').map((v, i) => [cols[i], v]));
+      return [`${r.type} start ${r.start} length ${r.length}`, r];
+    }));
+  };
+  const loss = table('recovery.csv'), align = table('alignment_recovery.csv'), eff = table('effects.csv');
+  rmSync(out, { recursive: true });
+  return new Map([...eff].map(([k, r]) => [k, { ...r, lossRecovery: loss.get(k)?.recovery_epochs, alignRecovery: align.get(k)?.recovery_epochs }]));
 };
 const e32 = effects(a), e16 = effects(b);
-console.log('\n| effect (lw analyze) | delta_rsa 32 | delta_rsa 16 | Δ | delta_test_loss 32 | delta_test_loss 16 | Δ |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('\n| effect (lw analyze) | delta_rsa 32 | delta_rsa 16 | Δ | delta_test_loss 32 | delta_test_loss 16 | Δ | loss / alignment recovery epochs 32 vs 16 |');
+console.log('|---|---|---|---|---|---|---|---|');
 const f = (x) => Number(x).toFixed(5);
 for (const [k, x] of e32) {
   const y = e16.get(k);
-  console.log(`| ${k} | ${f(x.delta_rsa)} | ${f(y.delta_rsa)} | ${(y.delta_rsa - x.delta_rsa).toExponential(2)} | ${f(x.delta_test_loss)} | ${f(y.delta_test_loss)} | ${(y.delta_test_loss - x.delta_test_loss).toExponential(2)} |`);
+  console.log(`| ${k} | ${f(x.delta_rsa)} | ${f(y.delta_rsa)} | ${(y.delta_rsa - x.delta_rsa).toExponential(2)} | ${f(x.delta_test_loss)} | ${f(y.delta_test_loss)} | ${(y.delta_test_loss - x.delta_test_loss).toExponential(2)} | ${x.lossRecovery} / ${x.alignRecovery} vs ${y.lossRecovery} / ${y.alignRecovery} |`);
 }
 
+// a CLIP-HBA behaviour run (train/behavior) that finished
 function existsMetrics(dir) {
-  try { return statSync(join(dir, 'metrics.csv')).isFile(); } catch { return false; }
+  try {
+    return JSON.parse(readFileSync(join(dir, 'task.json'), 'utf8')).stage === 'train/behavior' && statSync(join(dir, 'metrics.csv')).isFile();
+  } catch {
+    return false;
+  }
 }
