@@ -61,12 +61,12 @@ export function linear(x: T2, w: T2, b: tf.Tensor1D | null, weightGrad: boolean)
   return frozen(x) as T2;
 }
 
-// x [..., W] -> normalised x̂ (xc · rstd), with the mean and rstd [..., 1] the backward pass needs.
-function normalise(x: tf.Tensor, eps: number) {
+// x [..., W] -> x̂ · gamma + beta (x̂ = (x − mean) · rstd), with the mean and rstd [..., 1] the backward pass needs.
+function normalise(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number) {
   const mean = tf.mean(x, -1, true); // [..., 1]
   const xc = tf.sub(x, mean);
   const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps)); // [..., 1]
-  return { xc, mean, rstd };
+  return { value: tf.add(tf.mul(tf.mul(xc, rstd), gamma), beta), mean, rstd };
 }
 
 // dx = rstd · (gy − mean(gy) − x̂ · mean(gy · x̂)), means over the last axis, gy = dL/dx̂ = dy · gamma.
@@ -78,10 +78,10 @@ function normaliseGrad(dy: tf.Tensor, x: tf.Tensor, gamma: tf.Tensor, mean: tf.T
 }
 
 const layerNormOp = (eps: number) => customGrad(((x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, save: tf.GradSaveFunc) => {
-  const { xc, mean, rstd } = normalise(x, eps);
+  const { value, mean, rstd } = normalise(x, gamma, beta, eps);
   save([x, gamma, mean, rstd]);
   return {
-    value: tf.add(tf.mul(tf.mul(xc, rstd), gamma), beta),
+    value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, g, mu, rs] = saved;
       const { dx, xhat } = normaliseGrad(dy, xs, g, mu, rs);
@@ -95,10 +95,10 @@ const layerNormOps = new Map<number, ReturnType<typeof layerNormOp>>();
 
 /** Frozen gamma and beta (not inputs of the op): only dx flows back, without their row reductions. */
 const frozenLayerNorm = (x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number) => customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
-  const { xc, mean, rstd } = normalise(xi, eps);
+  const { value, mean, rstd } = normalise(xi, gamma, beta, eps);
   save([xi, gamma, mean, rstd]);
   return {
-    value: tf.add(tf.mul(tf.mul(xc, rstd), gamma), beta),
+    value,
     gradFunc: (dy: tf.Tensor, [xs, g, mu, rs]: tf.Tensor[]) => [normaliseGrad(dy, xs, g, mu, rs).dx],
   };
 }))(x);
@@ -199,7 +199,7 @@ export interface BlockWeights {
   ln2: [tf.Tensor1D, tf.Tensor1D];
   fc1: [T2, tf.Tensor1D]; // [M, W], [M]
   fc2: [T2, tf.Tensor1D]; // [W, M], [W]
-  /** Which of the linear weights need gradients (trainable or computed from trainables). */
+  /** Which weights need gradients (trainable or computed from trainables): the linears, and the LayerNorms gamma/beta. */
   grad: { qkv: boolean; out: boolean; fc1: boolean; fc2: boolean; ln1: boolean; ln2: boolean };
 }
 

@@ -1,4 +1,5 @@
 import { tf } from '../tf.js';
+import { runProgram, type WebGPUProgram } from './program.js';
 
 /**
  * Fused elementwise kernels for tfjs' webgpu backend. QuickGELU's forward is 3 tfjs kernels and its
@@ -8,22 +9,10 @@ import { tf } from '../tf.js';
 export const LW_QUICK_GELU = 'LwQuickGelu';
 export const LW_QUICK_GELU_GRAD = 'LwQuickGeluGrad';
 
-/** tfjs-webgpu's program shape for a flat elementwise op over equal-shaped inputs. */
-interface Program {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  variableNames: string[];
-  workgroupSize: [number, number, number];
-  size: boolean;
-  uniforms?: string;
-  getUserCode(): string;
-}
-
 const WORKGROUP = 128;
 
-export function elementwise(name: string, shape: number[], inputs: string[], body: string, uniforms?: string): Program {
+/** A flat elementwise program over equal-shaped inputs: `body` runs once per output index. */
+export function elementwise(name: string, shape: number[], inputs: string[], body: string, uniforms?: string): WebGPUProgram {
   const size = shape.reduce((a, b) => a * b, 1);
   const groups = Math.ceil(size / WORKGROUP);
   return {
@@ -45,10 +34,6 @@ export function elementwise(name: string, shape: number[], inputs: string[], bod
   };
 }
 
-export interface WebgpuBackendLike {
-  runWebGPUProgram(p: Program, inputs: tf.TensorInfo[], dtype: 'float32', uniforms?: { type: 'int32'; data: number[] }[]): tf.TensorInfo;
-}
-
 let registered = false;
 export function registerWebgpuElementwise(): void {
   if (registered) return;
@@ -63,7 +48,7 @@ export function registerWebgpuElementwise(): void {
           let v = X[index];
           let s = 1.0 / (1.0 + exp(-1.0 * (v * 1.702)));
           setOutputAtIndex(index, v * s);`);
-      return (backend as unknown as WebgpuBackendLike).runWebGPUProgram(p, [x], 'float32');
+      return runProgram(backend, p, [x]);
     },
   });
   tf.registerKernel({
@@ -76,7 +61,7 @@ export function registerWebgpuElementwise(): void {
           let v = X[index];
           let s = 1.0 / (1.0 + exp(-1.0 * (v * 1.702)));
           setOutputAtIndex(index, DY[index] * (s + (v * 1.702) * (s * (1.0 - s))));`);
-      return (backend as unknown as WebgpuBackendLike).runWebGPUProgram(p, [dy, x], 'float32');
+      return runProgram(backend, p, [dy, x]);
     },
   });
 }

@@ -1,5 +1,6 @@
 import { tf } from '../tf.js';
-import { elementwise, type WebgpuBackendLike as ElementwiseBackend } from './elementwise.js';
+import { elementwise } from './elementwise.js';
+import { runProgram, type WebGPUProgram } from './program.js';
 
 /**
  * A plain fp32 matMul for tfjs' webgpu backend, registered as the kernel `LwMatMul`.
@@ -126,21 +127,7 @@ function shaderSource({ bk }: MatMulTiling): string {
 `;
 }
 
-/** The shape of tfjs-webgpu's WebGPUProgram that runWebGPUProgram needs (its types are not exported). */
-interface Program {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[]; y: number[]; z: number[] };
-  dispatch: [number, number, number];
-  variableNames: string[];
-  variableComponents: number[];
-  outputComponent: number;
-  workgroupSize: [number, number, number];
-  uniforms: string;
-  getUserCode(): string;
-}
-
-function program(batch: number, M: number, N: number, splits: number, t: MatMulTiling): Program {
+function program(batch: number, M: number, N: number, splits: number, t: MatMulTiling): WebGPUProgram {
   return {
     outputShape: [batch * splits, M, N],
     shaderKey: `lwMatMul_${TILE}_${t.bk}`,
@@ -173,10 +160,6 @@ export function setMatMulTiling(t: MatMulTiling): void {
   tiling = t;
 }
 
-interface WebgpuBackendLike {
-  runWebGPUProgram(p: Program, inputs: tf.TensorInfo[], dtype: 'float32', uniforms: { type: 'int32'; data: number[] }[]): tf.TensorInfo;
-}
-
 let registered = false;
 /** Registers `LwMatMul` for the webgpu backend (idempotent; harmless when webgpu never starts). */
 export function registerWebgpuMatMul(): void {
@@ -191,8 +174,7 @@ export function registerWebgpuMatMul(): void {
       const [batch, M] = a.shape;
       const N = b.shape[2];
       const { splits, kChunk } = attrs as unknown as { splits: number; kChunk: number };
-      return (backend as unknown as WebgpuBackendLike).runWebGPUProgram(program(batch, M, N, splits, tiling), [a, b], 'float32',
-        [{ type: 'int32', data: [splits] }, { type: 'int32', data: [kChunk] }]);
+      return runProgram(backend, program(batch, M, N, splits, tiling), [a, b], [splits, kChunk]);
     },
   });
 }
@@ -217,8 +199,7 @@ function registerSumSplits(): void {
             acc = acc + X[(b * uniforms.splits + s) * uniforms.mn + i];
           }
           setOutputAtIndex(index, acc);`, 'splits : i32, mn : i32,');
-      return (backend as unknown as ElementwiseBackend).runWebGPUProgram(p, [x], 'float32',
-        [{ type: 'int32', data: [splits] }, { type: 'int32', data: [M * N] }]);
+      return runProgram(backend, p, [x], [splits, M * N]);
     },
   });
 }
