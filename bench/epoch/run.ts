@@ -94,7 +94,7 @@ async function main(): Promise<number> {
   if (mode !== 'cache') {
     const scratch = mkdtempSync(join(tmpdir(), 'lw-bench-epoch-'));
     const c0 = process.cpuUsage();
-    const r = await trainBehavior({ params: { ...params, perturb: { type: 'random_target', start: 1, length: 1, seed: 42, distribution: 'target' } }, data, hba, prompts, scratch, ...io });
+    const r = await trainBehavior({ params: { ...params, perturb: { type: 'random_target', start: 1, length: 1, seed: 42, distribution: 'target' } }, data, hba, scratch, ...io });
     result.fullEpochS = r.epochSeconds[0];
     result.fullCpuS = cpuSeconds(c0); // includes the loop's setup (split loading), not only the epoch
     rmSync(scratch, { recursive: true, force: true });
@@ -108,7 +108,7 @@ async function main(): Promise<number> {
     reset();
     const scratch = mkdtempSync(join(tmpdir(), 'lw-bench-epoch-'));
     const c0 = process.cpuUsage();
-    const r = await trainBehavior({ params: { ...params, perturb: { type: 'random_target', start: 1, length: 1, seed: 42, distribution: 'target' } }, data, hba, prompts, cache, scratch, ...io });
+    const r = await trainBehavior({ params: { ...params, perturb: { type: 'random_target', start: 1, length: 1, seed: 42, distribution: 'target' } }, data, hba, cache, scratch, ...io });
     result.cachedEpochS = r.epochSeconds[0];
     result.cachedCpuS = cpuSeconds(c0);
     rmSync(scratch, { recursive: true, force: true });

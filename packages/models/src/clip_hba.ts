@@ -38,6 +38,10 @@ export interface ClipHba {
   textPrefix(): tf.Tensor3D;
   /** [B, T, W] x [P, L, Wt] -> [B, P], differentiable w.r.t. `trainable`. */
   predictFromPrefix(visionPrefix: tf.Tensor3D, textPrefix: tf.Tensor3D): tf.Tensor2D;
+  /** [P, L, Wt] -> [P, embed]: the prompts' text features from their prefix (they do not depend on images). */
+  textFeatures(textPrefix: tf.Tensor3D): tf.Tensor2D;
+  /** [B, T, W] x [P, embed] -> [B, P]: predictFromPrefix with the text features already computed. */
+  predictWithText(visionPrefix: tf.Tensor3D, textFeatures: tf.Tensor2D): tf.Tensor2D;
   /** images [B, H, W, 3] -> [B, embed]: image features (ln_post(CLS) @ proj). */
   imageFeatures(images: tf.Tensor4D): tf.Tensor2D;
   /** Removes DoRA from the CLIP (restoring its plain weights) and frees the DoRA tensors. */
@@ -75,13 +79,17 @@ export function createClipHba(clip: Clip, opts: ClipHbaOptions): ClipHba {
   const visionStart = Math.min(...opts.visionDoraBlocks);
   const textStart = Math.min(...opts.textDoraBlocks);
   const prompts = opts.prompts;
+  const textFeatures = (tp: tf.Tensor3D) => clip.forwardTextFrom(textStart, tp, prompts);
+  const predictWithText = (vp: tf.Tensor3D, text: tf.Tensor2D) => clip.logits(clip.visual.forwardFrom(visionStart, vp), text);
 
   return {
     clip, trainable, dora, visionStart, textStart,
     predict: (images) => clip.logits(clip.visual.forward(images).cls, clip.encodeText(prompts)),
     visionPrefix: (images) => clip.visual.blockInput(images, visionStart),
     textPrefix: () => clip.textBlockInput(prompts, textStart),
-    predictFromPrefix: (vp, tp) => clip.logits(clip.visual.forwardFrom(visionStart, vp), clip.forwardTextFrom(textStart, tp, prompts)),
+    predictFromPrefix: (vp, tp) => predictWithText(vp, textFeatures(tp)),
+    textFeatures,
+    predictWithText,
     imageFeatures: (images) => clip.encodeImage(images),
     dispose() {
       for (const layer of dora) {

@@ -23,8 +23,6 @@ export interface BehaviorEnv {
   params: BehaviorParams;
   data: TrainData;
   hba: ClipHba;
-  /** The tokenized prompts [P, ctx] the CLIP-HBA was built with (its text tower's input). */
-  prompts: Int32Array;
   /** Frozen-prefix features of every image, when given and enabled. */
   cache?: FeatureCache;
   /** The checkpoint to start from (`baseline@epoch(E-1)`): its checkpoints dir and epoch. */
@@ -78,15 +76,14 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
   // not depend on the images, so they are computed once per split instead of once per batch: the same
   // ops on the same inputs (hence the same values) as predictFromPrefix, at a tenth of the text-tower work.
   const predictSplit = async (split: SplitArrays): Promise<Float32Array> => {
-    const { clip } = hba;
-    const text = tf.tidy(() => clip.forwardTextFrom(hba.textStart, tf.clone(textPrefix), env.prompts));
+    const text = tf.tidy(() => hba.textFeatures(tf.clone(textPrefix)));
     const out = new Float32Array(split.count * text.shape[0]);
     for (let s = 0; s < split.count; s += p.batchSize) {
       const ids = split.ids.slice(s, s + p.batchSize);
       const n = ids.length;
       const pred = tf.tidy(() => {
         const prefix = visionPrefixOf(ids, cache ? null : split.images.subarray(s * H * W * 3, (s + n) * H * W * 3));
-        return clip.logits(clip.visual.forwardFrom(hba.visionStart, prefix), text);
+        return hba.predictWithText(prefix, text);
       });
       out.set((await pred.data()) as Float32Array, s * text.shape[0]);
       pred.dispose();

@@ -37,17 +37,16 @@ export const behaviorStage = defineStage({
     const modelInput = one(ctx.inputs.model, 'model');
     const clip = loadSavedClip(modelInput.dir);
     const config = clip.config as ClipConfig;
-    const prompts = promptTokens(data, config, modelInput.dir);
     const hba = createClipHba(clip, {
       visionDoraBlocks: config.dora.visionBlocks, textDoraBlocks: config.dora.textBlocks,
-      rank: config.dora.rank, alpha: config.dora.alpha, seed: p.seed, prompts,
+      rank: config.dora.rank, alpha: config.dora.alpha, seed: p.seed, prompts: promptTokens(data, config, modelInput.dir),
     });
     const cache = ctx.inputs.features && p.featureCache ? FeatureCache.open(one(ctx.inputs.features, 'features').dir) : undefined;
     const resume = resumePoint(ctx.inputs.resume);
     writeTaskParams(ctx.outDir, { stage: 'train/behavior', params: p, backend, extra: { model: config.name, featureCache: cache !== undefined } });
 
     const result = await trainBehavior({
-      params: p, data, hba, prompts, cache,
+      params: p, data, hba, cache,
       resume,
       scratch: ctx.scratchDir, log: ctx.log, progress: ctx.progress, signal: ctx.signal,
     });
