@@ -19,22 +19,26 @@ async function main() {
   for (const [k, v] of Object.entries(flags)) tf.env().set(k, v);
   if (process.argv.includes('--overhead')) await dispatchOverhead();
   if (process.argv.includes('--matmul')) await matmulRates();
-  // --bk 8|16: our matMul's K-slice; --tfjs-matmul: tf.matMul everywhere (the before).
-  setMatMulTiling({ bk: Number(arg('bk', 8)) });
+  // --bk 8|16|32: our matMul's K-slice (default: the library's); --tfjs-matmul: tf.matMul everywhere (the before).
+  if (arg('bk')) setMatMulTiling({ bk: Number(arg('bk')) });
   setLwMatMulEnabled(!process.argv.includes('--tfjs-matmul'));
   const batch = Number(arg('batch', 64));
   const { step } = buildStep({ batch, micro: Number(arg('micro', batch)), optimizer: arg('optimizer', 'host') });
-  // --ab: our matMul on and off in turns, in this one process (run-to-run noise on the device is ~30%).
+  // --ab: tf.matMul, ours on plain-shaped products only (K, N multiples of 4), and ours everywhere, in turns
+  // in this one process (run-to-run noise on the device is ~30%).
   if (process.argv.includes('--ab')) {
+    const configs = [['tf.matMul', false, false], ['LwMatMul vec4 only', true, false], ['LwMatMul', true, true]];
     for (let i = 0; i < 2; i++) await step();
     for (let round = 0; round < 3; round++) {
-      for (const on of [true, false]) {
+      for (const [name, on, ragged] of configs) {
         setLwMatMulEnabled(on);
+        setMatMulTiling({ bk: Number(arg('bk', 16)), ragged });
         const t = await timeSteps(step, { warmup: 1, steps: 4 });
-        console.log(`ab round ${round}: ${on ? 'LwMatMul ' : 'tf.matMul'} ${t.seconds.toFixed(4)} s/step, host CPU ${t.cpuSeconds.toFixed(4)} s/step`);
+        console.log(`ab round ${round}: ${name.padEnd(18)} ${t.seconds.toFixed(4)} s/step, host CPU ${t.cpuSeconds.toFixed(4)} s/step, loss ${t.loss}`);
       }
     }
     setLwMatMulEnabled(!process.argv.includes('--tfjs-matmul'));
+    setMatMulTiling({ bk: Number(arg('bk', 16)) });
   }
   // --cpu-prof: a V8 CPU profile of the timed steps (the host side of dispatch), written to $OUT.
   // Warm-up first (shader compilation, buffer pool), so the profile shows the steady state.
@@ -79,11 +83,15 @@ async function dispatchOverhead() {
   }
 }
 
-/** TFLOP/s of the step's large products: tf.matMul vs ours (both K-slices), best of 5 after a warm-up. */
+/**
+ * TFLOP/s of the step's products: tf.matMul vs ours at each K-slice, after a warm-up. The large 2-D
+ * ones (linear layers and their gradients) and attention's batched ones (257-long sides: scalar loads).
+ */
 async function matmulRates() {
-  const shapes = [[16448, 1024, 4096], [16448, 4096, 1024], [16448, 1024, 1024], [1024, 16448, 1024]];
-  for (const [M, K, N] of shapes) {
-    const a = tf.randomNormal([1, M, K]), b = tf.randomNormal([1, K, N]);
+  const shapes = [[1, 16448, 1024, 4096], [1, 16448, 4096, 1024], [1, 16448, 1024, 1024], [1, 1024, 16448, 1024],
+    [1024, 257, 64, 257], [1024, 257, 257, 64], [1024, 64, 257, 257]];
+  for (const [G, M, K, N] of shapes) {
+    const a = tf.randomNormal([G, M, K]), b = tf.randomNormal([G, K, N]);
     // 5 products queued back to back, then a one-float read (the queue runs in order): no 270 MB read-back.
     const time = async (f) => {
       const probe = tf.slice(a, [0, 0, 0], [1, 1, 1]);
@@ -94,14 +102,14 @@ async function matmulRates() {
         if (round === 1) { probe.dispose(); return (performance.now() - t0) / 5; }
       }
     };
-    const flop = 2 * M * K * N;
-    const tfjs = await time(() => tf.matMul(a, b));
-    setMatMulTiling({ bk: 8 });
-    const ours8 = await time(() => lwMatMul(a, b));
+    const rate = (ms) => `${ms.toFixed(2)} ms (${(2 * G * M * K * N / ms / 1e9).toFixed(1)} TFLOP/s)`;
+    const row = [`tf.matMul ${rate(await time(() => tf.matMul(a, b)))}`];
+    for (const bk of [8, 16, 32]) {
+      setMatMulTiling({ bk });
+      row.push(`ours bk${bk} ${rate(await time(() => lwMatMul(a, b)))}`);
+    }
     setMatMulTiling({ bk: 16 });
-    const ours16 = await time(() => lwMatMul(a, b));
-    const rate = (ms) => (flop / ms / 1e9).toFixed(1);
-    console.log(`matmul [${M},${K}]x[${K},${N}]: tf.matMul ${tfjs.toFixed(2)} ms (${rate(tfjs)} TFLOP/s), ours bk8 ${ours8.toFixed(2)} ms (${rate(ours8)}), bk16 ${ours16.toFixed(2)} ms (${rate(ours16)})`);
+    console.log(`matmul [${G},${M},${K}]x[${G},${K},${N}]: ${row.join(', ')}`);
     a.dispose(); b.dispose();
   }
 }

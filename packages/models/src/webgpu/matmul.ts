@@ -6,53 +6,117 @@ import { runProgram, type WebGPUProgram } from './program.js';
  * A plain fp32 matMul for tfjs' webgpu backend, registered as the kernel `LwMatMul`.
  *
  * Why: tfjs-webgpu's MatMulPacked gives each thread a 4x4 block of a 32x32 tile, which reads shared
- * memory once per 2 multiply-adds and reaches ~23 TFLOP/s on an H200. Here a workgroup of 16x16
- * threads computes a 128x128 tile and each thread an 8x8 block, so every shared-memory read feeds
- * 4 multiply-adds, and the next K-slice is fetched into registers while the current one is used.
+ * memory once per 2 multiply-adds and reaches ~23 TFLOP/s on an H200. Here each thread computes an
+ * 8x8 block of a 128x128 tile (16x16 threads; 64x64 with 8x8 threads for small ragged products), so
+ * every shared-memory read feeds 4 multiply-adds, and the next K-slice is fetched into registers while
+ * the current one is used.
  *
  * Layout: a [batch, M, K] x b [batch, K, N] -> [batch, M, N], row-major, no transposes (the model's
  * custom gradients already express every product as a plain one). Loads are vec4 along K for A and
- * along N for B, so K and N must be multiples of 4; M, N and K need not be multiples of the tile.
+ * along N for B when K and N are multiples of 4, else four scalar loads each (attention's 257-long
+ * sides); M, N and K need not be multiples of the tile.
  */
 export const LW_MATMUL = 'LwMatMul';
 export const LW_SUM_SPLITS = 'LwSumSplits';
 
-const TILE = 128; // rows and columns of C per workgroup
-const WG = 16; // threads per side: 8x8 outputs each
-
 export interface MatMulTiling {
-  /** K-slice per shared-memory stage: 8 (8 KiB of shared memory) or 16 (16 KiB, WebGPU's default limit). */
-  bk: 8 | 16;
+  /** K-slice per shared-memory stage: 8, 16 (16 KiB of shared memory at 128x128 tiles) or 32 (32 KiB). */
+  bk: 8 | 16 | 32;
+  /** Also serve products whose K or N is not a multiple of 4, with scalar loads (default true). */
+  ragged?: boolean;
 }
 
-/** WGSL body for tfjs' shader preamble (which declares A, B, result, uniforms and the ids). */
-function shaderSource({ bk }: MatMulTiling): string {
-  const aLoads = (TILE * bk) / 4 / (WG * WG); // vec4s of A per thread per stage: 1 (bk 8) or 2 (bk 16)
-  const bLoads = aLoads;
-  const lines: string[] = [];
+/** One compiled variant: tile side (8 outputs per thread per side), K-slice, and vec4 or scalar memory access. */
+interface Variant {
+  /** Threads per side; the tile is 8 * wg outputs per side: 16 -> 128x128, 8 -> 64x64. */
+  wg: 8 | 16;
+  bk: 8 | 16 | 32;
+  /** vec4 loads and stores (K and N multiples of 4), else scalar ones built into vec4s (any K, N). */
+  vec: boolean;
+}
+
+/**
+ * WGSL body for tfjs' shader preamble (which declares A, B, result, uniforms and the ids). Every loop
+ * with a constant trip count is unrolled here, so register arrays are only ever indexed by constants.
+ */
+function shaderSource({ wg, bk, vec }: Variant): string {
+  const tile = 8 * wg;
+  const loads = (tile * bk) / 4 / (wg * wg); // vec4s of A (and of B) per thread per stage
+  const aQuads = bk / 4, bQuads = tile / 4; // vec4 slots per row of the A stage / per k of the B stage
+  const unroll = (n: number, line: (i: number) => string) => Array.from({ length: n }, (_, i) => line(i)).join('\n    ');
+  const fmas: string[] = [];
   for (let r = 0; r < 8; r++) {
-    const [vec, comp] = r < 4 ? ['a0', 'xyzw'[r]] : ['a1', 'xyzw'[r - 4]];
-    lines.push(`acc[${2 * r}] = fma(vec4<f32>(${vec}.${comp}), b0, acc[${2 * r}]);`);
-    lines.push(`acc[${2 * r + 1}] = fma(vec4<f32>(${vec}.${comp}), b1, acc[${2 * r + 1}]);`);
+    const [v, comp] = r < 4 ? ['a0', 'xyzw'[r]] : ['a1', 'xyzw'[r - 4]];
+    fmas.push(`acc${2 * r} = fma(vec4<f32>(${v}.${comp}), b0, acc${2 * r});`);
+    fmas.push(`acc${2 * r + 1} = fma(vec4<f32>(${v}.${comp}), b1, acc${2 * r + 1});`);
   }
+  const inner = Array.from({ length: bk }, (_, k) => `{
+        let a0 = As[${k}][ty];
+        let a1 = As[${k}][ty + ${wg}];
+        let b0 = Bs[${k}][tx];
+        let b1 = Bs[${k}][tx + ${wg}];
+        ${fmas.join('\n        ')}
+      }`).join('\n      ');
+  const loadA = vec
+    ? `if (row < M && k < K) { return A[(base + row * uniforms.aShape[2] + k) / 4]; }
+    return vec4<f32>(0.0);`
+    : `var v = vec4<f32>(0.0);
+    if (row < M) {
+      let i = base + row * uniforms.aShape[2] + k;
+      if (k < K) { v.x = A[i]; }
+      if (k + 1 < K) { v.y = A[i + 1]; }
+      if (k + 2 < K) { v.z = A[i + 2]; }
+      if (k + 3 < K) { v.w = A[i + 3]; }
+    }
+    return v;`;
+  const loadB = vec
+    ? `if (k < K && col < N) { return B[(base + k * N + col) / 4]; }
+    return vec4<f32>(0.0);`
+    : `var v = vec4<f32>(0.0);
+    if (k < K) {
+      let i = base + k * N + col;
+      if (col < N) { v.x = B[i]; }
+      if (col + 1 < N) { v.y = B[i + 1]; }
+      if (col + 2 < N) { v.z = B[i + 2]; }
+      if (col + 3 < N) { v.w = B[i + 3]; }
+    }
+    return v;`;
+  const store = vec
+    ? `if (c < N) { result[(outBase + row * N + c) / 4] = v; }`
+    : `let i = outBase + row * N + c;
+    if (c < N) { result[i] = v.x; }
+    if (c + 1 < N) { result[i + 1] = v.y; }
+    if (c + 2 < N) { result[i + 2] = v.z; }
+    if (c + 3 < N) { result[i + 3] = v.w; }`;
+  const stores: string[] = [];
+  for (let r = 0; r < 8; r++) {
+    const row = r < 4 ? `row0 + ty * 4 + ${r}` : `row0 + ${tile / 2} + ty * 4 + ${r - 4}`;
+    stores.push(`store(outBase, M, N, ${row}, col0 + tx * 4, acc${2 * r});`);
+    stores.push(`store(outBase, M, N, ${row}, col0 + ${tile / 2} + tx * 4, acc${2 * r + 1});`);
+  }
+  const fetch = (k0: string) => unroll(loads, (i) => `let s${i} = tid + ${i * wg * wg};
+    aReg${i} = loadA(aBase, M, K, row0 + s${i} / ${aQuads}, ${k0} + (s${i} % ${aQuads}) * 4);
+    bReg${i} = loadB(bBase, K, N, ${k0} + s${i} / ${bQuads}, col0 + (s${i} % ${bQuads}) * 4);`);
   return `
   // As[k][m4]: the A tile transposed, so a thread reads 4 consecutive rows as one vec4.
-  var<workgroup> As: array<array<vec4<f32>, ${TILE / 4}>, ${bk}>;
-  var<workgroup> Bs: array<array<vec4<f32>, ${TILE / 4}>, ${bk}>;
+  var<workgroup> As: array<array<vec4<f32>, ${tile / 4}>, ${bk}>;
+  var<workgroup> Bs: array<array<vec4<f32>, ${tile / 4}>, ${bk}>;
 
   fn loadA(base: i32, M: i32, K: i32, row: i32, k: i32) -> vec4<f32> {
-    if (row < M && k < K) { return A[(base + row * uniforms.aShape[2] + k) / 4]; }
-    return vec4<f32>(0.0);
+    ${loadA}
   }
   fn loadB(base: i32, K: i32, N: i32, k: i32, col: i32) -> vec4<f32> {
-    if (k < K && col < N) { return B[(base + k * N + col) / 4]; }
-    return vec4<f32>(0.0);
+    ${loadB}
+  }
+  fn store(outBase: i32, M: i32, N: i32, row: i32, c: i32, v: vec4<f32>) {
+    if (row >= M) { return; }
+    ${store}
   }
 
   fn main() {
     let tx = i32(localId.x);
     let ty = i32(localId.y);
-    let tid = ty * ${WG} + tx;
+    let tid = ty * ${wg} + tx;
     // z = batch * splits + split: a split computes the partial product over its own K range.
     let batch = i32(workgroupId.z) / uniforms.splits;
     let split = i32(workgroupId.z) % uniforms.splits;
@@ -63,99 +127,91 @@ function shaderSource({ bk }: MatMulTiling): string {
     let K = min(Kfull, kFirst + uniforms.kChunk) - kFirst; // this split's K
     let aBase = batch * M * Kfull + kFirst; // A rows keep their full stride Kfull
     let bBase = (batch * Kfull + kFirst) * N;
-    let row0 = i32(workgroupId.y) * ${TILE};
-    let col0 = i32(workgroupId.x) * ${TILE};
+    let row0 = i32(workgroupId.y) * ${tile};
+    let col0 = i32(workgroupId.x) * ${tile};
 
-    var aReg: array<vec4<f32>, ${aLoads}>;
-    var bReg: array<vec4<f32>, ${bLoads}>;
-    var acc: array<vec4<f32>, 16>;
+    ${unroll(loads, (i) => `var aReg${i}: vec4<f32>;
+    var bReg${i}: vec4<f32>;`)}
+    ${unroll(16, (i) => `var acc${i} = vec4<f32>(0.0);`)}
     // From uniforms only: the loop holds barriers, so its trip count must be uniform (a split's ragged
     // end is read as zeros by the guards in loadA/loadB).
     let numTiles = (uniforms.kChunk + ${bk - 1}) / ${bk};
 
-    // A stage: ${TILE} rows x ${bk} k = ${(TILE * bk) / 4} vec4s; slot s covers row s / ${bk / 4}, k-quad s % ${bk / 4}.
-    // B stage: ${bk} k x ${TILE} cols = ${(TILE * bk) / 4} vec4s; slot s covers k s / ${TILE / 4}, col-quad s % ${TILE / 4}.
-    for (var i = 0; i < ${aLoads}; i++) {
-      let s = tid + i * ${WG * WG};
-      aReg[i] = loadA(aBase, M, K, row0 + s / ${bk / 4}, (s % ${bk / 4}) * 4);
-      bReg[i] = loadB(bBase, K, N, s / ${TILE / 4}, col0 + (s % ${TILE / 4}) * 4);
+    // A stage: ${tile} rows x ${bk} k; slot s covers row s / ${aQuads}, k-quad s % ${aQuads}.
+    // B stage: ${bk} k x ${tile} cols; slot s covers k s / ${bQuads}, col-quad s % ${bQuads}.
+    {
+    ${fetch('0')}
     }
 
     for (var t = 0; t < numTiles; t++) {
       workgroupBarrier();
-      for (var i = 0; i < ${aLoads}; i++) {
-        let s = tid + i * ${WG * WG};
-        let r = s / ${bk / 4};
-        let kq = (s % ${bk / 4}) * 4;
-        As[kq][r / 4][r % 4] = aReg[i].x;
-        As[kq + 1][r / 4][r % 4] = aReg[i].y;
-        As[kq + 2][r / 4][r % 4] = aReg[i].z;
-        As[kq + 3][r / 4][r % 4] = aReg[i].w;
-        Bs[s / ${TILE / 4}][s % ${TILE / 4}] = bReg[i];
+      {
+      ${unroll(loads, (i) => `let s${i} = tid + ${i * wg * wg};
+      let r${i} = s${i} / ${aQuads};
+      let kq${i} = (s${i} % ${aQuads}) * 4;
+      As[kq${i}][r${i} / 4][r${i} % 4] = aReg${i}.x;
+      As[kq${i} + 1][r${i} / 4][r${i} % 4] = aReg${i}.y;
+      As[kq${i} + 2][r${i} / 4][r${i} % 4] = aReg${i}.z;
+      As[kq${i} + 3][r${i} / 4][r${i} % 4] = aReg${i}.w;
+      Bs[s${i} / ${bQuads}][s${i} % ${bQuads}] = bReg${i};`)}
       }
       workgroupBarrier();
       if (t + 1 < numTiles) {
         let k0 = (t + 1) * ${bk};
-        for (var i = 0; i < ${aLoads}; i++) {
-          let s = tid + i * ${WG * WG};
-          aReg[i] = loadA(aBase, M, K, row0 + s / ${bk / 4}, k0 + (s % ${bk / 4}) * 4);
-          bReg[i] = loadB(bBase, K, N, k0 + s / ${TILE / 4}, col0 + (s % ${TILE / 4}) * 4);
-        }
+        ${fetch('k0')}
       }
-      // Rows ty*4..+3 and 64+ty*4..+3, columns tx*4..+3 and 64+tx*4..+3: neighbouring threads read
+      // Rows ty*4..+3 and ${tile / 2}+ty*4..+3, columns tx*4..+3 and ${tile / 2}+tx*4..+3: neighbouring threads read
       // neighbouring vec4s (no bank conflicts), and 4 rows x 4 columns come from 4 vec4 reads.
-      for (var k = 0; k < ${bk}; k++) {
-        let a0 = As[k][ty];
-        let a1 = As[k][ty + ${WG}];
-        let b0 = Bs[k][tx];
-        let b1 = Bs[k][tx + ${WG}];
-        ${lines.join('\n        ')}
-      }
+      ${inner}
     }
 
     let outBase = i32(workgroupId.z) * M * N;
-    for (var r = 0; r < 8; r++) {
-      let row = row0 + select(ty * 4 + r, ${TILE / 2} + ty * 4 + r - 4, r >= 4);
-      if (row < M) {
-        let c0 = col0 + tx * 4;
-        let c1 = col0 + ${TILE / 2} + tx * 4;
-        if (c0 < N) { result[(outBase + row * N + c0) / 4] = acc[2 * r]; }
-        if (c1 < N) { result[(outBase + row * N + c1) / 4] = acc[2 * r + 1]; }
-      }
-    }
+    ${stores.join('\n    ')}
   }
 `;
 }
 
-function program(batch: number, M: number, N: number, splits: number, t: MatMulTiling): WebGPUProgram {
+function program(batch: number, M: number, N: number, splits: number, v: Variant): WebGPUProgram {
+  const tile = 8 * v.wg, c = v.vec ? 4 : 1;
   return {
     outputShape: [batch * splits, M, N],
-    shaderKey: `lwMatMul_${TILE}_${t.bk}`,
+    shaderKey: `lwMatMul_${v.wg}_${v.bk}_${v.vec ? 'vec4' : 'scalar'}`,
     dispatchLayout: { x: [2], y: [1], z: [0] },
-    dispatch: [Math.ceil(N / TILE), Math.ceil(M / TILE), batch * splits],
+    dispatch: [Math.ceil(N / tile), Math.ceil(M / tile), batch * splits],
     variableNames: ['A', 'B'],
-    variableComponents: [4, 4],
-    outputComponent: 4,
-    workgroupSize: [WG, WG, 1],
+    variableComponents: [c, c],
+    outputComponent: c,
+    workgroupSize: [v.wg, v.wg, 1],
     uniforms: 'splits : i32, kChunk : i32,',
-    getUserCode: () => shaderSource(t),
+    getUserCode: () => shaderSource(v),
   };
+}
+
+/**
+ * The variant for a product: 64x64 tiles where 128x128 ones would waste a third of their area on a
+ * ragged edge (attention's 257-long sides: 384x384 computed for 257x257 at 128, 320x320 at 64), vec4
+ * access where K and N allow it.
+ */
+function variantFor(M: number, K: number, N: number): Variant {
+  const padded = (t: number) => Math.ceil(M / t) * t * Math.ceil(N / t) * t;
+  const wg = padded(64) < 0.8 * padded(128) ? 8 : 16;
+  return { wg, bk: tiling.bk, vec: K % 4 === 0 && N % 4 === 0 };
 }
 
 /**
  * K-splits for a product whose output has few tiles (a weight gradient: [1024, 16448] x [16448, 1024]
  * is 64 tiles for 132 multiprocessors): enough splits to reach ~2 workgroups per multiprocessor,
- * each at least 1024 long in K, a multiple of 16 (the K-slice) so only the last split is ragged.
+ * each at least 1024 long in K, a multiple of 32 (the largest K-slice) so only the last split is ragged.
  */
-export function kSplits(batch: number, M: number, K: number, N: number): { splits: number; kChunk: number } {
-  const tiles = batch * Math.ceil(M / TILE) * Math.ceil(N / TILE);
+export function kSplits(batch: number, M: number, K: number, N: number, tile = 128): { splits: number; kChunk: number } {
+  const tiles = batch * Math.ceil(M / tile) * Math.ceil(N / tile);
   const splits = Math.max(1, Math.min(Math.floor(256 / tiles), Math.floor(K / 1024)));
-  const kChunk = Math.ceil(K / splits / 16) * 16;
+  const kChunk = Math.ceil(K / splits / 32) * 32;
   return { splits: Math.ceil(K / kChunk), kChunk };
 }
 
 let tiling: MatMulTiling = { bk: 16 };
-/** Picks the K-slice (benchmarks compare both). */
+/** Picks the K-slice (benchmarks compare them). */
 export function setMatMulTiling(t: MatMulTiling): void {
   tiling = t;
 }
@@ -173,8 +229,8 @@ export function registerWebgpuMatMul(): void {
       const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const [batch, M] = a.shape;
       const N = b.shape[2];
-      const { splits, kChunk } = attrs as unknown as { splits: number; kChunk: number };
-      return runProgram(backend, program(batch, M, N, splits, tiling), [a, b], [splits, kChunk]);
+      const { splits, kChunk, wg, bk, vec } = attrs as unknown as { splits: number; kChunk: number } & Variant;
+      return runProgram(backend, program(batch, M, N, splits, { wg, bk, vec }), [a, b], [splits, kChunk]);
     },
   });
 }
@@ -212,7 +268,8 @@ export function setLwMatMulEnabled(on: boolean): void {
 
 /** Whether `LwMatMul` serves a [.., M, K] x [.., K, N] product on the current backend. */
 export function lwMatMulApplies(M: number, K: number, N: number): boolean {
-  return enabled && registered && tf.getBackend() === 'webgpu' && K % 4 === 0 && N % 4 === 0 && M >= 32 && N >= 32 && K >= 8;
+  const ragged = K % 4 !== 0 || N % 4 !== 0;
+  return enabled && registered && tf.getBackend() === 'webgpu' && M >= 32 && N >= 32 && K >= 8 && (!ragged || tiling.ragged !== false);
 }
 
 /**
@@ -221,8 +278,9 @@ export function lwMatMulApplies(M: number, K: number, N: number): boolean {
  */
 export function lwMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   const [batch, M, K] = a.shape, N = b.shape[2];
-  const { splits, kChunk } = kSplits(batch, M, K, N);
-  const attrs = { splits, kChunk } as unknown as tf.NamedAttrMap;
+  const variant = variantFor(M, K, N);
+  const { splits, kChunk } = kSplits(batch, M, K, N, 8 * variant.wg);
+  const attrs = { splits, kChunk, ...variant } as unknown as tf.NamedAttrMap;
   const out = tf.engine().runKernel(LW_MATMUL, { a, b }, attrs) as tf.Tensor3D; // [batch * splits, M, N]
   if (splits === 1) return out;
   const summed = tf.engine().runKernel(LW_SUM_SPLITS, { x: out }, { splits } as unknown as tf.NamedAttrMap) as tf.Tensor3D;

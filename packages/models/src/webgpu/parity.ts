@@ -37,6 +37,8 @@ function cases(): Case[] {
   return [
     { name: 'matMul [130,12]x[12,136] + gradients', run: () => grads((a, b) => matMulPlain(a as tf.Tensor2D, b as tf.Tensor2D), [normals(1, [130, 12]), normals(2, [12, 136])], 3) },
     { name: 'matMul with K-splits [64,4100]x[4100,64]', run: () => [matMulPlain(normals(4, [64, 4100]) as tf.Tensor2D, normals(5, [4100, 64]) as tf.Tensor2D)] },
+    { name: 'batched matMul, ragged K and N [2,37,33]x[2,33,35] + gradients (scalar loads, 64x64 tiles)', run: () => grads((a, b) => matMulPlain(a as tf.Tensor3D, b as tf.Tensor3D), [normals(17, [2, 37, 33]), normals(18, [2, 33, 35])], 19) },
+    { name: 'matMul, ragged K [250,33]x[33,250] (scalar loads, 128x128 tiles)', run: () => [matMulPlain(normals(20, [250, 33]) as tf.Tensor2D, normals(21, [33, 250]) as tf.Tensor2D)] },
     { name: 'batched matMul [3,33,20]x[3,20,44] + gradients', run: () => grads((a, b) => matMulPlain(a as tf.Tensor3D, b as tf.Tensor3D), [normals(6, [3, 33, 20]), normals(7, [3, 20, 44])], 8) },
     { name: 'QuickGELU + gradient [37,52]', run: () => grads((x) => activation(x, 'quick_gelu'), [normals(9, [37, 52], 3)], 10) },
     { name: 'LayerNorm + gradients [5,7,48]', run: () => grads((x, g, b) => layerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5), [normals(11, [5, 7, 48], 2), normals(12, [48]), normals(13, [48])], 14) },
