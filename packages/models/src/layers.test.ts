@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activation, columnNorms, layerNorm, linear, matMulPlain, tf, unitRows } from './index.js';
+import { activation, blockSpecs, blockWeights, columnNorms, initParams, layerNorm, linear, matMulPlain, residualBlock, tf, unitRows, vitBlockNames } from './index.js';
 import { lcg, maxRelErr } from './test_util.js';
 
 // The custom-gradient ops against tfjs' own autodiff of the same formulas.
@@ -67,5 +67,35 @@ describe('custom-gradient layers', () => {
     expect(maxRelErr(unitRows(m as tf.Tensor2D).dataSync(), rowRef(m).dataSync())).toBeLessThan(1e-6);
     expect(maxRelErr(tf.grad((t: tf.Tensor) => columnNorms(t as tf.Tensor2D))(m, g1).dataSync(), tf.grad(colRef)(m, g1).dataSync())).toBeLessThan(1e-5);
     expect(maxRelErr(tf.grad((t: tf.Tensor) => unitRows(t as tf.Tensor2D))(m, g2).dataSync(), tf.grad(rowRef)(m, g2).dataSync())).toBeLessThan(1e-5);
+  });
+});
+
+describe('blockWeights', () => {
+  it('prepares the frozen linears of a block with trainables once, with the same outputs and gradients as the plain path', () => {
+    const names = vitBlockNames('clip', 'visual.', 0);
+    const params = initParams(blockSpecs('clip', names, 8, 16, 1), 5, false);
+    // Make out_proj trainable (as DoRA's computed weight is): the block now runs every training step.
+    const outW = tf.variable(params.tensors.get(names.out[0])!, true);
+    params.tensors.set(names.out[0], outW);
+    const shape = { heads: 2, lnEps: 1e-5, activation: 'quick_gelu' as const };
+    const x = tf.tensor3d(lcg(41, 2 * 3 * 8), [2, 3, 8]);
+    const w1 = blockWeights(params, names);
+    expect(Object.keys(w1.frozen ?? {}).sort()).toEqual(['fc1', 'fc2', 'k', 'q', 'v']);
+    expect(blockWeights(params, names).frozen!.q!.wT).toBe(w1.frozen!.q!.wT); // made once, then kept
+    expect(w1.frozen!.k!.wT.shape).toEqual([8, 8]);
+    expect(Array.from(w1.frozen!.k!.b.dataSync())).toEqual(Array.from(params.tensors.get(names.qkv[1])!.dataSync().slice(8, 16)));
+    const plain = { ...w1, frozen: undefined };
+    const run = (w: typeof w1) => tf.variableGrads(() => tf.sum(tf.square(residualBlock(x, w, shape))) as tf.Scalar, [outW]);
+    const a = run(w1), b = run(plain);
+    expect(maxRelErr(a.value.dataSync(), b.value.dataSync())).toBeLessThan(1e-6);
+    expect(maxRelErr(a.grads[outW.name].dataSync(), b.grads[outW.name].dataSync())).toBeLessThan(1e-6);
+    // A fully frozen block (a cached prefix) is not prepared: its weights are not doubled.
+    const names2 = vitBlockNames('clip', 'visual.', 1);
+    const frozenParams = initParams(blockSpecs('clip', names2, 8, 16, 2), 5, false);
+    expect(blockWeights(frozenParams, names2).frozen).toBeUndefined();
+    const kept = w1.frozen!.fc1!.wT;
+    params.dispose();
+    expect(kept.isDisposed).toBe(true);
+    frozenParams.dispose();
   });
 });

@@ -29,10 +29,20 @@ function mm<R extends tf.Tensor>(a: R, b: R): R {
 /** tf.customGrad with loose typing: tfjs types the callback's inputs as a union with its save function. */
 const customGrad = (f: unknown) => tf.customGrad(f as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
 
+/**
+ * x @ wT + b, x [N, in], wT [in, out], b [out] -> [N, out]. On wasm one XNNPACK call with the bias
+ * fused in (tfjs' _FusedMatMul; XNNPACK keeps the packed weights of a wT it has seen, by tensor id);
+ * on webgpu our matMul, then the add.
+ */
+function affine(x: T2, wT: T2, b: tf.Tensor1D): T2 {
+  if (tf.getBackend() === 'wasm') return tf.fused.matMul({ a: x, b: wT, bias: b }) as T2;
+  return tf.add(mm(x, wT), b) as T2;
+}
+
 // Trainable weight: gradients for x, w [out, in] and b [out].
 const linearWithWeightGrad = customGrad(((x: T2, w: T2, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
   save([x, w]);
-  const value = tf.add(mm(x, tf.transpose(w)), b) as T2; // [N, out]
+  const value = affine(x, tf.transpose(w), b); // [N, out]
   const gradFunc = (dy: T2, saved: tf.Tensor[]) => {
     const [xs, ws] = saved as [T2, T2];
     return [
@@ -44,6 +54,22 @@ const linearWithWeightGrad = customGrad(((x: T2, w: T2, b: tf.Tensor1D, save: tf
   return { value, gradFunc };
 }));
 
+/** A frozen linear layer prepared once: w [out, in] (for dx), its transpose wT [in, out] (forward), b [out]. */
+export interface FrozenLinear {
+  w: T2;
+  wT: T2;
+  b: tf.Tensor1D;
+}
+
+/** y = x @ wᵀ + b with w frozen and its transpose already made: only dx flows back. x [N, in] -> [N, out]. */
+export function frozenLinear(x: T2, f: FrozenLinear): T2 {
+  const op = customGrad(((xi: T2, save: tf.GradSaveFunc) => {
+    save([f.w]);
+    return { value: affine(xi, f.wT, f.b), gradFunc: (dy: T2, saved: tf.Tensor[]) => [mm(dy, saved[0] as T2)] };
+  }));
+  return op(x) as T2;
+}
+
 /**
  * y = x @ wᵀ + b, PyTorch layout. x [N, in], w [out, in], b [out] or null -> [N, out].
  * `weightGrad` false (frozen weights) skips the weight-gradient matMul: only dx flows back.
@@ -53,12 +79,7 @@ export function linear(x: T2, w: T2, b: tf.Tensor1D | null, weightGrad: boolean)
   if (weightGrad) return linearWithWeightGrad(x, w, bias) as T2;
   // w is not an input (no gradient), so it is handed to the backward pass through save(): tfjs keeps
   // saved tensors alive, while temporaries of the forward scope (e.g. a sliced weight) are disposed.
-  const frozen = customGrad(((xi: T2, save: tf.GradSaveFunc) => {
-    save([w]);
-    const value = tf.add(mm(xi, tf.transpose(w)), bias) as T2;
-    return { value, gradFunc: (dy: T2, saved: tf.Tensor[]) => [mm(dy, saved[0] as T2)] };
-  }));
-  return frozen(x) as T2;
+  return frozenLinear(x, { w, wT: tf.transpose(w), b: bias });
 }
 
 // x [..., W] -> x̂ · gamma + beta (x̂ = (x − mean) · rstd), with the mean and rstd [..., 1] the backward pass needs.
@@ -201,6 +222,11 @@ export interface BlockWeights {
   fc2: [T2, tf.Tensor1D]; // [W, M], [W]
   /** Which weights need gradients (trainable or computed from trainables): the linears, and the LayerNorms gamma/beta. */
   grad: { qkv: boolean; out: boolean; fc1: boolean; fc2: boolean; ln1: boolean; ln2: boolean };
+  /**
+   * Frozen linears prepared once (q, k, v: row blocks of qkv), for blocks that run every training
+   * step: without them each forward slices and transposes these weights again.
+   */
+  frozen?: Partial<Record<'q' | 'k' | 'v' | 'fc1' | 'fc2', FrozenLinear>>;
 }
 
 export interface BlockShape {
@@ -236,7 +262,10 @@ export function attention(x: tf.Tensor3D, w: BlockWeights, s: BlockShape): tf.Te
   const [B, T, W] = x.shape;
   const H = s.heads, hd = W / H;
   const x2 = tf.reshape(x, [B * T, W]) as T2;
-  const proj = (i: number) => linear(x2, tf.slice(w.qkv[0], [i * W, 0], [W, W]), tf.slice(w.qkv[1], [i * W], [W]), w.grad.qkv); // [B*T, W]
+  const proj = (i: number) => { // [B*T, W]
+    const f = w.frozen?.[(['q', 'k', 'v'] as const)[i]];
+    return f ? frozenLinear(x2, f) : linear(x2, tf.slice(w.qkv[0], [i * W, 0], [W, W]), tf.slice(w.qkv[1], [i * W], [W]), w.grad.qkv);
+  };
   const heads = (t: T2, perm: number[], shape: [number, number, number]) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, H, hd]), perm), shape) as tf.Tensor3D;
   const q = heads(tf.mul(proj(0), 1 / Math.sqrt(hd)) as T2, [0, 2, 1, 3], [B * H, T, hd]); // [B*H, T, hd]
   const kT = heads(proj(1), [0, 2, 3, 1], [B * H, hd, T]); // [B*H, hd, T]
@@ -253,7 +282,8 @@ export function residualBlock(x: tf.Tensor3D, w: BlockWeights, s: BlockShape): t
   const [B, T, W] = x.shape;
   const h = tf.add(x, attention(layerNorm(x, w.ln1[0], w.ln1[1], s.lnEps, w.grad.ln1) as tf.Tensor3D, w, s)) as tf.Tensor3D;
   const n = tf.reshape(layerNorm(h, w.ln2[0], w.ln2[1], s.lnEps, w.grad.ln2), [B * T, W]) as T2;
-  const m = linear(activation(linear(n, w.fc1[0], w.fc1[1], w.grad.fc1), s.activation) as T2, w.fc2[0], w.fc2[1], w.grad.fc2);
+  const fc = (t: T2, name: 'fc1' | 'fc2') => { const f = w.frozen?.[name]; return f ? frozenLinear(t, f) : linear(t, w[name][0], w[name][1], w.grad[name]); };
+  const m = fc(activation(fc(n, 'fc1'), s.activation) as T2, 'fc2');
   return tf.add(h, tf.reshape(m, [B, T, W]));
 }
 

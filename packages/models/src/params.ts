@@ -9,6 +9,8 @@ import { tf } from './tf.js';
  */
 export class ParamStore {
   readonly computed = new Map<string, () => tf.Tensor>();
+  /** Tensors made once from a frozen weight (see `derived`), with the weight they were made from. */
+  private readonly derivedCache = new Map<string, { source: tf.Tensor; value: tf.Tensor }>();
   constructor(readonly tensors: Map<string, tf.Tensor>) {}
 
   get<T extends tf.Tensor = tf.Tensor>(name: string): T {
@@ -26,6 +28,22 @@ export class ParamStore {
     return t instanceof tf.Variable && t.trainable;
   }
 
+  /**
+   * `make(weight)` for the frozen weight `name`, computed on first use and kept until the store is
+   * disposed (or the weight replaced): e.g. a transposed copy that would otherwise be rebuilt on
+   * every forward pass. `key` tells several tensors derived from one weight apart.
+   */
+  derived<T extends tf.Tensor>(name: string, key: string, make: (weight: tf.Tensor) => T): T {
+    const source = this.get(name);
+    const id = `${name}#${key}`;
+    const hit = this.derivedCache.get(id);
+    if (hit && hit.source === source && !hit.value.isDisposed) return hit.value as T;
+    hit?.value.dispose();
+    const value = tf.keep(tf.tidy(() => make(source)));
+    this.derivedCache.set(id, { source, value });
+    return value;
+  }
+
   /** Total number of scalars stored. */
   count(): number {
     let n = 0;
@@ -35,6 +53,8 @@ export class ParamStore {
 
   dispose(): void {
     for (const t of this.tensors.values()) t.dispose();
+    for (const d of this.derivedCache.values()) d.value.dispose();
+    this.derivedCache.clear();
     this.tensors.clear();
     this.computed.clear();
   }

@@ -1,5 +1,5 @@
 import type { VisionConfig } from './config.js';
-import { type BlockShape, type BlockWeights, layerNorm, linear, matMulPlain, residualBlock } from './layers.js';
+import { type BlockShape, type BlockWeights, type FrozenLinear, layerNorm, linear, matMulPlain, residualBlock } from './layers.js';
 import type { ParamSpec, ParamStore } from './params.js';
 import { tf } from './tf.js';
 
@@ -31,14 +31,31 @@ export function vitBlockNames(layout: 'clip' | 'timm', prefix: string, k: number
 }
 export type BlockNames = ReturnType<typeof vitBlockNames>;
 
-/** Gathers block weights from the store (computed DoRA weights included). */
+/**
+ * Gathers block weights from the store (computed DoRA weights included). A block with anything to
+ * train runs every training step: its frozen linears are prepared once (transposed, q/k/v split)
+ * and kept in the store. Fully frozen blocks (a cached prefix) are not, so their weights are not doubled.
+ */
 export function blockWeights(params: ParamStore, n: BlockNames): BlockWeights {
   const pair = <A extends tf.Tensor, B extends tf.Tensor>(names: readonly [string, string]): [A, B] =>
     [params.get<A>(names[0]), params.get<B>(names[1])];
-  return {
-    ln1: pair(n.ln1), qkv: pair(n.qkv), out: pair(n.out), ln2: pair(n.ln2), fc1: pair(n.fc1), fc2: pair(n.fc2),
-    grad: { qkv: params.needsGrad(n.qkv[0]), out: params.needsGrad(n.out[0]), fc1: params.needsGrad(n.fc1[0]), fc2: params.needsGrad(n.fc2[0]), ln1: params.needsGrad(n.ln1[0]), ln2: params.needsGrad(n.ln2[0]) },
-  };
+  const grad = { qkv: params.needsGrad(n.qkv[0]), out: params.needsGrad(n.out[0]), fc1: params.needsGrad(n.fc1[0]), fc2: params.needsGrad(n.fc2[0]), ln1: params.needsGrad(n.ln1[0]), ln2: params.needsGrad(n.ln2[0]) };
+  const w: BlockWeights = { ln1: pair(n.ln1), qkv: pair(n.qkv), out: pair(n.out), ln2: pair(n.ln2), fc1: pair(n.fc1), fc2: pair(n.fc2), grad };
+  if (!Object.values(grad).some(Boolean)) return w;
+  w.frozen = {};
+  // Rows [r0, r0 + rows) of a weight [out, in] and its bias, prepared as a FrozenLinear.
+  const prepare = (names: readonly [string, string], key: string, r0: number, rows: number): FrozenLinear => ({
+    w: params.derived(names[0], `${key}.w`, (t) => tf.slice(t, [r0, 0], [rows, t.shape[1]!]) as tf.Tensor2D),
+    wT: params.derived(names[0], `${key}.wT`, (t) => tf.transpose(tf.slice(t, [r0, 0], [rows, t.shape[1]!])) as tf.Tensor2D),
+    b: params.derived(names[1], `${key}.b`, (t) => tf.slice(t, [r0], [rows]) as tf.Tensor1D),
+  });
+  if (!grad.qkv) {
+    const W = w.qkv[0].shape[1];
+    (['q', 'k', 'v'] as const).forEach((name, i) => { w.frozen![name] = prepare(n.qkv, name, i * W, W); });
+  }
+  if (!grad.fc1) w.frozen.fc1 = prepare(n.fc1, 'fc1', 0, w.fc1[0].shape[0]);
+  if (!grad.fc2) w.frozen.fc2 = prepare(n.fc2, 'fc2', 0, w.fc2[0].shape[0]);
+  return w;
 }
 
 /** Specs of one block's weights with the initialisers of the layout (CLIP: OpenAI's text-tower scheme; timm: trunc_normal .02). */

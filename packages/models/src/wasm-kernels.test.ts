@@ -56,3 +56,21 @@ describe('wasm BatchMatMul (one XNNPACK GEMM per batch entry)', () => {
     expect(Array.from(gh)).toEqual([17, 39, 68, 156]);
   });
 });
+
+describe('wasm Identity (shares memory)', () => {
+  it('a clone shares the data, outlives its source with the same values, and frees it with the last reference', async () => {
+    await initBackend({ backend: 'wasm' });
+    const backend = tf.engine().backend;
+    const before = backend.numDataIds();
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const y = tf.clone(x);
+    expect(backend.numDataIds()).toBe(before + 1); // the stock kernel copied: + 2
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    y.dispose();
+    expect(backend.numDataIds()).toBe(before);
+    const s = tf.tensor1d(['a', 'b'], 'string');
+    expect(tf.clone(s).dataSync()).toEqual(['a', 'b']);
+    await initBackend({ backend: 'cpu' });
+  });
+});

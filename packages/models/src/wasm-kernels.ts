@@ -1,5 +1,5 @@
 /**
- * Two tfjs-backend-wasm 4.22 kernels replaced with faster ones that compute the same values.
+ * Three tfjs-backend-wasm 4.22 kernels replaced with faster ones that compute the same values.
  *
  * BatchMatMul: the stock kernel sends only a single [1, M, K] x [1, K, N] product without transposes
  * to XNNPACK (SIMD GEMM, on the thread pool); every batched product, such as attention's
@@ -12,11 +12,18 @@
  * Slice: the stock kernel reads the whole input out of wasm memory (backend.readSync copies it) to
  * take a piece of it, so slicing one image out of a [64, 257, 1024] batch copies all 64. Here the
  * input is read through a view on wasm memory; only the slice is copied. Strings go to the stock kernel.
+ *
+ * Identity: the stock kernel copies the tensor. tfjs-core runs Identity for every tensor a custom
+ * gradient saves for its backward pass (~390 copies per training step of the toy CLIP-HBA), and a
+ * copied weight also has a new id, so XNNPACK, which caches its packed weights by tensor id, packs it
+ * again. Tensors are immutable, so here the output shares the input's memory (a reference count, as
+ * the cpu and webgpu backends and wasm's own Reshape do). Strings go to the stock kernel.
  */
 import { tf } from './tf.js';
 
 /** The parts of tfjs-backend-wasm's BackendWasm these kernels use (not in its public typings). */
 interface WasmBackend {
+  incRef(dataId: object): void;
   wasm: {
     cwrap(name: string, ret: null, args: string[]): (...a: unknown[]) => void;
     tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void; getThreadsCount(): number };
@@ -33,7 +40,7 @@ let installed = false;
 /** Multiply-adds per batch entry below which a multi-threaded backend keeps the stock batched loop. */
 const MIN_POOLED_MACS = 1 << 20;
 
-/** Replaces the wasm BatchMatMul and Slice kernels (once per process; they apply to every later wasm backend). */
+/** Replaces the wasm BatchMatMul, Slice and Identity kernels (once per process; they apply to every later wasm backend). */
 export function installWasmKernels(): void {
   if (installed) return;
   installed = true;
@@ -83,6 +90,12 @@ export function installWasmKernels(): void {
     const xv = backend.typedArrayFromHeap(x), ov = backend.typedArrayFromHeap(out);
     copySlice(xv, x.shape, ov, begin_, size_);
     return out;
+  });
+  override('Identity', (stock) => (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype === 'string') return stock(args);
+    (args.backend as WasmBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
 }
 
