@@ -1,4 +1,5 @@
 import { tf } from './tf.js';
+import { layerNormGradKernel, layerNormKernel, layerNormKernelsApply, registerWebgpuLayerNorm } from './webgpu/layernorm.js';
 import { fusedElementwiseApplies, quickGeluFused, quickGeluGradFused, registerWebgpuElementwise } from './webgpu/elementwise.js';
 import { lwMatMul, lwMatMulApplies, registerWebgpuMatMul } from './webgpu/matmul.js';
 
@@ -15,6 +16,7 @@ type T2 = tf.Tensor2D;
 
 registerWebgpuMatMul();
 registerWebgpuElementwise();
+registerWebgpuLayerNorm();
 /**
  * a @ b, plain: [M, K] x [K, N] or batched [G, M, K] x [G, K, N]. On webgpu, shapes with K and N
  * multiples of 4 go to our tiled kernel (webgpu/matmul.ts); everything else to tf.matMul.
@@ -114,8 +116,15 @@ const layerNormOp = (eps: number) => customGrad(((x: tf.Tensor, gamma: tf.Tensor
 }));
 const layerNormOps = new Map<number, ReturnType<typeof layerNormOp>>();
 
-/** Frozen gamma and beta (not inputs of the op): only dx flows back, without their row reductions. */
+/**
+ * Frozen gamma and beta (not inputs of the op): only dx flows back, without their row reductions.
+ * On webgpu each direction is one kernel (webgpu/layernorm.ts); elsewhere the composed ops.
+ */
 const frozenLayerNorm = (x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number) => customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+  if (layerNormKernelsApply()) {
+    save([xi, gamma]);
+    return { value: layerNormKernel(xi, gamma, beta, eps), gradFunc: (dy: tf.Tensor, [xs, g]: tf.Tensor[]) => [layerNormGradKernel(dy, xs, g as tf.Tensor1D, eps)] };
+  }
   const { value, mean, rstd } = normalise(xi, gamma, beta, eps);
   save([xi, gamma, mean, rstd]);
   return {

@@ -36,12 +36,14 @@ describe('webgpu kernels vs the cpu backend (lavapipe)', () => {
     const out = execFileSync(process.execPath, [script], { env: lavapipeEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
     const result = JSON.parse(out.trim().split('\n').at(-1)!) as { adapter: string; checks: ParityCheck[] };
     expect(result.adapter).toMatch(/llvmpipe|lavapipe/);
-    expect(result.checks).toHaveLength(8);
+    expect(result.checks).toHaveLength(10);
     for (const c of result.checks) expect(c.relErr, c.name).toBeLessThan(1e-5);
     const ours = Object.fromEntries(result.checks.map((c) => [c.name, c.ourKernels]));
     expect(ours['matMul with K-splits [64,4100]x[4100,64]']).toBe(2); // LwMatMul over 4 K-splits, then LwSumSplits
     expect(ours['batched matMul, ragged K and N [2,37,33]x[2,33,35] + gradients (scalar loads, 64x64 tiles)']).toBe(4); // the forward twice (value, then tf.grads), dA, dB
     expect(ours['matMul, ragged K [250,33]x[33,250] (scalar loads, 128x128 tiles)']).toBe(1);
+    expect(ours['frozen LayerNorm + dx [6,1030] (one kernel each way)']).toBe(3); // LwLayerNorm twice (value, then tf.grads), LwLayerNormGrad
+    expect(ours['frozen LayerNorm + dx, 33000 rows of 8 (two dispatch rows)']).toBe(3);
     expect(ours['QuickGELU + gradient [37,52]']).toBeGreaterThanOrEqual(2);
     expect(ours['CLIP-HBA (tiny-clip) predict + DoRA gradients']).toBeGreaterThan(20);
   }, 300_000);

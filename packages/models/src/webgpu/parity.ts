@@ -42,6 +42,8 @@ function cases(): Case[] {
     { name: 'batched matMul [3,33,20]x[3,20,44] + gradients', run: () => grads((a, b) => matMulPlain(a as tf.Tensor3D, b as tf.Tensor3D), [normals(6, [3, 33, 20]), normals(7, [3, 20, 44])], 8) },
     { name: 'QuickGELU + gradient [37,52]', run: () => grads((x) => activation(x, 'quick_gelu'), [normals(9, [37, 52], 3)], 10) },
     { name: 'LayerNorm + gradients [5,7,48]', run: () => grads((x, g, b) => layerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5), [normals(11, [5, 7, 48], 2), normals(12, [48]), normals(13, [48])], 14) },
+    { name: 'frozen LayerNorm + dx [6,1030] (one kernel each way)', run: () => grads((x) => layerNorm(x, tf.add(normals(22, [1030]), 1) as tf.Tensor1D, normals(23, [1030]) as tf.Tensor1D, 1e-5, false), [normals(24, [6, 1030], 2)], 25) },
+    { name: 'frozen LayerNorm + dx, 33000 rows of 8 (two dispatch rows)', run: () => grads((x) => layerNorm(x, tf.add(normals(26, [8]), 1) as tf.Tensor1D, normals(27, [8]) as tf.Tensor1D, 1e-6, false), [normals(28, [33000, 8], 2)], 29) },
     {
       name: 'CLIP-HBA (tiny-clip) predict + DoRA gradients',
       run: () => {
