@@ -99,3 +99,17 @@ describe('blockWeights', () => {
     frozenParams.dispose();
   });
 });
+
+describe('selectRows (the EOT rows of the text tower)', () => {
+  it('takes row rows[p] of each x[p], and its gradient puts dy back at exactly those rows', async () => {
+    const { selectRows } = await import('./text.js');
+    const x = tf.tensor3d(lcg(61, 3 * 4 * 2), [3, 4, 2]);
+    const rows = [2, 0, 3];
+    const xs = x.arraySync();
+    expect(selectRows(x, rows).arraySync()).toEqual(rows.map((r, p) => xs[p][r]));
+    const dy = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
+    const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(selectRows(t, rows), dy)))(x).arraySync() as number[][][];
+    const expected = [0, 1, 2].map((p) => [0, 1, 2, 3].map((r) => (r === rows[p] ? [2 * p + 1, 2 * p + 2] : [0, 0])));
+    expect(dx).toEqual(expected);
+  });
+});

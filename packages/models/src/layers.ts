@@ -29,7 +29,7 @@ function mm<R extends tf.Tensor>(a: R, b: R): R {
   return (a.rank === 3 ? out : tf.reshape(out, [M, N])) as unknown as R;
 }
 /** tf.customGrad with loose typing: tfjs types the callback's inputs as a union with its save function. */
-const customGrad = (f: unknown) => tf.customGrad(f as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
+export const customGrad = (f: unknown) => tf.customGrad(f as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
 
 /**
  * x @ wT + b, x [N, in], wT [in, out], b [out] -> [N, out]. On wasm one XNNPACK call with the bias

@@ -1,5 +1,5 @@
 import type { TextConfig } from './config.js';
-import { type BlockShape, causalMask, embedRows, layerNorm, matMulPlain, residualBlock } from './layers.js';
+import { type BlockShape, causalMask, customGrad, embedRows, layerNorm, matMulPlain, residualBlock } from './layers.js';
 import type { ParamSpec, ParamStore } from './params.js';
 import { tf } from './tf.js';
 import { blockSpecs, blockWeights, vitBlockNames } from './vit.js';
@@ -79,8 +79,9 @@ export class TextTransformer {
   /** ln_final, feature at EOT, @ text_projection. x [P, L, Wt] -> [P, embed]. */
   head(x: tf.Tensor3D, tokens: Int32Array): tf.Tensor2D {
     const eot = eotPositions(tokens, this.config.contextLength);
-    const normed = layerNorm(x, this.params.get('ln_final.weight'), this.params.get('ln_final.bias'), 1e-5);
-    return matMulPlain(selectRows(normed, eot), this.params.get<tf.Tensor2D>('text_projection'));
+    // LayerNorm is per row, so selecting the EOT rows first gives the same values for 1/L of the work.
+    const normed = layerNorm(selectRows(x, eot), this.params.get('ln_final.weight'), this.params.get('ln_final.bias'), 1e-5, this.params.needsGrad('ln_final.weight'));
+    return matMulPlain(normed as tf.Tensor2D, this.params.get<tf.Tensor2D>('text_projection'));
   }
 
   /** Text features. tokens [P, ctx] -> [P, embed]. */
@@ -112,18 +113,16 @@ export class TextTransformer {
 }
 
 /**
- * Row `rows[p]` of each x[p]: x [P, L, W] -> [P, W]. For up to ~4M selector entries, a one-hot
- * [P, P*L] matMul: exact (1·x + 0·rest) and its gradient a matMul (gather's needs UnsortedSegmentSum,
- * which wasm lacks; a masked sum's needs a host-built ones tensor). Larger P: the masked sum.
+ * Row `rows[p]` of each x[p]: x [P, L, W] -> [P, W], a gather whose gradient scatters dy back into
+ * zeros (tfjs' own gather gradient needs UnsortedSegmentSum, which wasm lacks; the one-hot [P, P*L]
+ * matMul used before cost 3 products of P*P*L*W multiply-adds per step).
  */
-function selectRows(x: tf.Tensor, rows: ArrayLike<number>): tf.Tensor2D {
+export function selectRows(x: tf.Tensor, rows: ArrayLike<number>): tf.Tensor2D {
   const [P, L, W] = x.shape;
-  if (P * P * L <= 4_000_000) {
-    const select = new Float32Array(P * P * L);
-    for (let p = 0; p < P; p++) select[p * P * L + p * L + rows[p]] = 1;
-    return matMulPlain(tf.tensor2d(select, [P, P * L]), tf.reshape(x, [P * L, W]) as tf.Tensor2D);
-  }
-  const mask = new Float32Array(P * L);
-  for (let p = 0; p < P; p++) mask[p * L + rows[p]] = 1;
-  return tf.sum(tf.mul(x, tf.tensor3d(mask, [P, L, 1])), 1) as tf.Tensor2D;
+  const flat = Int32Array.from({ length: P }, (_, p) => p * L + rows[p]); // row of x.reshape([P*L, W])
+  const select = customGrad(((xi: tf.Tensor) => ({
+    value: tf.gather(tf.reshape(xi, [P * L, W]), tf.tensor1d(flat, 'int32')) as tf.Tensor2D,
+    gradFunc: (dy: tf.Tensor2D) => [tf.reshape(tf.scatterND(tf.tensor2d(flat, [P, 1], 'int32'), dy, [P * L, W]), [P, L, W])],
+  })));
+  return select(x) as tf.Tensor2D;
 }

@@ -145,7 +145,7 @@ export class VisionTransformer {
     const pos = c.layout === 'clip' ? this.params.get(`${pre}positional_embedding`) : this.params.get(`${pre}pos_embed`);
     const tokens = tf.add(tf.concat([cls, x], 1), tf.reshape(pos, [1, this.tokens, W])) as tf.Tensor3D; // [B, T, W]
     if (c.layout === 'timm') return tokens;
-    return layerNorm(tokens, this.params.get(`${pre}ln_pre.weight`), this.params.get(`${pre}ln_pre.bias`), c.lnEps) as tf.Tensor3D;
+    return layerNorm(tokens, this.params.get(`${pre}ln_pre.weight`), this.params.get(`${pre}ln_pre.bias`), c.lnEps, this.params.needsGrad(`${pre}ln_pre.weight`)) as tf.Tensor3D;
   }
 
   /** Block k. x [B, T, W] -> [B, T, W]. */
@@ -158,7 +158,7 @@ export class VisionTransformer {
     const [B, , W] = x.shape, pre = this.prefix;
     const cls = tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, W]), [B, W]);
     const norm = this.config.layout === 'clip' ? `${pre}ln_post` : `${pre}norm`;
-    const normed = layerNorm(cls, this.params.get(`${norm}.weight`), this.params.get(`${norm}.bias`), this.config.lnEps) as tf.Tensor2D;
+    const normed = layerNorm(cls, this.params.get(`${norm}.weight`), this.params.get(`${norm}.bias`), this.config.lnEps, this.params.needsGrad(`${norm}.weight`)) as tf.Tensor2D;
     return this.hasProj ? matMulPlain(normed, this.params.get<tf.Tensor2D>(`${pre}proj`)) : normed;
   }
 
