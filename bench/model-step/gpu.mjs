@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, lwMatMul, setMatMulTiling, setLwMatMulEnabled, tf } from '@lw/models';
 import { buildStep, timeSteps } from './step.mjs';
+import { startCpuProfile } from '../cpu-profile.mjs';
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
 
@@ -112,24 +113,6 @@ async function matmulRates() {
     console.log(`matmul [${G},${M},${K}]x[${G},${K},${N}]: ${row.join(', ')}`);
     a.dispose(); b.dispose();
   }
-}
-
-async function startCpuProfile() {
-  const { Session } = await import('node:inspector');
-  const session = new Session();
-  session.connect();
-  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
-  await post('Profiler.enable');
-  await post('Profiler.setSamplingInterval', { interval: 200 });
-  await post('Profiler.start');
-  return {
-    async stop(path) {
-      const { profile } = await post('Profiler.stop');
-      writeFileSync(path, JSON.stringify(profile));
-      session.disconnect();
-      console.log(`cpu profile: ${path}`);
-    },
-  };
 }
 
 main().then((code) => process.exit(code), (e) => { console.error(e); process.exit(1); });

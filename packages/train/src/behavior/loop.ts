@@ -70,7 +70,7 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
   // or computed by the frozen blocks, one tidy each (visionPrefix), so that a full-forward evaluation holds
   // one block's activations at a time, not all of them: ViT-L/14 at batch 64 would otherwise need ~1 GB per block.
   const visionPrefixOf = (ids: string[], images: Float32Array | null): tf.Tensor3D => images === null
-    ? tf.tensor3d(cache!.gather(ids), [ids.length, ...cache!.manifest.visionShape])
+    ? cache!.prefixes(ids)
     : hba.visionPrefix(tf.tensor4d(images, [ids.length, H, W, 3]));
   // [count, 66] predictions of a whole (clean) split, in batches. The prompts' text features [P, embed] do
   // not depend on the images, so they are computed once per split instead of once per batch: the same

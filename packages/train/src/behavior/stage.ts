@@ -53,6 +53,7 @@ export const behaviorStage = defineStage({
 
     publishScratch(ctx.scratchDir, ctx.outDir);
     writeMetrics(ctx.outDir, behaviorColumns, result.rows);
+    cache?.dispose();
     hba.dispose();
     clip.dispose();
     const last = result.rows.at(-1);
