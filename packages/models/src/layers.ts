@@ -18,8 +18,8 @@ registerWebgpuMatMul();
 registerWebgpuElementwise();
 registerWebgpuLayerNorm();
 /**
- * a @ b, plain: [M, K] x [K, N] or batched [G, M, K] x [G, K, N]. On webgpu, shapes with K and N
- * multiples of 4 go to our tiled kernel (webgpu/matmul.ts); everything else to tf.matMul.
+ * a @ b, plain: [M, K] x [K, N] or batched [G, M, K] x [G, K, N]. On webgpu, products with at least
+ * 32 rows and 32 columns go to our tiled kernel (webgpu/matmul.ts); everything else to tf.matMul.
  */
 function mm<R extends tf.Tensor>(a: R, b: R): R {
   const [M, K] = a.shape.slice(-2), N = b.shape[b.rank - 1];
@@ -65,6 +65,8 @@ export interface FrozenLinear {
 
 /** y = x @ wᵀ + b with w frozen and its transpose already made: only dx flows back. x [N, in] -> [N, out]. */
 export function frozenLinear(x: T2, f: FrozenLinear): T2 {
+  // w is not an input (no gradient), so it is handed to the backward pass through save(): tfjs keeps
+  // saved tensors alive, while temporaries of the forward scope (e.g. a sliced weight) are disposed.
   const op = customGrad(((xi: T2, save: tf.GradSaveFunc) => {
     save([f.w]);
     return { value: affine(xi, f.wT, f.b), gradFunc: (dy: T2, saved: tf.Tensor[]) => [mm(dy, saved[0] as T2)] };
@@ -79,8 +81,6 @@ export function frozenLinear(x: T2, f: FrozenLinear): T2 {
 export function linear(x: T2, w: T2, b: tf.Tensor1D | null, weightGrad: boolean): T2 {
   const bias = b ?? tf.zeros([w.shape[0]]) as tf.Tensor1D;
   if (weightGrad) return linearWithWeightGrad(x, w, bias) as T2;
-  // w is not an input (no gradient), so it is handed to the backward pass through save(): tfjs keeps
-  // saved tensors alive, while temporaries of the forward scope (e.g. a sliced weight) are disposed.
   return frozenLinear(x, { w, wT: tf.transpose(w), b: bias });
 }
 
