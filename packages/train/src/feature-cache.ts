@@ -85,9 +85,10 @@ export class FeatureCache {
    * The vision prefixes of `ids` as a tensor [B, T, W]. On webgpu every shard is uploaded once, on
    * first use, and rows are gathered on the device: copying and uploading 64 x 257 x 1024 floats per
    * batch on the host was most of a cached ViT-L/14 epoch (profiled on an H200). The whole cache then
-   * lives in GPU memory (~2 GB for THINGS at ViT-L/14) until `dispose`. Other backends gather on the host.
+   * lives in GPU memory (~2 GB for THINGS at ViT-L/14) until `dispose`; LW_FEATURES_ON_DEVICE=0 keeps
+   * it on the host (a GPU short of memory). Other backends gather on the host.
    */
-  prefixes(ids: string[], onDevice = tf.getBackend() === 'webgpu'): tf.Tensor3D {
+  prefixes(ids: string[], onDevice = tf.getBackend() === 'webgpu' && process.env.LW_FEATURES_ON_DEVICE !== '0'): tf.Tensor3D {
     const shape = this.manifest.visionShape;
     if (!onDevice) return tf.tensor3d(this.gather(ids), [ids.length, ...shape]);
     const byShard = new Map<number, { rows: number[]; positions: number[] }>();
