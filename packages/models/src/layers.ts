@@ -1,3 +1,4 @@
+import { customGrad } from './custom-grad.js';
 import { tf } from './tf.js';
 import { layerNormGradKernel, layerNormKernel, layerNormKernelsApply, registerWebgpuLayerNorm } from './webgpu/layernorm.js';
 import { fusedElementwiseApplies, quickGeluFused, quickGeluGradFused, registerWebgpuElementwise } from './webgpu/elementwise.js';
@@ -28,8 +29,6 @@ function mm<R extends tf.Tensor>(a: R, b: R): R {
   const out = lwMatMul(tf.reshape(a, [G, M, K]) as tf.Tensor3D, tf.reshape(b, [G, K, N]) as tf.Tensor3D);
   return (a.rank === 3 ? out : tf.reshape(out, [M, N])) as unknown as R;
 }
-/** tf.customGrad with loose typing: tfjs types the callback's inputs as a union with its save function. */
-export const customGrad = (f: unknown) => tf.customGrad(f as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
 
 /**
  * x @ wT + b, x [N, in], wT [in, out], b [out] -> [N, out]. On wasm one XNNPACK call with the bias

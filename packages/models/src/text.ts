@@ -1,5 +1,6 @@
 import type { TextConfig } from './config.js';
-import { type BlockShape, causalMask, customGrad, embedRows, layerNorm, matMulPlain, residualBlock } from './layers.js';
+import { customGrad } from './custom-grad.js';
+import { type BlockShape, causalMask, embedRows, layerNorm, matMulPlain, residualBlock } from './layers.js';
 import type { ParamSpec, ParamStore } from './params.js';
 import { tf } from './tf.js';
 import { blockSpecs, blockWeights, vitBlockNames } from './vit.js';
