@@ -43,12 +43,17 @@ export function blockWeights(params: ParamStore, n: BlockNames): BlockWeights {
   const w: BlockWeights = { ln1: pair(n.ln1), qkv: pair(n.qkv), out: pair(n.out), ln2: pair(n.ln2), fc1: pair(n.fc1), fc2: pair(n.fc2), grad };
   if (!Object.values(grad).some(Boolean)) return w;
   w.frozen = {};
-  // Rows [r0, r0 + rows) of a weight [out, in] and its bias, prepared as a FrozenLinear.
-  const prepare = (names: readonly [string, string], key: string, r0: number, rows: number): FrozenLinear => ({
-    w: params.derived(names[0], `${key}.w`, (t) => tf.slice(t, [r0, 0], [rows, t.shape[1]!]) as tf.Tensor2D),
-    wT: params.derived(names[0], `${key}.wT`, (t) => tf.transpose(tf.slice(t, [r0, 0], [rows, t.shape[1]!])) as tf.Tensor2D),
-    b: params.derived(names[1], `${key}.b`, (t) => tf.slice(t, [r0], [rows]) as tf.Tensor1D),
-  });
+  // Rows [r0, r0 + rows) of a weight [out, in] and its bias, prepared as a FrozenLinear; a whole
+  // weight is used as it is, so only its transpose is new.
+  const prepare = (names: readonly [string, string], key: string, r0: number, rows: number): FrozenLinear => {
+    const whole = params.get<tf.Tensor2D>(names[0]);
+    const w = r0 === 0 && rows === whole.shape[0] ? whole : params.derived(names[0], `${key}.w`, (t) => tf.slice(t, [r0, 0], [rows, t.shape[1]!]) as tf.Tensor2D);
+    return {
+      w,
+      wT: params.derived(names[0], `${key}.wT`, () => tf.transpose(w)),
+      b: r0 === 0 && rows === whole.shape[0] ? params.get<tf.Tensor1D>(names[1]) : params.derived(names[1], `${key}.b`, (t) => tf.slice(t, [r0], [rows]) as tf.Tensor1D),
+    };
+  };
   if (!grad.qkv) {
     const W = w.qkv[0].shape[1];
     (['q', 'k', 'v'] as const).forEach((name, i) => { w.frozen![name] = prepare(n.qkv, name, i * W, W); });
