@@ -61,7 +61,7 @@ export function wasmStart(): WasmStart {
  */
 export async function registerWasm(threads: number): Promise<WasmPackage> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  // LW_WASM_STOCK_KERNELS=1 keeps tfjs' own BatchMatMul and Slice (for before/after benchmarks).
+  // LW_WASM_STOCK_KERNELS=1 keeps tfjs' own kernels instead of wasm-kernels.ts' (for before/after benchmarks).
   if (process.env.LW_WASM_STOCK_KERNELS !== '1') installWasmKernels();
   const pkgDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   const dist = join(pkgDir, 'dist') + '/';

@@ -23,12 +23,11 @@ export function criticalPathPriorities(tasks: PlannedTask[]): Map<string, number
   const keys = new Set(tasks.map((t) => t.key));
   const dependents = new Map<string, string[]>(tasks.map((t) => [t.key, []]));
   for (const t of tasks) for (const d of t.deps) if (keys.has(d)) dependents.get(d)!.push(t.key);
-  const byKey = new Map(tasks.map((t) => [t.key, t]));
   const priority = new Map<string, number>();
   // `tasks` is in dependency order, so walking it backwards meets every dependent first.
   for (const t of [...tasks].reverse()) {
     const downstream = Math.max(0, ...dependents.get(t.key)!.map((k) => priority.get(k)!));
-    priority.set(t.key, estimatedWork(byKey.get(t.key)!) + downstream);
+    priority.set(t.key, estimatedWork(t) + downstream);
   }
   return priority;
 }

@@ -57,30 +57,24 @@ function shaderSource({ wg, bk, vec }: Variant): string {
         let b1 = Bs[${k}][tx + ${wg}];
         ${fmas.join('\n        ')}
       }`).join('\n      ');
+  // Scalar path: four guarded loads from `buf` at i..i+3, the j-th kept while `pos` + j < `limit`.
+  const load4 = (buf: string, outer: string, i: string, pos: string, limit: string) => `var v = vec4<f32>(0.0);
+    if (${outer}) {
+      let i = ${i};
+      if (${pos} < ${limit}) { v.x = ${buf}[i]; }
+      if (${pos} + 1 < ${limit}) { v.y = ${buf}[i + 1]; }
+      if (${pos} + 2 < ${limit}) { v.z = ${buf}[i + 2]; }
+      if (${pos} + 3 < ${limit}) { v.w = ${buf}[i + 3]; }
+    }
+    return v;`;
   const loadA = vec
     ? `if (row < M && k < K) { return A[(base + row * uniforms.aShape[2] + k) / 4]; }
     return vec4<f32>(0.0);`
-    : `var v = vec4<f32>(0.0);
-    if (row < M) {
-      let i = base + row * uniforms.aShape[2] + k;
-      if (k < K) { v.x = A[i]; }
-      if (k + 1 < K) { v.y = A[i + 1]; }
-      if (k + 2 < K) { v.z = A[i + 2]; }
-      if (k + 3 < K) { v.w = A[i + 3]; }
-    }
-    return v;`;
+    : load4('A', 'row < M', 'base + row * uniforms.aShape[2] + k', 'k', 'K');
   const loadB = vec
     ? `if (k < K && col < N) { return B[(base + k * N + col) / 4]; }
     return vec4<f32>(0.0);`
-    : `var v = vec4<f32>(0.0);
-    if (k < K) {
-      let i = base + k * N + col;
-      if (col < N) { v.x = B[i]; }
-      if (col + 1 < N) { v.y = B[i + 1]; }
-      if (col + 2 < N) { v.z = B[i + 2]; }
-      if (col + 3 < N) { v.w = B[i + 3]; }
-    }
-    return v;`;
+    : load4('B', 'k < K', 'base + k * N + col', 'col', 'N');
   const store = vec
     ? `if (c < N) { result[(outBase + row * N + c) / 4] = v; }`
     : `let i = outBase + row * N + c;
