@@ -54,5 +54,5 @@ const table = (map, rows) => [...map].sort((a, b) => b[1].ms - a[1].ms).slice(0,
 console.log(`${tf.getBackend()}: ${ms.toFixed(2)} ms/step over ${n} steps; one profiled step: ${prof.kernels.length} kernels`);
 console.log(table(byName, 20));
 console.log('---');
-console.log(table(byShape, 25));
+console.log(table(byShape, +(process.env.ROWS ?? 25)));
 process.exit(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activation, blockSpecs, blockWeights, columnNorms, initParams, layerNorm, linear, matMulPlain, residualBlock, tf, unitRows, vitBlockNames } from './index.js';
+import { activation, blockSpecs, blockWeights, causalMask, columnNorms, initParams, layerNorm, linear, matMulPlain, residualBlock, residualBlockAt, selectRows, tf, unitRows, vitBlockNames } from './index.js';
 import { lcg, maxRelErr } from './test_util.js';
 
 // The custom-gradient ops against tfjs' own autodiff of the same formulas.
@@ -101,8 +101,7 @@ describe('blockWeights', () => {
 });
 
 describe('selectRows (the EOT rows of the text tower)', () => {
-  it('takes row rows[p] of each x[p], and its gradient puts dy back at exactly those rows', async () => {
-    const { selectRows } = await import('./text.js');
+  it('takes row rows[p] of each x[p], and its gradient puts dy back at exactly those rows', () => {
     const x = tf.tensor3d(lcg(61, 3 * 4 * 2), [3, 4, 2]);
     const rows = [2, 0, 3];
     const xs = x.arraySync();
@@ -112,4 +111,34 @@ describe('selectRows (the EOT rows of the text tower)', () => {
     const expected = [0, 1, 2].map((p) => [0, 1, 2, 3].map((r) => (r === rows[p] ? [2 * p + 1, 2 * p + 2] : [0, 0])));
     expect(dx).toEqual(expected);
   });
+});
+
+describe('residualBlockAt (a last block read at one token per sequence)', () => {
+  // Every weight trainable (the ViT arm) and only out_proj trainable (CLIP-HBA: frozen linears prepared).
+  for (const allTrainable of [true, false]) {
+    it(`equals the whole block's rows at those positions, values and gradients (${allTrainable ? 'all weights trainable' : 'out_proj trainable'}), with and without a causal mask`, () => {
+      const names = vitBlockNames('clip', '', 0);
+      const params = initParams(blockSpecs('clip', names, 8, 16, 1), 7, allTrainable);
+      if (!allTrainable) params.tensors.set(names.out[0], tf.variable(params.tensors.get(names.out[0])!, true));
+      const vars = [...params.tensors.values()].filter((t): t is tf.Variable => t instanceof tf.Variable);
+      const x = tf.tensor3d(lcg(71, 3 * 5 * 8), [3, 5, 8]).mul(2) as tf.Tensor3D;
+      const dy = tf.tensor2d(lcg(72, 3 * 8), [3, 8]);
+      const at = [4, 0, 2];
+      for (const mask of [undefined, causalMask(6)]) {
+        const shape = { heads: 2, lnEps: 1e-5, activation: 'quick_gelu' as const, mask };
+        const w = blockWeights(params, names);
+        const loss = (f: (t: tf.Tensor3D) => tf.Tensor) => (t: tf.Tensor3D) => tf.sum(tf.mul(f(t), dy)) as tf.Scalar;
+        const ours = (t: tf.Tensor3D) => residualBlockAt(t, w, shape, at);
+        const whole = (t: tf.Tensor3D) => selectRows(residualBlock(t, w, shape), at);
+        expect(ours(x).shape).toEqual([3, 8]);
+        expect(maxRelErr(ours(x).dataSync(), whole(x).dataSync())).toBeLessThan(1e-6);
+        expect(maxRelErr(tf.grad(loss(ours))(x).dataSync(), tf.grad(loss(whole))(x).dataSync())).toBeLessThan(1e-5);
+        const a = tf.variableGrads(() => loss(ours)(x), vars), b = tf.variableGrads(() => loss(whole)(x), vars);
+        for (const v of vars) expect(maxRelErr(a.grads[v.name].dataSync(), b.grads[v.name].dataSync()), v.name).toBeLessThan(1e-5);
+        // The positions matter: another choice of rows gives other values.
+        expect(maxRelErr(residualBlockAt(x, w, shape, [3, 1, 2]).dataSync(), ours(x).dataSync())).toBeGreaterThan(1e-2);
+      }
+      params.dispose();
+    });
+  }
 });

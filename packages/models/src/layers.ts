@@ -262,37 +262,76 @@ export const matMulPlain = customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.Gra
 })) as <R extends tf.Tensor>(a: R, b: R) => R;
 
 /**
- * Multi-head self-attention. x [B, T, W] -> [B, T, W].
+ * Row `rows[p]` of each x[p]: x [P, L, W] -> [P, W], a gather whose gradient scatters dy back into
+ * zeros (tfjs' own gather gradient needs UnsortedSegmentSum, which wasm lacks; a one-hot [P, P*L]
+ * matMul would cost 3 products of P*P*L*W multiply-adds).
+ */
+export function selectRows(x: tf.Tensor, rows: ArrayLike<number>): T2 {
+  const [P, L, W] = x.shape;
+  const flat = Int32Array.from({ length: P }, (_, p) => p * L + rows[p]); // row of x.reshape([P*L, W])
+  const select = customGrad(((xi: tf.Tensor) => ({
+    value: tf.gather(tf.reshape(xi, [P * L, W]), tf.tensor1d(flat, 'int32')) as T2,
+    gradFunc: (dy: T2) => [tf.reshape(tf.scatterND(tf.tensor2d(flat, [P, 1], 'int32'), dy, [P * L, W]), [P, L, W])],
+  })));
+  return select(x) as T2;
+}
+
+/**
+ * Multi-head self-attention of x [B, T, W]: every position's output [B*T, W], or with `at` [B] only
+ * position at[b] of each sequence b: [B, W] (queries from those rows, keys and values from all).
  * q, k, v come from row blocks of the fused [3W, W] weight, so no activation is sliced; heads are
  * formed with 4-D transposes (wasm runs 5-D transposes ~70x slower) and all matMuls are plain.
  */
-export function attention(x: tf.Tensor3D, w: BlockWeights, s: BlockShape): tf.Tensor3D {
+export function attention(x: tf.Tensor3D, w: BlockWeights, s: BlockShape, at?: ArrayLike<number>): T2 {
   const [B, T, W] = x.shape;
-  const H = s.heads, hd = W / H;
+  const H = s.heads, hd = W / H, Tq = at ? 1 : T;
   const x2 = tf.reshape(x, [B * T, W]) as T2;
-  const proj = (i: number) => { // [B*T, W]
+  const proj = (i: number, input: T2) => { // [rows, W]
     const f = w.frozen?.[(['q', 'k', 'v'] as const)[i]];
-    return f ? frozenLinear(x2, f) : linear(x2, tf.slice(w.qkv[0], [i * W, 0], [W, W]), tf.slice(w.qkv[1], [i * W], [W]), w.grad.qkv);
+    return f ? frozenLinear(input, f) : linear(input, tf.slice(w.qkv[0], [i * W, 0], [W, W]), tf.slice(w.qkv[1], [i * W], [W]), w.grad.qkv);
   };
-  const heads = (t: T2, perm: number[], shape: [number, number, number]) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, H, hd]), perm), shape) as tf.Tensor3D;
-  const q = heads(tf.mul(proj(0), 1 / Math.sqrt(hd)) as T2, [0, 2, 1, 3], [B * H, T, hd]); // [B*H, T, hd]
-  const kT = heads(proj(1), [0, 2, 3, 1], [B * H, hd, T]); // [B*H, hd, T]
-  const v = heads(proj(2), [0, 2, 1, 3], [B * H, T, hd]); // [B*H, T, hd]
-  let scores = matMulPlain(q, kT) as tf.Tensor3D; // [B*H, T, T]
-  if (s.mask) scores = tf.add(scores, T === s.mask.shape[0] ? s.mask : tf.slice(s.mask, [0, 0], [T, T]));
-  const ctx = matMulPlain(tf.softmax(scores) as tf.Tensor3D, v); // [B*H, T, hd]
-  const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, W]) as T2;
-  return tf.reshape(linear(merged, w.out[0], w.out[1], w.grad.out), [B, T, W]);
+  const heads = (t: T2, rows: number, perm: number[], shape: [number, number, number]) => tf.reshape(tf.transpose(tf.reshape(t, [B, rows, H, hd]), perm), shape) as tf.Tensor3D;
+  const q = heads(tf.mul(proj(0, at ? selectRows(x, at) : x2), 1 / Math.sqrt(hd)) as T2, Tq, [0, 2, 1, 3], [B * H, Tq, hd]); // [B*H, Tq, hd]
+  const kT = heads(proj(1, x2), T, [0, 2, 3, 1], [B * H, hd, T]); // [B*H, hd, T]
+  const v = heads(proj(2, x2), T, [0, 2, 1, 3], [B * H, T, hd]); // [B*H, T, hd]
+  let scores = matMulPlain(q, kT) as tf.Tensor3D; // [B*H, Tq, T]
+  if (s.mask) scores = tf.add(scores, maskRows(s.mask, T, B, H, at)) as tf.Tensor3D;
+  const ctx = matMulPlain(tf.softmax(scores) as tf.Tensor3D, v); // [B*H, Tq, hd]
+  const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, H, Tq, hd]), [0, 2, 1, 3]), [B * Tq, W]) as T2;
+  return linear(merged, w.out[0], w.out[1], w.grad.out); // [B*Tq, W]
+}
+
+// The additive mask [C, C] as it meets scores [B*H, Tq, T]: its top-left [T, T], or with `at` the rows
+// at[b] of each sequence b, broadcast over its H heads ([B, H, 1, T] -> [B*H, 1, T]).
+function maskRows(mask: tf.Tensor2D, T: number, B: number, H: number, at?: ArrayLike<number>): tf.Tensor {
+  if (!at) return T === mask.shape[0] ? mask : tf.slice(mask, [0, 0], [T, T]);
+  const rows = tf.slice(tf.gather(mask, tf.tensor1d(Int32Array.from(at), 'int32')), [0, 0], [B, T]); // [B, T]
+  return tf.reshape(tf.tile(tf.reshape(rows, [B, 1, T]), [1, H, 1]), [B * H, 1, T]);
+}
+
+// h + fc2(act(fc1(ln2 h))), the block's second half, row by row. h [N, W] -> [N, W].
+function mlpResidual(h: T2, w: BlockWeights, s: BlockShape): T2 {
+  const n = layerNorm(h, w.ln2[0], w.ln2[1], s.lnEps, w.grad.ln2) as T2;
+  const fc = (t: T2, name: 'fc1' | 'fc2') => { const f = w.frozen?.[name]; return f ? frozenLinear(t, f) : linear(t, w[name][0], w[name][1], w.grad[name]); };
+  return tf.add(h, fc(activation(fc(n, 'fc1'), s.activation) as T2, 'fc2'));
 }
 
 /** Pre-norm residual block: x + attn(ln1 x), then + mlp(ln2 x). x [B, T, W] -> [B, T, W]. */
 export function residualBlock(x: tf.Tensor3D, w: BlockWeights, s: BlockShape): tf.Tensor3D {
   const [B, T, W] = x.shape;
-  const h = tf.add(x, attention(layerNorm(x, w.ln1[0], w.ln1[1], s.lnEps, w.grad.ln1) as tf.Tensor3D, w, s)) as tf.Tensor3D;
-  const n = tf.reshape(layerNorm(h, w.ln2[0], w.ln2[1], s.lnEps, w.grad.ln2), [B * T, W]) as T2;
-  const fc = (t: T2, name: 'fc1' | 'fc2') => { const f = w.frozen?.[name]; return f ? frozenLinear(t, f) : linear(t, w[name][0], w[name][1], w.grad[name]); };
-  const m = fc(activation(fc(n, 'fc1'), s.activation) as T2, 'fc2');
-  return tf.add(h, tf.reshape(m, [B, T, W]));
+  const h = tf.add(tf.reshape(x, [B * T, W]), attention(layerNorm(x, w.ln1[0], w.ln1[1], s.lnEps, w.grad.ln1) as tf.Tensor3D, w, s)) as T2;
+  return tf.reshape(mlpResidual(h, w, s), [B, T, W]);
+}
+
+/**
+ * The block's output at position at[b] of each sequence only: x [B, T, W] -> [B, W], equal to
+ * selectRows(residualBlock(x), at). For a model's last block, whose head reads one token (CLS, EOT):
+ * queries, the output projection and the MLP run on B rows instead of B*T (keys and values still
+ * see every position), which is most of the block's work.
+ */
+export function residualBlockAt(x: tf.Tensor3D, w: BlockWeights, s: BlockShape, at: ArrayLike<number>): T2 {
+  const n1 = layerNorm(x, w.ln1[0], w.ln1[1], s.lnEps, w.grad.ln1) as tf.Tensor3D;
+  return mlpResidual(tf.add(selectRows(x, at), attention(n1, w, s, at)) as T2, w, s);
 }
 
 /** Causal additive mask [T, T]: 0 on and below the diagonal, -1e9 above (exp underflows to exactly 0). */

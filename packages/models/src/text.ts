@@ -1,6 +1,5 @@
 import type { TextConfig } from './config.js';
-import { customGrad } from './custom-grad.js';
-import { type BlockShape, causalMask, embedRows, layerNorm, matMulPlain, residualBlock } from './layers.js';
+import { type BlockShape, causalMask, embedRows, layerNorm, matMulPlain, residualBlock, residualBlockAt, selectRows } from './layers.js';
 import type { ParamSpec, ParamStore } from './params.js';
 import { tf } from './tf.js';
 import { blockSpecs, blockWeights, vitBlockNames } from './vit.js';
@@ -74,14 +73,16 @@ export class TextTransformer {
   }
 
   block(k: number, x: tf.Tensor3D): tf.Tensor3D {
-    return residualBlock(x, blockWeights(this.params, vitBlockNames('clip', '', k)), this.shape);
+    return residualBlock(x, this.weights(k), this.shape);
   }
 
-  /** ln_final, feature at EOT, @ text_projection. x [P, L, Wt] -> [P, embed]. */
-  head(x: tf.Tensor3D, tokens: Int32Array): tf.Tensor2D {
-    const eot = eotPositions(tokens, this.config.contextLength);
-    // LayerNorm is per row, so selecting the EOT rows first gives the same values for 1/L of the work.
-    const normed = layerNorm(selectRows(x, eot), this.params.get('ln_final.weight'), this.params.get('ln_final.bias'), 1e-5, this.params.needsGrad('ln_final.weight'));
+  private weights(k: number) {
+    return blockWeights(this.params, vitBlockNames('clip', '', k));
+  }
+
+  /** ln_final @ text_projection of the EOT rows. eot [P, Wt] -> [P, embed]. */
+  head(eot: tf.Tensor2D): tf.Tensor2D {
+    const normed = layerNorm(eot, this.params.get('ln_final.weight'), this.params.get('ln_final.bias'), 1e-5, this.params.needsGrad('ln_final.weight'));
     return matMulPlain(normed as tf.Tensor2D, this.params.get<tf.Tensor2D>('text_projection'));
   }
 
@@ -102,10 +103,15 @@ export class TextTransformer {
     return x;
   }
 
-  /** Blocks k..end and the head from the input of block k. x [P, L, Wt] -> [P, embed]. */
+  /**
+   * Blocks k..end and the head from the input of block k. x [P, L, Wt] -> [P, embed]. Only the EOT
+   * rows reach the head, so the last block runs at those rows (residualBlockAt; LayerNorm is per row).
+   */
   forwardTextFrom(k: number, x: tf.Tensor3D, tokens: Int32Array): tf.Tensor2D {
-    for (let i = k; i < this.config.layers; i++) x = this.block(i, x);
-    return this.head(x, tokens);
+    const last = this.config.layers - 1, eot = eotPositions(tokens, this.config.contextLength);
+    for (let i = k; i < last; i++) x = this.block(i, x);
+    const rows = k <= last ? residualBlockAt(x, this.weights(last), this.shape, eot) : selectRows(x, eot);
+    return this.head(rows);
   }
 
   dispose(): void {
@@ -113,17 +119,3 @@ export class TextTransformer {
   }
 }
 
-/**
- * Row `rows[p]` of each x[p]: x [P, L, W] -> [P, W], a gather whose gradient scatters dy back into
- * zeros (tfjs' own gather gradient needs UnsortedSegmentSum, which wasm lacks; the one-hot [P, P*L]
- * matMul used before cost 3 products of P*P*L*W multiply-adds per step).
- */
-export function selectRows(x: tf.Tensor, rows: ArrayLike<number>): tf.Tensor2D {
-  const [P, L, W] = x.shape;
-  const flat = Int32Array.from({ length: P }, (_, p) => p * L + rows[p]); // row of x.reshape([P*L, W])
-  const select = customGrad(((xi: tf.Tensor) => ({
-    value: tf.gather(tf.reshape(xi, [P * L, W]), tf.tensor1d(flat, 'int32')) as tf.Tensor2D,
-    gradFunc: (dy: tf.Tensor2D) => [tf.reshape(tf.scatterND(tf.tensor2d(flat, [P, 1], 'int32'), dy, [P * L, W]), [P, L, W])],
-  })));
-  return select(x) as tf.Tensor2D;
-}

@@ -1,5 +1,5 @@
 import type { VisionConfig } from './config.js';
-import { type BlockShape, type BlockWeights, type FrozenLinear, layerNorm, linear, matMulPlain, residualBlock } from './layers.js';
+import { type BlockShape, type BlockWeights, type FrozenLinear, layerNorm, linear, matMulPlain, residualBlock, residualBlockAt } from './layers.js';
 import type { ParamSpec, ParamStore } from './params.js';
 import { tf } from './tf.js';
 
@@ -155,35 +155,48 @@ export class VisionTransformer {
 
   /** Block k. x [B, T, W] -> [B, T, W]. */
   block(k: number, x: tf.Tensor3D): tf.Tensor3D {
-    return residualBlock(x, blockWeights(this.params, vitBlockNames(this.config.layout, this.prefix, k)), this.shape);
+    return residualBlock(x, this.weights(k), this.shape);
   }
 
-  /** Final norm of the CLS token (and @ proj for CLIP). x [B, T, W] -> [B, embed]. */
-  head(x: tf.Tensor3D): tf.Tensor2D {
-    const [B, , W] = x.shape, pre = this.prefix;
-    const cls = tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, W]), [B, W]);
+  /** Block k's output at the CLS token only (residualBlockAt: most of the block's work is skipped). x [B, T, W] -> [B, W]. */
+  blockCls(k: number, x: tf.Tensor3D): tf.Tensor2D {
+    return residualBlockAt(x, this.weights(k), this.shape, new Int32Array(x.shape[0]));
+  }
+
+  private weights(k: number): BlockWeights {
+    return blockWeights(this.params, vitBlockNames(this.config.layout, this.prefix, k));
+  }
+
+  /** Final norm of the CLS token (and @ proj for CLIP). cls [B, W] -> [B, embed]. */
+  head(cls: tf.Tensor2D): tf.Tensor2D {
+    const pre = this.prefix;
     const norm = this.config.layout === 'clip' ? `${pre}ln_post` : `${pre}norm`;
     const normed = layerNorm(cls, this.params.get(`${norm}.weight`), this.params.get(`${norm}.bias`), this.config.lnEps, this.params.needsGrad(`${norm}.weight`)) as tf.Tensor2D;
     return this.hasProj ? matMulPlain(normed, this.params.get<tf.Tensor2D>(`${pre}proj`)) : normed;
   }
 
+  /** The head reads only the CLS token, so the last block runs at CLS only, unless its whole output is asked for. */
   forward(images: tf.Tensor4D, opts: VitForwardOptions = {}): VitOutput {
     let x = this.embed(images);
     const out: Partial<VitOutput> = {};
     if (opts.blockCls) out.blockCls = [];
-    for (let k = 0; k < this.config.layers; k++) {
+    const last = this.config.layers - 1, wholeLast = opts.blockInputAt === this.config.layers;
+    let cls: tf.Tensor2D | undefined;
+    for (let k = 0; k <= last; k++) {
       if (opts.blockInputAt === k) out.blockInput = x;
-      x = this.block(k, x);
-      if (out.blockCls) out.blockCls.push(tf.reshape(tf.slice(x, [0, 0, 0], [x.shape[0], 1, x.shape[2]]), [x.shape[0], x.shape[2]]));
+      if (k === last && !wholeLast) cls = this.blockCls(k, x);
+      else x = this.block(k, x);
+      out.blockCls?.push(cls ?? clsToken(x));
     }
-    if (opts.blockInputAt === this.config.layers) out.blockInput = x;
-    return { ...out, cls: this.head(x) };
+    if (wholeLast) out.blockInput = x;
+    return { ...out, cls: this.head(cls ?? clsToken(x)) };
   }
 
-  /** Blocks k..end and the head from the input of block k. x [B, T, W] -> [B, embed]. */
+  /** Blocks k..end (the last at CLS only) and the head from the input of block k. x [B, T, W] -> [B, embed]. */
   forwardFrom(k: number, x: tf.Tensor3D): tf.Tensor2D {
-    for (let i = k; i < this.config.layers; i++) x = this.block(i, x);
-    return this.head(x);
+    const last = this.config.layers - 1;
+    for (let i = k; i < last; i++) x = this.block(i, x);
+    return this.head(k <= last ? this.blockCls(last, x) : clsToken(x));
   }
 
   /**
@@ -200,4 +213,10 @@ export class VisionTransformer {
     }
     return x;
   }
+}
+
+/** The CLS token (position 0) of each image. x [B, T, W] -> [B, W]. */
+function clsToken(x: tf.Tensor3D): tf.Tensor2D {
+  const [B, , W] = x.shape;
+  return tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, W]), [B, W]);
 }
