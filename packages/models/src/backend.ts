@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { UserError } from '@lw/core';
 import { z } from 'zod';
 import { tf } from './tf.js';
+import { prepareBatchedGemm } from './wasm-gemm.js';
 import { registerWasm, wasmStart } from './wasm-threads.js';
 
 export const BackendName = z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
@@ -138,6 +139,7 @@ const starters: Record<Exclude<BackendName, 'auto'>, () => Promise<BackendInfo>>
   },
 
   async wasm() {
+    await prepareBatchedGemm();
     const wasm = await registerWasm(wasmThreads);
     await activate('wasm');
     const { fallbackReason } = wasmStart();

@@ -34,16 +34,22 @@ describe('wasm Slice (reads only the slice)', () => {
   });
 });
 
-describe('wasm BatchMatMul (one XNNPACK GEMM per batch entry)', () => {
+describe('wasm BatchMatMul (our SIMD GEMM, or one XNNPACK GEMM per batch entry)', () => {
   it('matches the cpu backend within 1e-5 for odd shapes, at 1 and 2 threads, and keeps transposed products right', async () => {
     const a = () => tf.tensor3d(lcg(1, 3 * 5 * 7), [3, 5, 7]), b = () => tf.tensor3d(lcg(2, 3 * 7 * 2), [3, 7, 2]);
     const [got, ref, gs, rs] = await onBoth(() => tf.matMul(a(), b()));
     expect(gs).toEqual([3, 5, 2]);
     expect(rs).toEqual([3, 5, 2]);
     expect(maxRelErr(got, ref)).toBeLessThan(1e-5);
-    // At 2 threads entries take XNNPACK from 2^20 multiply-adds on (128 x 128 x 64), smaller ones the stock loop.
-    for (const [M, K, N] of [[128, 128, 64], [5, 7, 2]]) {
-      const [g2, r2] = await onBoth(() => tf.matMul(tf.tensor3d(lcg(5, 2 * M * K), [2, M, K]), tf.tensor3d(lcg(6, 2 * K * N), [2, K, N])), 2);
+    // A right-hand matrix over 2^16 floats (300 x 300) takes one XNNPACK call per entry; so do, at 2
+    // threads, entries from 2^20 multiply-adds on (128 x 128 x 64); smaller ones our GEMM.
+    for (const [M, K, N, threads] of [[9, 300, 300, 1], [128, 128, 64, 2], [5, 7, 2, 2], [2, 300, 300, 2]]) {
+      const [g2, r2] = await onBoth(() => tf.matMul(tf.tensor3d(lcg(5, 2 * M * K), [2, M, K]), tf.tensor3d(lcg(6, 2 * K * N), [2, K, N])), threads);
+      expect(maxRelErr(g2, r2), `${M}x${K}x${N} at ${threads}`).toBeLessThan(1e-5);
+    }
+    // Plain 2-D products, ours (rows and columns off the 4 x 8 tiles) and XNNPACK's.
+    for (const [M, K, N] of [[13, 9, 21], [1, 64, 3], [3, 300, 300]]) {
+      const [g2, r2] = await onBoth(() => tf.matMul(tf.tensor2d(lcg(7, M * K), [M, K]), tf.tensor2d(lcg(8, K * N), [K, N])));
       expect(maxRelErr(g2, r2), `${M}x${K}x${N}`).toBeLessThan(1e-5);
     }
     // Transposed operands take the stock kernel; a broadcast batch of 1 too.
@@ -54,6 +60,26 @@ describe('wasm BatchMatMul (one XNNPACK GEMM per batch entry)', () => {
     // A hand-computed product: [[1,2],[3,4]] x [[5],[6]] = [[17],[39]]; second entry x2 on both sides = x4.
     const [gh] = await onBoth(() => tf.matMul(tf.tensor3d([1, 2, 3, 4, 2, 4, 6, 8], [2, 2, 2]), tf.tensor3d([5, 6, 10, 12], [2, 2, 1])));
     expect(Array.from(gh)).toEqual([17, 39, 68, 156]);
+  });
+});
+
+describe('wasm _FusedMatMul (matMul + bias on our SIMD GEMM)', () => {
+  it('matches the cpu backend within 1e-5 with and without a bias; activations and large weights keep the stock kernel', async () => {
+    const x = () => tf.tensor2d(lcg(11, 17 * 24), [17, 24]), w = () => tf.tensor2d(lcg(12, 24 * 13), [24, 13]), bias = () => tf.tensor1d(lcg(13, 13));
+    const cases: [string, () => tf.Tensor][] = [
+      ['bias', () => tf.fused.matMul({ a: x(), b: w(), bias: bias() })],
+      ['no bias', () => tf.fused.matMul({ a: x(), b: w() })],
+      ['relu', () => tf.fused.matMul({ a: x(), b: w(), bias: bias(), activation: 'relu' })],
+      ['large weight', () => tf.fused.matMul({ a: tf.tensor2d(lcg(14, 3 * 300), [3, 300]), b: tf.tensor2d(lcg(15, 300 * 300), [300, 300]), bias: tf.tensor1d(lcg(16, 300)) })],
+    ];
+    for (const [name, f] of cases) {
+      const [got, ref, gs, rs] = await onBoth(f);
+      expect(gs, name).toEqual(rs);
+      expect(maxRelErr(got, ref), name).toBeLessThan(1e-5);
+    }
+    // By hand: [[1, 2]] x [[3, 4], [5, 6]] + [10, 20] = [[23, 36]].
+    const [gh] = await onBoth(() => tf.fused.matMul({ a: tf.tensor2d([1, 2], [1, 2]), b: tf.tensor2d([3, 4, 5, 6], [2, 2]), bias: tf.tensor1d([10, 20]) }));
+    expect(Array.from(gh)).toEqual([23, 36]);
   });
 });
 

@@ -1,13 +1,17 @@
 /**
- * Three tfjs-backend-wasm 4.22 kernels replaced with faster ones that compute the same values.
+ * Four tfjs-backend-wasm 4.22 kernels replaced with faster ones that compute the same values.
  *
- * BatchMatMul: the stock kernel sends only a single [1, M, K] x [1, K, N] product without transposes
- * to XNNPACK (SIMD GEMM, on the thread pool); every batched product, such as attention's
- * [B*H, T, hd] x [B*H, hd, T], runs a scalar triple loop on one thread (~1.5 GFLOP/s against
- * XNNPACK's ~13 per thread). Here a batched product with equal batch sizes and no transposes runs as
- * one XNNPACK GEMM per batch entry, on [1, M, K] / [1, K, N] / [1, M, N] tensors registered over the
- * entries' own memory (no copies). Anything else goes to the stock kernel, and so do small entries
- * (< 2^20 multiply-adds, e.g. [65, 16] x [16, 65]) when XNNPACK has more than one thread.
+ * BatchMatMul and _FusedMatMul (matMul with a bias): products whose right-hand matrix fits in L2
+ * (K * N <= 2^16 floats) run on our SIMD GEMM (wasm-gemm.ts), batched or not, bias included: at the
+ * default study's sizes it runs at 35-43 GFLOP/s on one core where XNNPACK reaches 26-30 with its
+ * per-call set-up. Otherwise: the stock kernel sends only a single [1, M, K] x [1, K, N] product
+ * without transposes to XNNPACK, and runs every batched product, such as attention's
+ * [B*H, T, hd] x [B*H, hd, T], as a scalar triple loop on one thread (~1.5 GFLOP/s); here a batched
+ * product with equal batch sizes and no transposes runs as one XNNPACK GEMM per batch entry, on
+ * [1, M, K] / [1, K, N] / [1, M, N] tensors registered over the entries' own memory (no copies).
+ * With more than one XNNPACK thread, products under 2^20 multiply-adds (per entry) stay on one
+ * thread (ours, or the stock loop): the pool's hand-off costs more than they do; larger ones go to
+ * XNNPACK's pool. Transposed operands and anything else go to the stock kernels.
  *
  * Slice: the stock kernel reads the whole input out of wasm memory (backend.readSync copies it) to
  * take a piece of it, so slicing one image out of a [64, 257, 1024] batch copies all 64. Here the
@@ -20,11 +24,15 @@
  * the cpu and webgpu backends and wasm's own Reshape do). Strings go to the stock kernel.
  */
 import { tf } from './tf.js';
+import { type BatchedGemm, batchedGemm } from './wasm-gemm.js';
 
 /** The parts of tfjs-backend-wasm's BackendWasm these kernels use (not in its public typings). */
 interface WasmBackend {
   incRef(dataId: object): void;
   wasm: {
+    /** The module's memory: `wasmMemory` in the threaded build, `asm.memory` (its export) otherwise. */
+    wasmMemory?: WebAssembly.Memory;
+    asm?: { memory?: WebAssembly.Memory };
     cwrap(name: string, ret: null, args: string[]): (...a: unknown[]) => void;
     tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void; getThreadsCount(): number };
   };
@@ -39,8 +47,42 @@ type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attr
 let installed = false;
 /** Multiply-adds per batch entry below which a multi-threaded backend keeps the stock batched loop. */
 const MIN_POOLED_MACS = 1 << 20;
+/**
+ * Largest right-hand matrix (K * N floats, 256 KB) for our SIMD GEMM: it streams the whole of b[g]
+ * once per 4 rows of a, so b must stay in the core's L2 cache; beyond that XNNPACK (packed, blocked) wins.
+ */
+const MAX_SIMD_B = 1 << 16;
 
-/** Replaces the wasm BatchMatMul, Slice and Identity kernels (once per process; they apply to every later wasm backend). */
+/** Per backend: XNNPACK's thread count and our GEMM over its memory. */
+const wasmInfo = new WeakMap<WasmBackend, { threads: number; gemm: BatchedGemm | null }>();
+function wasmOf(backend: WasmBackend): { threads: number; gemm: BatchedGemm | null } {
+  let info = wasmInfo.get(backend);
+  if (!info) {
+    const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+    info = { threads: backend.wasm.tfjs.getThreadsCount(), gemm: memory ? batchedGemm(memory) : null };
+    wasmInfo.set(backend, info);
+  }
+  return info;
+}
+
+/**
+ * a @ b (+ bias [N]) on our SIMD GEMM (wasm-gemm.ts) when it serves the product better than XNNPACK:
+ * float32, no transposes, a [G, M, K] and b [G, K, N] with the same G, b[g] within MAX_SIMD_B, and
+ * with a multi-threaded XNNPACK only products too small for its pool. Otherwise null.
+ */
+function simdProduct(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | null, transposeA: boolean, transposeB: boolean): tf.TensorInfo | null {
+  if (transposeA || transposeB || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length !== 3 || b.shape.length !== 3) return null;
+  const [G, M, K] = a.shape, N = b.shape[2];
+  if (b.shape[0] !== G || K === 0 || K * N > MAX_SIMD_B || (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== N))) return null;
+  const { threads, gemm } = wasmOf(backend);
+  if (!gemm || (threads > 1 && M * K * N >= MIN_POOLED_MACS)) return null;
+  const out = backend.makeOutput([G, M, N], 'float32'); // [G, M, N]
+  const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+  gemm(offset(a), offset(b), offset(out), G, M, K, N, bias ? offset(bias) : 0);
+  return out;
+}
+
+/** Replaces the wasm BatchMatMul, _FusedMatMul, Slice and Identity kernels (once per process; they apply to every later wasm backend). */
 export function installWasmKernels(): void {
   if (installed) return;
   installed = true;
@@ -48,24 +90,24 @@ export function installWasmKernels(): void {
     // The C entry point the stock kernel wraps (tfjs-backend-wasm src/cc/kernels/BatchMatMul.cc).
     let cBatchMatMul: ((...a: unknown[]) => void) | null = null;
     let cFor: WasmBackend | null = null;
-    let threads = 1;
     return (args) => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA: boolean; transposeB: boolean };
       const backend = args.backend as WasmBackend;
+      const ours = simdProduct(backend, a, b, null, transposeA, transposeB);
+      if (ours) return ours;
       const G = a.shape.length === 3 ? a.shape[0] : 1;
       if (transposeA || transposeB || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length !== 3 || b.shape.length !== 3 || b.shape[0] !== G || G < 2) {
         return stock(args);
       }
       if (cFor !== backend) {
         cBatchMatMul = backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
-        threads = backend.wasm.tfjs.getThreadsCount();
         cFor = backend;
       }
       const [, M, K] = a.shape, N = b.shape[2];
       // Every GEMM wakes XNNPACK's thread pool; for small products that hand-off costs more than the
       // product (a width-64 ViT block took 7x the CPU at 2 threads), so they stay on the stock loop.
-      if (threads > 1 && M * K * N < MIN_POOLED_MACS) return stock(args);
+      if (wasmOf(backend).threads > 1 && M * K * N < MIN_POOLED_MACS) return stock(args);
       const out = backend.makeOutput([G, M, N], 'float32'); // [G, M, N]
       const base = { a: backend.dataIdMap.get(a.dataId).memoryOffset, b: backend.dataIdMap.get(b.dataId).memoryOffset, out: backend.dataIdMap.get(out.dataId).memoryOffset };
       const shapeBytes = (s: number[]) => new Uint8Array(new Int32Array(s).buffer);
@@ -78,6 +120,12 @@ export function installWasmKernels(): void {
       }
       return out;
     };
+  });
+  override('_FusedMatMul', (stock) => (args) => {
+    const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const { transposeA, transposeB, activation } = (args.attrs ?? {}) as { transposeA: boolean; transposeB: boolean; activation?: string };
+    if (preluActivationWeights || (activation !== undefined && activation !== 'linear')) return stock(args);
+    return simdProduct(args.backend as WasmBackend, a!, b!, bias ?? null, transposeA, transposeB) ?? stock(args);
   });
   override('Slice', (stock) => (args) => {
     const { x } = args.inputs as { x: tf.TensorInfo };

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { batchedGemm, prepareBatchedGemm } from './wasm-gemm.js';
+import { lcg } from './test_util.js';
+
+// The SIMD kernel against a float64 triple loop, on memories of both kinds; shapes with odd N add a bias.
+describe('batchedGemm (SIMD128 batched product on a wasm memory)', () => {
+  const shapes = [[1, 1, 1, 1], [3, 5, 7, 9], [2, 17, 17, 32], [4, 17, 32, 17], [3, 8, 32, 8], [5, 1, 32, 8], [2, 4, 3, 12], [1, 9, 1, 13]];
+  for (const shared of [false, true]) {
+    it(`equals the float64 product for ${shapes.length} shapes (${shared ? 'shared' : 'plain'} memory)`, async () => {
+      await prepareBatchedGemm();
+      const memory = new WebAssembly.Memory(shared ? { initial: 4, maximum: 65536, shared: true } : { initial: 4 });
+      const bmm = batchedGemm(memory)!;
+      expect(batchedGemm(memory)).toBe(bmm); // one instance per memory
+      for (const [G, M, K, N] of shapes) {
+        const a = Float32Array.from(lcg(G * M * K + 1, G * M * K)), b = Float32Array.from(lcg(K * N + 2, G * K * N));
+        const heap = new Float32Array(memory.buffer);
+        const oa = 16, ob = oa + a.length + 3, oc = ob + b.length + 5; // odd float offsets: no alignment assumed
+        heap.set(a, oa);
+        heap.set(b, ob);
+        const withBias = N % 2 === 1, bias = Float32Array.from(lcg(N + 3, N)), obias = oc + G * M * N + 7;
+        heap.set(bias, obias);
+        heap.fill(Number.NaN, oc, oc + G * M * N + 1);
+        bmm(4 * oa, 4 * ob, 4 * oc, G, M, K, N, withBias ? 4 * obias : 0);
+        let worst = 0;
+        for (let g = 0; g < G; g++) for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+          let s = withBias ? bias[j] : 0, scale = Math.abs(s);
+          for (let k = 0; k < K; k++) {
+            const t = a[g * M * K + i * K + k] * b[g * K * N + k * N + j];
+            s += t;
+            scale += Math.abs(t);
+          }
+          // float32 error of K products summed onto the start value: at most (K + 1) * eps * sum |terms|
+          worst = Math.max(worst, Math.abs(heap[oc + g * M * N + i * N + j] - s) / ((K + 1) * 2 ** -24 * scale));
+        }
+        expect(worst, `${G}x${M}x${K}x${N}`).toBeLessThan(1);
+        expect(Number.isNaN(heap[oc + G * M * N]), 'wrote past the end').toBe(true);
+      }
+    });
+  }
+});

@@ -1,0 +1,148 @@
+/**
+ * A batched GEMM for many small products, as a WebAssembly SIMD128 module that works in place on
+ * tfjs-backend-wasm's own memory (it imports the backend's WebAssembly.Memory: no copies).
+ *
+ * Why: attention's products are hundreds of tiny matrices per call ([B*H, T, hd] x [B*H, hd, T] with
+ * T = 8..17, hd = 32 in the default study). tfjs-wasm runs a batched product as a scalar loop
+ * (~1.3 GFLOP/s); one XNNPACK call per entry (wasm-kernels.ts) pays ~2 us of set-up per entry, so at
+ * these sizes it reaches ~5 GFLOP/s. Here one call covers every entry, in register tiles of 4 rows x
+ * 8 columns (two f32x4 accumulators per row).
+ *
+ * The module is written in WebAssembly text, generated per tile shape below and assembled by wabt
+ * once per process.
+ */
+import wabtInit from 'wabt';
+
+/**
+ * c[g] = a[g] @ b[g] (+ bias) for g < G; a [G, M, K], b [G, K, N], c [G, M, N], bias [N] or 0 for none;
+ * row-major float32, byte offsets. Each sum starts from the bias and adds k = 0..K-1 in order.
+ */
+export type BatchedGemm = (a: number, b: number, c: number, G: number, M: number, K: number, N: number, bias: number) => void;
+
+/**
+ * One register tile: R rows (4 or 1) x C columns (8 or 4: f32x4 vectors; 1: scalar) of c, summed over
+ * all K. Expects $i (first row), $j (first column), $a/$b/$c (this entry's bases), $k4 = 4K, $n4 = 4N.
+ */
+function tile(R: 4 | 1, C: 8 | 4 | 1): string {
+  const rows = [...Array(R).keys()], vecs = C === 1 ? [] : [...Array(C / 4).keys()];
+  const acc = (r: number, v: number) => (C === 1 ? `$s${r}` : `$v${r}_${v}`);
+  const cols = C === 1 ? [0] : vecs;
+  const lines: string[] = [];
+  // A row pointers at column 0 of rows i..i+R-1; B pointer at row 0, column j; the loop ends when $p0 reaches $end.
+  for (const r of rows) lines.push(`(local.set $p${r} (i32.add (local.get $a) (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $k4))))`);
+  lines.push('(local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))');
+  lines.push('(local.set $end (i32.add (local.get $p0) (local.get $k4)))');
+  // Accumulators start at bias[j..] (or 0).
+  const start = (v: number) => (C === 1
+    ? '(if (result f32) (local.get $bias) (then (f32.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))) (else (f32.const 0)))'
+    : `(if (result v128) (local.get $bias) (then (v128.load offset=${16 * v} (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))) (else (v128.const i32x4 0 0 0 0)))`);
+  for (const v of cols) lines.push(`(local.set ${acc(0, v)} ${start(v)})`);
+  for (const r of rows.slice(1)) for (const v of cols) lines.push(`(local.set ${acc(r, v)} (local.get ${acc(0, v)}))`);
+  lines.push('(loop $kloop');
+  if (C === 1) lines.push('  (local.set $bs (f32.load (local.get $pb)))');
+  else for (const v of vecs) lines.push(`  (local.set $b${v} (v128.load offset=${16 * v} (local.get $pb)))`);
+  for (const r of rows) {
+    if (C === 1) {
+      lines.push(`  (local.set ${acc(r, 0)} (f32.add (local.get ${acc(r, 0)}) (f32.mul (f32.load (local.get $p${r})) (local.get $bs))))`);
+    } else {
+      lines.push(`  (local.set $av (v128.load32_splat (local.get $p${r})))`);
+      for (const v of vecs) lines.push(`  (local.set ${acc(r, v)} (f32x4.add (local.get ${acc(r, v)}) (f32x4.mul (local.get $av) (local.get $b${v}))))`);
+    }
+    lines.push(`  (local.set $p${r} (i32.add (local.get $p${r}) (i32.const 4)))`);
+  }
+  lines.push('  (local.set $pb (i32.add (local.get $pb) (local.get $n4)))');
+  lines.push('  (br_if $kloop (i32.lt_u (local.get $p0) (local.get $end))))');
+  // Store row r at c + (i + r) * 4N + 4j.
+  for (const r of rows) {
+    lines.push(`(local.set $pc (i32.add (i32.add (local.get $c) (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $n4))) (i32.shl (local.get $j) (i32.const 2))))`);
+    if (C === 1) lines.push(`(f32.store (local.get $pc) (local.get ${acc(r, 0)}))`);
+    else for (const v of vecs) lines.push(`(v128.store offset=${16 * v} (local.get $pc) (local.get ${acc(r, v)}))`);
+  }
+  return lines.join('\n');
+}
+
+/** Every column of rows $i..$i+R-1: 8-column tiles, then one 4-column tile, then single columns. */
+function rowBlock(R: 4 | 1): string {
+  return `
+(local.set $j (i32.const 0))
+(block $d8 (loop $l8
+  (br_if $d8 (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $N)))
+  ${tile(R, 8)}
+  (local.set $j (i32.add (local.get $j) (i32.const 8)))
+  (br $l8)))
+(if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $N)) (then
+  ${tile(R, 4)}
+  (local.set $j (i32.add (local.get $j) (i32.const 4)))))
+(block $d1 (loop $l1
+  (br_if $d1 (i32.ge_u (local.get $j) (local.get $N)))
+  ${tile(R, 1)}
+  (local.set $j (i32.add (local.get $j) (i32.const 1)))
+  (br $l1)))`;
+}
+
+/** The module's text; `shared` must match the imported memory (tfjs-wasm's threaded build shares it). */
+export function batchedGemmWat(shared: boolean): string {
+  const v128 = ['$av', '$b0', '$b1', ...[0, 1, 2, 3].flatMap((r) => [`$v${r}_0`, `$v${r}_1`])];
+  const f32 = ['$bs', '$s0', '$s1', '$s2', '$s3'];
+  const i32 = ['$g', '$i', '$j', '$k4', '$n4', '$p0', '$p1', '$p2', '$p3', '$pb', '$pc', '$end'];
+  return `(module
+(import "env" "memory" (memory 1 ${shared ? '65536 shared' : ''}))
+(func (export "bmm") (param $a i32) (param $b i32) (param $c i32) (param $G i32) (param $M i32) (param $K i32) (param $N i32) (param $bias i32)
+  ${i32.map((n) => `(local ${n} i32)`).join(' ')}
+  ${f32.map((n) => `(local ${n} f32)`).join(' ')}
+  ${v128.map((n) => `(local ${n} v128)`).join(' ')}
+  (local.set $k4 (i32.shl (local.get $K) (i32.const 2)))
+  (local.set $n4 (i32.shl (local.get $N) (i32.const 2)))
+  (block $gdone (loop $gloop
+    (br_if $gdone (i32.ge_u (local.get $g) (local.get $G)))
+    (local.set $i (i32.const 0))
+    (block $d4 (loop $l4
+      (br_if $d4 (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $M)))
+      ${rowBlock(4)}
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l4)))
+    (block $dr (loop $lr
+      (br_if $dr (i32.ge_u (local.get $i) (local.get $M)))
+      ${rowBlock(1)}
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $lr)))
+    (local.set $a (i32.add (local.get $a) (i32.mul (local.get $M) (local.get $k4))))
+    (local.set $b (i32.add (local.get $b) (i32.mul (local.get $K) (local.get $n4))))
+    (local.set $c (i32.add (local.get $c) (i32.mul (local.get $M) (local.get $n4))))
+    (local.set $g (i32.add (local.get $g) (i32.const 1)))
+    (br $gloop)))
+)
+)`;
+}
+
+/** Assembles the module once. */
+let assembled: { shared: WebAssembly.Module | null; plain: WebAssembly.Module | null } | null = null;
+export async function prepareBatchedGemm(): Promise<void> {
+  if (assembled) return;
+  const wabt = await wabtInit();
+  const build = (shared: boolean) => {
+    const features = { simd: true, threads: shared };
+    const parsed = wabt.parseWat('batched-gemm.wat', batchedGemmWat(shared), features);
+    try {
+      // wabt's typings omit validate's features argument; without it shared memory fails to validate.
+      (parsed.validate as (f: object) => void)(features);
+      return new WebAssembly.Module(new Uint8Array(parsed.toBinary({}).buffer));
+    } finally {
+      parsed.destroy();
+    }
+  };
+  assembled = { shared: build(true), plain: build(false) };
+}
+
+const instances = new WeakMap<WebAssembly.Memory, BatchedGemm>();
+/** The GEMM over `memory` (null before prepareBatchedGemm). K must be >= 1. */
+export function batchedGemm(memory: WebAssembly.Memory): BatchedGemm | null {
+  if (!assembled) return null;
+  let f = instances.get(memory);
+  if (!f) {
+    const module = memory.buffer instanceof SharedArrayBuffer ? assembled.shared! : assembled.plain!;
+    f = new WebAssembly.Instance(module, { env: { memory } }).exports.bmm as BatchedGemm;
+    instances.set(memory, f);
+  }
+  return f;
+}
