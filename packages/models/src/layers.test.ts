@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activation, blockSpecs, blockWeights, causalMask, columnNorms, initParams, layerNorm, linear, matMulPlain, residualBlock, residualBlockAt, selectRows, tf, unitRows, vitBlockNames } from './index.js';
+import { activation, blockSpecs, blockWeights, causalMask, columnNorms, embedRows, initBackend, initParams, layerNorm, linear, matMulPlain, residualBlock, residualBlockAt, selectRows, tf, unitRows, vitBlockNames } from './index.js';
 import { lcg, maxRelErr } from './test_util.js';
 
 // The custom-gradient ops against tfjs' own autodiff of the same formulas.
@@ -139,6 +139,23 @@ describe('residualBlockAt (a last block read at one token per sequence)', () => 
         expect(maxRelErr(residualBlockAt(x, w, shape, [3, 1, 2]).dataSync(), ours(x).dataSync())).toBeGreaterThan(1e-2);
       }
       params.dispose();
+    });
+  }
+});
+
+describe('embedRows (token embeddings)', () => {
+  // On wasm too: its float32 OneHot is broken (writes 1's integer bit pattern), which once zeroed this gradient.
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`gathers rows, and its gradient adds dy into each id's row, repeated ids summed (${backend})`, async () => {
+      await initBackend({ backend });
+      const table = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [4, 2]);
+      const ids = tf.tensor1d([2, 0, 2, 3], 'int32');
+      expect(embedRows(table, ids, true).arraySync()).toEqual([[5, 6], [1, 2], [5, 6], [7, 8]]);
+      const dy = tf.tensor2d([1, 10, 2, 20, 3, 30, 4, 40], [4, 2]);
+      const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(embedRows(t as tf.Tensor2D, ids, true), dy)))(table);
+      // row 0 <- dy[1]; row 1 untouched; row 2 <- dy[0] + dy[2]; row 3 <- dy[3]
+      expect(grad.arraySync()).toEqual([[2, 20], [0, 0], [4, 40], [4, 40]]);
+      await initBackend({ backend: 'cpu' });
     });
   }
 });

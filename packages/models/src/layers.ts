@@ -208,13 +208,14 @@ export function activation(x: tf.Tensor, kind: 'quick_gelu' | 'gelu'): tf.Tensor
 /** One row of an embedding table per id. table [V, W], ids [N] -> [N, W]. */
 export function embedRows(table: T2, ids: tf.Tensor1D, trainable: boolean): T2 {
   if (!trainable) return tf.gather(table, ids) as T2;
-  // gather's gradient needs UnsortedSegmentSum, which wasm lacks: scatter with a one-hot matMul.
+  // gather's gradient needs UnsortedSegmentSum, which wasm lacks; scatterND adds the rows of repeated
+  // ids. (Not a one-hot matMul: tfjs-backend-wasm 4.22's float32 OneHot writes the integer 1's bit
+  // pattern, ~1.4e-45, so its gradients vanished.)
   const f = customGrad(((t: T2, save: tf.GradSaveFunc) => {
     save([ids]);
     return {
       value: tf.gather(t, ids) as T2,
-      // [V, N] @ [N, W]
-      gradFunc: (dy: T2, saved: tf.Tensor[]) => [tf.matMul(tf.transpose(tf.oneHot(saved[0] as tf.Tensor1D, t.shape[0], 1, 0, 'float32')), dy)],
+      gradFunc: (dy: T2, saved: tf.Tensor[]) => [tf.scatterND(tf.reshape(saved[0], [-1, 1]), dy, t.shape)], // [V, W]
     };
   }));
   return f(table) as T2;
