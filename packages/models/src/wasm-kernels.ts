@@ -67,16 +67,18 @@ function wasmOf(backend: WasmBackend): { threads: number; gemm: BatchedGemm | nu
 
 /**
  * a @ b (+ bias [N]) on our SIMD GEMM (wasm-gemm.ts) when it serves the product better than XNNPACK:
- * float32, no transposes, a [G, M, K] and b [G, K, N] with the same G, b[g] within MAX_SIMD_B, and
+ * float32, no transposes, a [G, M, K] and b [G, K, N] with the same G (or 2-D), b[g] within MAX_SIMD_B, and
  * with a multi-threaded XNNPACK only products too small for its pool. Otherwise null.
  */
 function simdProduct(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | null, transposeA: boolean, transposeB: boolean): tf.TensorInfo | null {
-  if (transposeA || transposeB || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length !== 3 || b.shape.length !== 3) return null;
-  const [G, M, K] = a.shape, N = b.shape[2];
-  if (b.shape[0] !== G || K === 0 || K * N > MAX_SIMD_B || (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== N))) return null;
+  const rank = a.shape.length;
+  if (transposeA || transposeB || a.dtype !== 'float32' || b.dtype !== 'float32' || (rank !== 2 && rank !== 3) || b.shape.length !== rank) return null;
+  // tf.matMul hands 2-D operands over as they are, tf.fused.matMul as [1, M, K] x [1, K, N].
+  const G = rank === 3 ? a.shape[0] : 1, [M, K] = a.shape.slice(-2), N = b.shape[rank - 1];
+  if ((rank === 3 && b.shape[0] !== G) || K === 0 || K * N > MAX_SIMD_B || (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== N))) return null;
   const { threads, gemm } = wasmOf(backend);
   if (!gemm || (threads > 1 && M * K * N >= MIN_POOLED_MACS)) return null;
-  const out = backend.makeOutput([G, M, N], 'float32'); // [G, M, N]
+  const out = backend.makeOutput(rank === 3 ? [G, M, N] : [M, N], 'float32');
   const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
   gemm(offset(a), offset(b), offset(out), G, M, K, N, bias ? offset(bias) : 0);
   return out;
