@@ -1,16 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { batchedGemm, prepareBatchedGemm } from './wasm-gemm.js';
+import { assembleBatchedGemm, type BatchedGemm, batchedGemm, batchedGemmUsesFma, prepareBatchedGemm } from './wasm-gemm.js';
 import { lcg } from './test_util.js';
 
 // The SIMD kernel against a float64 triple loop, on memories of both kinds; shapes with odd N add a bias.
 describe('batchedGemm (SIMD128 batched product on a wasm memory)', () => {
   const shapes = [[1, 1, 1, 1], [3, 5, 7, 9], [2, 17, 17, 32], [4, 17, 32, 17], [3, 8, 32, 8], [5, 1, 32, 8], [2, 4, 3, 12], [1, 9, 1, 13]];
-  for (const shared of [false, true]) {
-    it(`equals the float64 product for ${shapes.length} shapes (${shared ? 'shared' : 'plain'} memory)`, async () => {
+  it('is prepared once per process, one instance per memory, with FMA where the engine has relaxed SIMD', async () => {
+    await prepareBatchedGemm();
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    expect(batchedGemm(memory)).toBe(batchedGemm(memory));
+    // Node 20 gets relaxed SIMD from the flag prepareBatchedGemm sets; LW_WASM_FMA=0 turns it off.
+    expect(batchedGemmUsesFma()).toBe(process.env.LW_WASM_FMA !== '0');
+  });
+  for (const [shared, fma] of [[false, false], [true, false], [false, true], [true, true]]) {
+    it(`equals the float64 product for ${shapes.length} shapes (${shared ? 'shared' : 'plain'} memory, ${fma ? 'relaxed_madd' : 'mul + add'})`, async () => {
       await prepareBatchedGemm();
       const memory = new WebAssembly.Memory(shared ? { initial: 4, maximum: 65536, shared: true } : { initial: 4 });
-      const bmm = batchedGemm(memory)!;
-      expect(batchedGemm(memory)).toBe(bmm); // one instance per memory
+      const module = new WebAssembly.Module(await assembleBatchedGemm(shared, fma));
+      const bmm = new WebAssembly.Instance(module, { env: { memory } }).exports.bmm as BatchedGemm;
       for (const [G, M, K, N] of shapes) {
         const a = Float32Array.from(lcg(G * M * K + 1, G * M * K)), b = Float32Array.from(lcg(K * N + 2, G * K * N));
         const heap = new Float32Array(memory.buffer);
