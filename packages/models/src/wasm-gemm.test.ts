@@ -1,23 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { assembleBatchedGemm, type BatchedGemm, batchedGemm, batchedGemmUsesFma, prepareBatchedGemm } from './wasm-gemm.js';
+import { assembleBatchedGemm, batchedGemm, batchedGemmUsesFma, gemmOn, type GemmKernel, packB, prepareBatchedGemm } from './wasm-gemm.js';
 import { lcg } from './test_util.js';
 
 // The SIMD kernel against a float64 triple loop, on memories of both kinds; shapes with odd N add a bias.
 describe('batchedGemm (SIMD128 batched product on a wasm memory)', () => {
-  const shapes = [[1, 1, 1, 1], [3, 5, 7, 9], [2, 17, 17, 32], [4, 17, 32, 17], [3, 8, 32, 8], [5, 1, 32, 8], [2, 4, 3, 12], [1, 9, 1, 13]];
+  // The last three have b over one 256 x 256 block: packed blocks, k-blocks accumulating, ragged edges.
+  const shapes = [[1, 1, 1, 1], [3, 5, 7, 9], [2, 17, 17, 32], [4, 17, 32, 17], [3, 8, 32, 8], [5, 1, 32, 8], [2, 4, 3, 12], [1, 9, 1, 13], [2, 6, 300, 523], [1, 9, 700, 260], [1, 5, 257, 1031]];
   it('is prepared once per process, one instance per memory, with FMA where the engine has relaxed SIMD', async () => {
     await prepareBatchedGemm();
     const memory = new WebAssembly.Memory({ initial: 1 });
-    expect(batchedGemm(memory)).toBe(batchedGemm(memory));
+    const scratch = () => 0;
+    expect(batchedGemm(memory, scratch)).toBe(batchedGemm(memory, scratch));
     // Node 20 gets relaxed SIMD from the flag prepareBatchedGemm sets; LW_WASM_FMA=0 turns it off.
     expect(batchedGemmUsesFma()).toBe(process.env.LW_WASM_FMA !== '0');
   });
   for (const [shared, fma] of [[false, false], [true, false], [false, true], [true, true]]) {
     it(`equals the float64 product for ${shapes.length} shapes (${shared ? 'shared' : 'plain'} memory, ${fma ? 'relaxed_madd' : 'mul + add'})`, async () => {
       await prepareBatchedGemm();
-      const memory = new WebAssembly.Memory(shared ? { initial: 4, maximum: 65536, shared: true } : { initial: 4 });
+      const memory = new WebAssembly.Memory(shared ? { initial: 64, maximum: 65536, shared: true } : { initial: 64 });
       const module = new WebAssembly.Module(await assembleBatchedGemm(shared, fma));
-      const bmm = new WebAssembly.Instance(module, { env: { memory } }).exports.bmm as BatchedGemm;
+      // Scratch for packed blocks at the top of the 64 pages; operands sit below it.
+      const scratch = 64 * 65536 - 4 * 256 * 256;
+      let asked = 0;
+      const bmm = gemmOn(new WebAssembly.Instance(module, { env: { memory } }).exports.bmm as GemmKernel, memory, () => (asked++, scratch));
       for (const [G, M, K, N] of shapes) {
         const a = Float32Array.from(lcg(G * M * K + 1, G * M * K)), b = Float32Array.from(lcg(K * N + 2, G * K * N));
         const heap = new Float32Array(memory.buffer);
@@ -42,6 +47,20 @@ describe('batchedGemm (SIMD128 batched product on a wasm memory)', () => {
         expect(worst, `${G}x${M}x${K}x${N}`).toBeLessThan(1);
         expect(Number.isNaN(heap[oc + G * M * N]), 'wrote past the end').toBe(true);
       }
+      expect(asked, 'scratch is asked for once').toBe(1);
     });
   }
 });
+
+describe('packB (b in the kernel\'s column groups)', () => {
+  it('stores 8-, 4- and 1-column groups, each [K, width] contiguous from its first column times K', () => {
+    // b [2, 14] (values 100k + j), row stride 16: groups at columns 0-7, 8-11, 12, 13.
+    const K = 2, N = 14, ld = 16, heap = new Float32Array(64 + K * N);
+    for (let k = 0; k < K; k++) for (let j = 0; j < ld; j++) heap[k * ld + j] = 100 * k + j;
+    packB(heap, 0, ld, K, N, 64);
+    const out = Array.from(heap.subarray(64));
+    const group = (j0: number, w: number) => [0, 1].flatMap((k) => Array.from({ length: w }, (_, t) => 100 * k + j0 + t));
+    expect(out).toEqual([...group(0, 8), ...group(8, 4), ...group(12, 1), ...group(13, 1)]);
+  });
+});
+

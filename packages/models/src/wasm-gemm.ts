@@ -20,14 +20,20 @@ import { setFlagsFromString } from 'node:v8';
 import wabtInit from 'wabt';
 
 /**
- * c[g] = a[g] @ b[g] (+ bias) for g < G; a [G, M, K], b [G, K, N], c [G, M, N], bias [N] or 0 for none;
- * row-major float32, byte offsets. Each sum starts from the bias and adds k = 0..K-1 in order.
+ * c[g] = a[g] @ b[g] (+ bias, or + c itself when `accumulate`) for g < G: a [G, M, K] with rows lda
+ * floats apart, c [G, M, N] with rows ldc apart, bias [N] or 0 for none; float32 at byte offsets. b is
+ * [G, K, N] row-major with rows ldb apart, or, when `packed`, one [K, N] block stored column group
+ * by column group (packB). Each sum starts from the bias (or c, or 0) and adds k = 0..K-1 in order.
  */
+export type GemmKernel = (a: number, b: number, c: number, G: number, M: number, K: number, N: number, bias: number, lda: number, ldb: number, ldc: number, accumulate: number, packed: number) => void;
+
+/** c[g] = a[g] @ b[g] (+ bias) on contiguous row-major operands: a [G, M, K], b [G, K, N], c [G, M, N]. */
 export type BatchedGemm = (a: number, b: number, c: number, G: number, M: number, K: number, N: number, bias: number) => void;
 
 /**
  * One register tile: R rows (4 or 1) x C columns (8 or 4: f32x4 vectors; 1: scalar) of c, summed over
- * all K. Expects $i (first row), $j (first column), $a/$b/$c (this entry's bases), $k4 = 4K, $n4 = 4N.
+ * all K. Expects $i (first row), $j (first column), $a/$b/$c (this entry's bases), $k4 = 4K and the
+ * row strides in bytes $lda4, $ldb4, $ldc4.
  */
 function tile(R: 4 | 1, C: 8 | 4 | 1, fma: boolean): string {
   const rows = [...Array(R).keys()], vecs = C === 1 ? [] : [...Array(C / 4).keys()];
@@ -35,15 +41,22 @@ function tile(R: 4 | 1, C: 8 | 4 | 1, fma: boolean): string {
   const cols = C === 1 ? [0] : vecs;
   const lines: string[] = [];
   // A row pointers at column 0 of rows i..i+R-1; B pointer at row 0, column j; the loop ends when $p0 reaches $end.
-  for (const r of rows) lines.push(`(local.set $p${r} (i32.add (local.get $a) (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $k4))))`);
-  lines.push('(local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))');
+  for (const r of rows) lines.push(`(local.set $p${r} (i32.add (local.get $a) (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $lda4))))`);
+  // Packed b: this column group's [K, C] block starts at float j*K, its rows C floats apart.
+  lines.push('(local.set $pb (i32.add (local.get $b) (if (result i32) (local.get $packed) (then (i32.mul (local.get $j) (local.get $k4))) (else (i32.shl (local.get $j) (i32.const 2))))))');
+  lines.push(`(local.set $bstep (if (result i32) (local.get $packed) (then (i32.const ${4 * C})) (else (local.get $ldb4))))`);
   lines.push('(local.set $end (i32.add (local.get $p0) (local.get $k4)))');
-  // Accumulators start at bias[j..] (or 0).
+  // Row r of c at c + (i + r) * ldc4 + 4j.
+  const pc = (r: number) => `(i32.add (i32.add (local.get $c) (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $ldc4))) (i32.shl (local.get $j) (i32.const 2)))`;
+  // Accumulators start at c (accumulate), else bias[j..], else 0.
   const start = (v: number) => (C === 1
     ? '(if (result f32) (local.get $bias) (then (f32.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))) (else (f32.const 0)))'
     : `(if (result v128) (local.get $bias) (then (v128.load offset=${16 * v} (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))) (else (v128.const i32x4 0 0 0 0)))`);
   for (const v of cols) lines.push(`(local.set ${acc(0, v)} ${start(v)})`);
   for (const r of rows.slice(1)) for (const v of cols) lines.push(`(local.set ${acc(r, v)} (local.get ${acc(0, v)}))`);
+  lines.push('(if (local.get $accumulate) (then');
+  for (const r of rows) for (const v of cols) lines.push(C === 1 ? `  (local.set ${acc(r, v)} (f32.load ${pc(r)}))` : `  (local.set ${acc(r, v)} (v128.load offset=${16 * v} ${pc(r)}))`);
+  lines.push('))');
   lines.push('(loop $kloop');
   if (C === 1) lines.push('  (local.set $bs (f32.load (local.get $pb)))');
   else for (const v of vecs) lines.push(`  (local.set $b${v} (v128.load offset=${16 * v} (local.get $pb)))`);
@@ -60,11 +73,10 @@ function tile(R: 4 | 1, C: 8 | 4 | 1, fma: boolean): string {
     }
     lines.push(`  (local.set $p${r} (i32.add (local.get $p${r}) (i32.const 4)))`);
   }
-  lines.push('  (local.set $pb (i32.add (local.get $pb) (local.get $n4)))');
+  lines.push('  (local.set $pb (i32.add (local.get $pb) (local.get $bstep)))');
   lines.push('  (br_if $kloop (i32.lt_u (local.get $p0) (local.get $end))))');
-  // Store row r at c + (i + r) * 4N + 4j.
   for (const r of rows) {
-    lines.push(`(local.set $pc (i32.add (i32.add (local.get $c) (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $n4))) (i32.shl (local.get $j) (i32.const 2))))`);
+    lines.push(`(local.set $pc ${pc(r)})`);
     if (C === 1) lines.push(`(f32.store (local.get $pc) (local.get ${acc(r, 0)}))`);
     else for (const v of vecs) lines.push(`(v128.store offset=${16 * v} (local.get $pc) (local.get ${acc(r, v)}))`);
   }
@@ -97,15 +109,17 @@ function rowBlock(R: 4 | 1, fma: boolean): string {
 export function batchedGemmWat(shared: boolean, fma: boolean): string {
   const v128 = ['$av', '$b0', '$b1', ...[0, 1, 2, 3].flatMap((r) => [`$v${r}_0`, `$v${r}_1`])];
   const f32 = ['$bs', '$s0', '$s1', '$s2', '$s3'];
-  const i32 = ['$g', '$i', '$j', '$k4', '$n4', '$p0', '$p1', '$p2', '$p3', '$pb', '$pc', '$end'];
+  const i32 = ['$g', '$i', '$j', '$k4', '$lda4', '$ldb4', '$ldc4', '$p0', '$p1', '$p2', '$p3', '$pb', '$bstep', '$pc', '$end'];
   return `(module
 (import "env" "memory" (memory 1 ${shared ? '65536 shared' : ''}))
-(func (export "bmm") (param $a i32) (param $b i32) (param $c i32) (param $G i32) (param $M i32) (param $K i32) (param $N i32) (param $bias i32)
+(func (export "bmm") (param $a i32) (param $b i32) (param $c i32) (param $G i32) (param $M i32) (param $K i32) (param $N i32) (param $bias i32) (param $lda i32) (param $ldb i32) (param $ldc i32) (param $accumulate i32) (param $packed i32)
   ${i32.map((n) => `(local ${n} i32)`).join(' ')}
   ${f32.map((n) => `(local ${n} f32)`).join(' ')}
   ${v128.map((n) => `(local ${n} v128)`).join(' ')}
   (local.set $k4 (i32.shl (local.get $K) (i32.const 2)))
-  (local.set $n4 (i32.shl (local.get $N) (i32.const 2)))
+  (local.set $lda4 (i32.shl (local.get $lda) (i32.const 2)))
+  (local.set $ldb4 (i32.shl (local.get $ldb) (i32.const 2)))
+  (local.set $ldc4 (i32.shl (local.get $ldc) (i32.const 2)))
   (block $gdone (loop $gloop
     (br_if $gdone (i32.ge_u (local.get $g) (local.get $G)))
     (local.set $i (i32.const 0))
@@ -119,9 +133,9 @@ export function batchedGemmWat(shared: boolean, fma: boolean): string {
       ${rowBlock(1, fma)}
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $lr)))
-    (local.set $a (i32.add (local.get $a) (i32.mul (local.get $M) (local.get $k4))))
-    (local.set $b (i32.add (local.get $b) (i32.mul (local.get $K) (local.get $n4))))
-    (local.set $c (i32.add (local.get $c) (i32.mul (local.get $M) (local.get $n4))))
+    (local.set $a (i32.add (local.get $a) (i32.mul (local.get $M) (local.get $lda4))))
+    (local.set $b (i32.add (local.get $b) (i32.mul (local.get $K) (local.get $ldb4))))
+    (local.set $c (i32.add (local.get $c) (i32.mul (local.get $M) (local.get $ldc4))))
     (local.set $g (i32.add (local.get $g) (i32.const 1)))
     (br $gloop)))
 )
@@ -164,14 +178,66 @@ function relaxedSimd(probe: Uint8Array<ArrayBuffer>): boolean {
   return WebAssembly.validate(probe);
 }
 
+/** Blocks of b for products whose b exceeds one: KC x NC floats (256 KB) stay in L2 while every row of a passes over them. */
+export const KC = 256, NC = 256;
+
+/**
+ * The GEMM over `memory` for operands of any size. b of at most KC x NC floats is read in place; a
+ * larger b is taken in KC x NC blocks, each first packed (packB) into `scratch()` (KC * NC floats of
+ * `memory`, asked for once), and the k-blocks accumulate into c in order, so the sums are the same as
+ * in one pass. Packing makes each register tile's slice of b contiguous: read in place, its rows are
+ * a whole row of b apart, and past L2 size that thrashes the TLB (8-22 GFLOP/s measured, against
+ * 35-50 in cache).
+ */
+export function gemmOn(kernel: GemmKernel, memory: WebAssembly.Memory, scratch: () => number): BatchedGemm {
+  let buffer = 0;
+  return (a, b, c, G, M, K, N, bias) => {
+    if (K * N <= KC * NC) {
+      kernel(a, b, c, G, M, K, N, bias, K, N, N, 0, 0);
+      return;
+    }
+    buffer ||= scratch();
+    for (let g = 0; g < G; g++) {
+      const ag = a + 4 * g * M * K, bg = b + 4 * g * K * N, cg = c + 4 * g * M * N;
+      for (let j0 = 0; j0 < N; j0 += NC) {
+        for (let k0 = 0; k0 < K; k0 += KC) {
+          const kc = Math.min(KC, K - k0), nc = Math.min(NC, N - j0);
+          // A fresh view each time: the memory may have grown since.
+          packB(new Float32Array(memory.buffer), bg / 4 + k0 * N + j0, N, kc, nc, buffer / 4);
+          kernel(ag + 4 * k0, buffer, cg + 4 * j0, 1, M, kc, nc, k0 === 0 && bias ? bias + 4 * j0 : 0, K, 0, N, k0 > 0 ? 1 : 0, 1);
+        }
+      }
+    }
+  };
+}
+
+/**
+ * Copies the [K, N] block of `heap` at float `src` (rows `ld` floats apart) to float `dst` column group
+ * by column group, in the kernel's tile widths: 8-column groups, then a 4-column one, then single
+ * columns; the group starting at column j holds its [K, width] rows contiguously from dst + j * K.
+ */
+export function packB(heap: Float32Array, src: number, ld: number, K: number, N: number, dst: number): void {
+  let j = 0;
+  const group = (width: number) => {
+    for (let k = 0, o = dst + j * K, i = src + j; k < K; k++, i += ld) for (let t = 0; t < width; t++) heap[o++] = heap[i + t];
+    j += width;
+  };
+  while (j + 8 <= N) group(8);
+  if (j + 4 <= N) group(4);
+  while (j < N) group(1);
+}
+
 const instances = new WeakMap<WebAssembly.Memory, BatchedGemm>();
-/** The GEMM over `memory` (null before prepareBatchedGemm). K must be >= 1. */
-export function batchedGemm(memory: WebAssembly.Memory): BatchedGemm | null {
+/**
+ * The GEMM over `memory` (null before prepareBatchedGemm); `scratch` allocates KC * NC floats in it
+ * when a product first needs them. K must be >= 1.
+ */
+export function batchedGemm(memory: WebAssembly.Memory, scratch: () => number): BatchedGemm | null {
   if (!assembled) return null;
   let f = instances.get(memory);
   if (!f) {
     const module = memory.buffer instanceof SharedArrayBuffer ? assembled.shared : assembled.plain;
-    f = new WebAssembly.Instance(module, { env: { memory } }).exports.bmm as BatchedGemm;
+    f = gemmOn(new WebAssembly.Instance(module, { env: { memory } }).exports.bmm as GemmKernel, memory, scratch);
     instances.set(memory, f);
   }
   return f;

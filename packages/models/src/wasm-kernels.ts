@@ -1,17 +1,16 @@
 /**
  * Four tfjs-backend-wasm 4.22 kernels replaced with faster ones that compute the same values.
  *
- * BatchMatMul and _FusedMatMul (matMul with a bias): products whose right-hand matrix fits in L2
- * (K * N <= 2^16 floats) run on our SIMD GEMM (wasm-gemm.ts), batched or not, bias included: at the
- * default study's sizes it runs at 35-43 GFLOP/s on one core where XNNPACK reaches 26-30 with its
- * per-call set-up. Otherwise: the stock kernel sends only a single [1, M, K] x [1, K, N] product
- * without transposes to XNNPACK, and runs every batched product, such as attention's
- * [B*H, T, hd] x [B*H, hd, T], as a scalar triple loop on one thread (~1.5 GFLOP/s); here a batched
- * product with equal batch sizes and no transposes runs as one XNNPACK GEMM per batch entry, on
+ * BatchMatMul and _FusedMatMul (matMul with a bias): float32 products without transposes run on our
+ * SIMD GEMM (wasm-gemm.ts), batched or not, bias included: 46-53 GFLOP/s on one core with FMA
+ * (relaxed SIMD), where XNNPACK reaches 21-31 on ViT-L/14's products and less on small ones (its
+ * per-call set-up; one call per entry of a batched product). With more than one XNNPACK thread,
+ * products from 2^20 multiply-adds (per batch entry) go to XNNPACK's pool instead, which spreads them
+ * over the threads (ours runs on the calling thread): one XNNPACK GEMM per batch entry, on
  * [1, M, K] / [1, K, N] / [1, M, N] tensors registered over the entries' own memory (no copies).
- * With more than one XNNPACK thread, products under 2^20 multiply-adds (per entry) stay on one
- * thread (ours, or the stock loop): the pool's hand-off costs more than they do; larger ones go to
- * XNNPACK's pool. Transposed operands and anything else go to the stock kernels.
+ * (The stock kernel sends only single products to XNNPACK and runs batched ones, such as attention's
+ * [B*H, T, hd] x [B*H, hd, T], as a scalar loop at ~1.5 GFLOP/s.) Transposed operands and anything
+ * else go to the stock kernels.
  *
  * Slice: the stock kernel reads the whole input out of wasm memory (backend.readSync copies it) to
  * take a piece of it, so slicing one image out of a [64, 257, 1024] batch copies all 64. Here the
@@ -24,7 +23,7 @@
  * the cpu and webgpu backends and wasm's own Reshape do). Strings go to the stock kernel.
  */
 import { tf } from './tf.js';
-import { type BatchedGemm, batchedGemm } from './wasm-gemm.js';
+import { type BatchedGemm, batchedGemm, KC, NC } from './wasm-gemm.js';
 
 /** The parts of tfjs-backend-wasm's BackendWasm these kernels use (not in its public typings). */
 interface WasmBackend {
@@ -33,6 +32,7 @@ interface WasmBackend {
     /** The module's memory: `wasmMemory` in the threaded build, `asm.memory` (its export) otherwise. */
     wasmMemory?: WebAssembly.Memory;
     asm?: { memory?: WebAssembly.Memory };
+    _malloc(bytes: number): number;
     cwrap(name: string, ret: null, args: string[]): (...a: unknown[]) => void;
     tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void; getThreadsCount(): number };
   };
@@ -47,11 +47,6 @@ type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attr
 let installed = false;
 /** Multiply-adds per batch entry below which a multi-threaded backend keeps the stock batched loop. */
 const MIN_POOLED_MACS = 1 << 20;
-/**
- * Largest right-hand matrix (K * N floats, 256 KB) for our SIMD GEMM: it streams the whole of b[g]
- * once per 4 rows of a, so b must stay in the core's L2 cache; beyond that XNNPACK (packed, blocked) wins.
- */
-const MAX_SIMD_B = 1 << 16;
 
 /** Per backend: XNNPACK's thread count and our GEMM over its memory. */
 const wasmInfo = new WeakMap<WasmBackend, { threads: number; gemm: BatchedGemm | null }>();
@@ -59,7 +54,8 @@ function wasmOf(backend: WasmBackend): { threads: number; gemm: BatchedGemm | nu
   let info = wasmInfo.get(backend);
   if (!info) {
     const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
-    info = { threads: backend.wasm.tfjs.getThreadsCount(), gemm: memory ? batchedGemm(memory) : null };
+    const scratch = () => backend.wasm._malloc(4 * KC * NC); // kept for the backend's lifetime
+    info = { threads: backend.wasm.tfjs.getThreadsCount(), gemm: memory ? batchedGemm(memory, scratch) : null };
     wasmInfo.set(backend, info);
   }
   return info;
@@ -67,7 +63,7 @@ function wasmOf(backend: WasmBackend): { threads: number; gemm: BatchedGemm | nu
 
 /**
  * a @ b (+ bias [N]) on our SIMD GEMM (wasm-gemm.ts) when it serves the product better than XNNPACK:
- * float32, no transposes, a [G, M, K] and b [G, K, N] with the same G (or 2-D), b[g] within MAX_SIMD_B, and
+ * float32, no transposes, a [G, M, K] and b [G, K, N] with the same G (or 2-D), and
  * with a multi-threaded XNNPACK only products too small for its pool. Otherwise null.
  */
 function simdProduct(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | null, transposeA: boolean, transposeB: boolean): tf.TensorInfo | null {
@@ -75,7 +71,7 @@ function simdProduct(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, b
   if (transposeA || transposeB || a.dtype !== 'float32' || b.dtype !== 'float32' || (rank !== 2 && rank !== 3) || b.shape.length !== rank) return null;
   // tf.matMul hands 2-D operands over as they are, tf.fused.matMul as [1, M, K] x [1, K, N].
   const G = rank === 3 ? a.shape[0] : 1, [M, K] = a.shape.slice(-2), N = b.shape[rank - 1];
-  if ((rank === 3 && b.shape[0] !== G) || K === 0 || K * N > MAX_SIMD_B || (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== N))) return null;
+  if ((rank === 3 && b.shape[0] !== G) || K === 0 || (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== N))) return null;
   const { threads, gemm } = wasmOf(backend);
   if (!gemm || (threads > 1 && M * K * N >= MIN_POOLED_MACS)) return null;
   const out = backend.makeOutput(rank === 3 ? [G, M, N] : [M, N], 'float32');
