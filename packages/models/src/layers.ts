@@ -9,8 +9,8 @@ import { lwMatMul, lwMatMulApplies, registerWebgpuMatMul } from './webgpu/matmul
  * see them flattened to [B*T, W] (a free reshape).
  *
  * Speed: tfjs' own matMul gradient uses transposed (and, for 3-D inputs, batched) matMuls, which the
- * wasm backend runs off XNNPACK's fast path. `linear` computes forward and backward with plain 2-D
- * matMuls only, transposing explicitly (a cheap copy next to the matMul).
+ * wasm backend runs off its fast GEMM (wasm-kernels.ts takes plain products only). `linear` computes
+ * forward and backward with plain 2-D matMuls only, transposing explicitly (a cheap copy next to the matMul).
  */
 
 type T2 = tf.Tensor2D;
@@ -31,9 +31,8 @@ function mm<R extends tf.Tensor>(a: R, b: R): R {
 }
 
 /**
- * x @ wT + b, x [N, in], wT [in, out], b [out] -> [N, out]. On wasm one XNNPACK call with the bias
- * fused in (tfjs' _FusedMatMul; XNNPACK keeps the packed weights of a wT it has seen, by tensor id);
- * on webgpu our matMul, then the add.
+ * x @ wT + b, x [N, in], wT [in, out], b [out] -> [N, out]. On wasm one GEMM call with the bias
+ * fused in (tfjs' _FusedMatMul, run by wasm-gemm.ts); on webgpu our matMul, then the add.
  */
 function affine(x: T2, wT: T2, b: tf.Tensor1D): T2 {
   if (tf.getBackend() === 'wasm') return tf.fused.matMul({ a: x, b: wT, bias: b }) as T2;

@@ -1,12 +1,13 @@
 /**
- * A batched GEMM for many small products, as a WebAssembly SIMD128 module that works in place on
+ * The wasm backend's GEMM, batched or not, as a WebAssembly SIMD128 module that works in place on
  * tfjs-backend-wasm's own memory (it imports the backend's WebAssembly.Memory: no copies).
  *
  * Why: attention's products are hundreds of tiny matrices per call ([B*H, T, hd] x [B*H, hd, T] with
  * T = 8..17, hd = 32 in the default study). tfjs-wasm runs a batched product as a scalar loop
- * (~1.3 GFLOP/s); one XNNPACK call per entry (wasm-kernels.ts) pays ~2 us of set-up per entry, so at
- * these sizes it reaches ~5 GFLOP/s. Here one call covers every entry, in register tiles of 4 rows x
- * 8 columns (two f32x4 accumulators per row).
+ * (~1.3 GFLOP/s); one XNNPACK call per entry pays ~2 us of set-up per entry, so at these sizes it
+ * reaches ~5 GFLOP/s. Here one call covers every entry, in register tiles of 4 rows x 8 columns (two
+ * f32x4 accumulators per row); large right-hand matrices are packed in blocks (gemmOn). With FMA it
+ * also beats XNNPACK's 2-D products, 1.3-2.4x (bench/model-step/gemm.mjs).
  *
  * Where the engine has relaxed SIMD, each multiply-add is one f32x4.relaxed_madd (an FMA on x86 with
  * FMA3: 1.4-2.3x the GFLOP/s of separate multiplies and adds, measured here). Node 22 enables it by

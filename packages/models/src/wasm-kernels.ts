@@ -1,5 +1,6 @@
 /**
- * Four tfjs-backend-wasm 4.22 kernels replaced with faster ones that compute the same values.
+ * Four tfjs-backend-wasm 4.22 kernels replaced with faster ones that compute the same values (the
+ * products up to float rounding: with FMA each multiply-add rounds once).
  *
  * BatchMatMul and _FusedMatMul (matMul with a bias): float32 products without transposes run on our
  * SIMD GEMM (wasm-gemm.ts), batched or not, bias included: 46-53 GFLOP/s on one core with FMA
