@@ -34,6 +34,8 @@ function csvFiles(dir, base = dir) {
 const A = entries(a), B = entries(b);
 let bad = 0;
 const worst = new Map(); // 'file column' -> { diff, where }
+// One CSV line's fields; a quoted field may hold commas (run names like "CLIP-HBA[type=x,start=1]") and "" for ".
+const fields = (line) => [...line.matchAll(/(?:^|,)(?:"((?:[^"]|"")*)"|([^,]*))/g)].map((m) => (m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]));
 const unkeyed = (text) => text.replace(/[0-9a-f]{64}/g, 'KEY');
 const cells = { numbers: 0, identical: 0 };
 for (const [name, dirA] of [...A].sort()) {
@@ -42,8 +44,8 @@ for (const [name, dirA] of [...A].sort()) {
   for (const file of csvFiles(dirA)) {
     const pathB = join(dirB, file);
     if (!existsSync(pathB)) { console.log(`${name}: ${file} only in A`); bad++; continue; }
-    const ra = readFileSync(join(dirA, file), 'utf8').trim().split('\n').map((l) => l.split(','));
-    const rb = readFileSync(pathB, 'utf8').trim().split('\n').map((l) => l.split(','));
+    const ra = readFileSync(join(dirA, file), 'utf8').trim().split('\n').map(fields);
+    const rb = readFileSync(pathB, 'utf8').trim().split('\n').map(fields);
     if (ra.length !== rb.length || ra[0].join() !== rb[0].join()) { console.log(`${name}: ${file}: ${ra.length} vs ${rb.length} rows or other columns`); bad++; continue; }
     const kind = file.replace(/^.*\//, '');
     for (let r = 1; r < ra.length; r++) {
