@@ -204,20 +204,27 @@ export function activation(x: tf.Tensor, kind: 'quick_gelu' | 'gelu'): tf.Tensor
   return kind === 'quick_gelu' ? quickGelu(x) : gelu(x);
 }
 
-/** One row of an embedding table per id. table [V, W], ids [N] -> [N, W]. */
-export function embedRows(table: T2, ids: tf.Tensor1D, trainable: boolean): T2 {
-  if (!trainable) return tf.gather(table, ids) as T2;
-  // gather's gradient needs UnsortedSegmentSum, which wasm lacks; scatterND adds the rows of repeated
-  // ids. (Not a one-hot matMul: tfjs-backend-wasm 4.22's float32 OneHot writes the integer 1's bit
-  // pattern, ~1.4e-45, so its gradients vanished.)
-  const f = customGrad(((t: T2, save: tf.GradSaveFunc) => {
+/**
+ * Rows `ids` of table [V, W] -> [N, W], a gather whose gradient adds dy into the rows it read
+ * (scatterND sums repeated ids). tfjs' own gather gradient needs UnsortedSegmentSum, which wasm lacks;
+ * a one-hot matMul would cost N*V*W multiply-adds, and tfjs-backend-wasm 4.22's float32 OneHot writes
+ * the integer 1's bit pattern (~1.4e-45), so its gradients vanished.
+ */
+function gatherRows(table: T2, ids: tf.Tensor1D): T2 {
+  // ids is not an input of the op: save() keeps it alive for the backward pass.
+  const op = customGrad(((t: T2, save: tf.GradSaveFunc) => {
     save([ids]);
     return {
       value: tf.gather(t, ids) as T2,
-      gradFunc: (dy: T2, saved: tf.Tensor[]) => [tf.scatterND(tf.reshape(saved[0], [-1, 1]), dy, t.shape)], // [V, W]
+      gradFunc: (dy: T2, [i]: tf.Tensor[]) => [tf.scatterND(tf.reshape(i, [-1, 1]), dy, t.shape)], // [V, W]
     };
   }));
-  return f(table) as T2;
+  return op(table) as T2;
+}
+
+/** One row of an embedding table per id. table [V, W], ids [N] -> [N, W]. */
+export function embedRows(table: T2, ids: tf.Tensor1D, trainable: boolean): T2 {
+  return trainable ? gatherRows(table, ids) : tf.gather(table, ids) as T2;
 }
 
 /** Weights of one pre-norm residual attention block, in PyTorch layout. */
@@ -261,19 +268,11 @@ export const matMulPlain = customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.Gra
   };
 })) as <R extends tf.Tensor>(a: R, b: R) => R;
 
-/**
- * Row `rows[p]` of each x[p]: x [P, L, W] -> [P, W], a gather whose gradient scatters dy back into
- * zeros (tfjs' own gather gradient needs UnsortedSegmentSum, which wasm lacks; a one-hot [P, P*L]
- * matMul would cost 3 products of P*P*L*W multiply-adds).
- */
+/** Row `rows[p]` of each x[p]: x [P, L, W] -> [P, W] (gatherRows on x as [P*L, W]). */
 export function selectRows(x: tf.Tensor, rows: ArrayLike<number>): T2 {
   const [P, L, W] = x.shape;
   const flat = Int32Array.from({ length: P }, (_, p) => p * L + rows[p]); // row of x.reshape([P*L, W])
-  const select = customGrad(((xi: tf.Tensor) => ({
-    value: tf.gather(tf.reshape(xi, [P * L, W]), tf.tensor1d(flat, 'int32')) as T2,
-    gradFunc: (dy: T2) => [tf.reshape(tf.scatterND(tf.tensor2d(flat, [P, 1], 'int32'), dy, [P * L, W]), [P, L, W])],
-  })));
-  return select(x) as T2;
+  return gatherRows(tf.reshape(x, [P * L, W]) as T2, tf.tensor1d(flat, 'int32'));
 }
 
 /**
