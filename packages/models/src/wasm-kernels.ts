@@ -46,38 +46,59 @@ interface WasmBackend {
 type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo;
 
 let installed = false;
-/** Multiply-adds per batch entry below which a multi-threaded backend keeps the stock batched loop. */
+/** Multiply-adds per batch entry from which a multi-threaded backend hands a product to XNNPACK's pool. */
 const MIN_POOLED_MACS = 1 << 20;
 
-/** Per backend: XNNPACK's thread count and our GEMM over its memory. */
-const wasmInfo = new WeakMap<WasmBackend, { threads: number; gemm: BatchedGemm | null }>();
-function wasmOf(backend: WasmBackend): { threads: number; gemm: BatchedGemm | null } {
+/** Per backend: XNNPACK's thread count, our GEMM over its memory, and the C BatchMatMul the stock kernel wraps. */
+interface WasmInfo {
+  threads: number;
+  gemm: BatchedGemm | null;
+  cBatchMatMul: (...a: unknown[]) => void;
+}
+const wasmInfo = new WeakMap<WasmBackend, WasmInfo>();
+function wasmOf(backend: WasmBackend): WasmInfo {
   let info = wasmInfo.get(backend);
   if (!info) {
     const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
     const scratch = () => backend.wasm._malloc(4 * KC * NC); // kept for the backend's lifetime
-    info = { threads: backend.wasm.tfjs.getThreadsCount(), gemm: memory ? batchedGemm(memory, scratch) : null };
+    info = {
+      threads: backend.wasm.tfjs.getThreadsCount(),
+      gemm: memory ? batchedGemm(memory, scratch) : null,
+      // tfjs-backend-wasm src/cc/kernels/BatchMatMul.cc
+      cBatchMatMul: backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']),
+    };
     wasmInfo.set(backend, info);
   }
   return info;
 }
 
 /**
- * a @ b (+ bias [N]) on our SIMD GEMM (wasm-gemm.ts) when it serves the product better than XNNPACK:
- * float32, no transposes, a [G, M, K] and b [G, K, N] with the same G (or 2-D), and
- * with a multi-threaded XNNPACK only products too small for its pool. Otherwise null.
+ * The sizes of a @ b if it is a plain product: float32, no transposes, a [G, M, K] and b [G, K, N]
+ * with the same G, or 2-D (G = 1). Otherwise null.
  */
-function simdProduct(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | null, transposeA: boolean, transposeB: boolean): tf.TensorInfo | null {
+function plainProduct(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): { G: number; M: number; K: number; N: number } | null {
   const rank = a.shape.length;
   if (transposeA || transposeB || a.dtype !== 'float32' || b.dtype !== 'float32' || (rank !== 2 && rank !== 3) || b.shape.length !== rank) return null;
   // tf.matMul hands 2-D operands over as they are, tf.fused.matMul as [1, M, K] x [1, K, N].
   const G = rank === 3 ? a.shape[0] : 1, [M, K] = a.shape.slice(-2), N = b.shape[rank - 1];
-  if ((rank === 3 && b.shape[0] !== G) || K === 0 || (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== N))) return null;
+  return rank === 3 && b.shape[0] !== G ? null : { G, M, K, N };
+}
+
+/** Byte offset of a tensor's data in wasm memory. */
+const offset = (backend: WasmBackend, t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+
+/**
+ * a @ b (+ bias [N]) on our SIMD GEMM (wasm-gemm.ts) for a plain product, except, with a
+ * multi-threaded XNNPACK, products large enough for its pool. Otherwise null.
+ */
+function simdProduct(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | null, transposeA: boolean, transposeB: boolean): tf.TensorInfo | null {
+  const p = plainProduct(a, b, transposeA, transposeB);
+  if (!p || p.K === 0 || (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== p.N))) return null;
+  const { G, M, K, N } = p;
   const { threads, gemm } = wasmOf(backend);
   if (!gemm || (threads > 1 && M * K * N >= MIN_POOLED_MACS)) return null;
-  const out = backend.makeOutput(rank === 3 ? [G, M, N] : [M, N], 'float32');
-  const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
-  gemm(offset(a), offset(b), offset(out), G, M, K, N, bias ? offset(bias) : 0);
+  const out = backend.makeOutput(a.shape.length === 3 ? [G, M, N] : [M, N], 'float32');
+  gemm(offset(backend, a), offset(backend, b), offset(backend, out), G, M, K, N, bias ? offset(backend, bias) : 0);
   return out;
 }
 
@@ -85,40 +106,31 @@ function simdProduct(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, b
 export function installWasmKernels(): void {
   if (installed) return;
   installed = true;
-  override('BatchMatMul', (stock) => {
-    // The C entry point the stock kernel wraps (tfjs-backend-wasm src/cc/kernels/BatchMatMul.cc).
-    let cBatchMatMul: ((...a: unknown[]) => void) | null = null;
-    let cFor: WasmBackend | null = null;
-    return (args) => {
-      const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-      const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA: boolean; transposeB: boolean };
-      const backend = args.backend as WasmBackend;
-      const ours = simdProduct(backend, a, b, null, transposeA, transposeB);
-      if (ours) return ours;
-      const G = a.shape.length === 3 ? a.shape[0] : 1;
-      if (transposeA || transposeB || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length !== 3 || b.shape.length !== 3 || b.shape[0] !== G || G < 2) {
-        return stock(args);
-      }
-      if (cFor !== backend) {
-        cBatchMatMul = backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
-        cFor = backend;
-      }
-      const [, M, K] = a.shape, N = b.shape[2];
-      // Every GEMM wakes XNNPACK's thread pool; for small products that hand-off costs more than the
-      // product (a width-64 ViT block took 7x the CPU at 2 threads), so they stay on the stock loop.
-      if (wasmOf(backend).threads > 1 && M * K * N < MIN_POOLED_MACS) return stock(args);
-      const out = backend.makeOutput([G, M, N], 'float32'); // [G, M, N]
-      const base = { a: backend.dataIdMap.get(a.dataId).memoryOffset, b: backend.dataIdMap.get(b.dataId).memoryOffset, out: backend.dataIdMap.get(out.dataId).memoryOffset };
-      const shapeBytes = (s: number[]) => new Uint8Array(new Int32Array(s).buffer);
-      const aShape = shapeBytes([1, M, K]), bShape = shapeBytes([1, K, N]);
-      for (let g = 0; g < G; g++) {
-        const ag = alias(backend, base.a + 4 * g * M * K, M * K), bg = alias(backend, base.b + 4 * g * K * N, K * N), og = alias(backend, base.out + 4 * g * M * N, M * N);
-        // No transposes, batch 1 on both sides, linear activation, no bias, no prelu: XNNPACK's path.
-        cBatchMatMul!(ag, aShape, 3, bg, bShape, 3, false, false, og);
-        for (const id of [ag, bg, og]) backend.wasm.tfjs.disposeData(id);
-      }
-      return out;
-    };
+  override('BatchMatMul', (stock) => (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA: boolean; transposeB: boolean };
+    const backend = args.backend as WasmBackend;
+    const ours = simdProduct(backend, a, b, null, transposeA, transposeB);
+    if (ours) return ours;
+    // Left to XNNPACK: a batched product as one GEMM per entry (the stock kernel would loop in scalar code).
+    const p = plainProduct(a, b, transposeA, transposeB);
+    if (!p || p.G < 2) return stock(args);
+    const { G, M, K, N } = p;
+    const { threads, cBatchMatMul } = wasmOf(backend);
+    // Every GEMM wakes XNNPACK's thread pool; for small products that hand-off costs more than the
+    // product (a width-64 ViT block took 7x the CPU at 2 threads), so they stay on the stock loop.
+    if (threads > 1 && M * K * N < MIN_POOLED_MACS) return stock(args);
+    const out = backend.makeOutput([G, M, N], 'float32'); // [G, M, N]
+    const base = { a: offset(backend, a), b: offset(backend, b), out: offset(backend, out) };
+    const shapeBytes = (s: number[]) => new Uint8Array(new Int32Array(s).buffer);
+    const aShape = shapeBytes([1, M, K]), bShape = shapeBytes([1, K, N]);
+    for (let g = 0; g < G; g++) {
+      const ag = alias(backend, base.a + 4 * g * M * K, M * K), bg = alias(backend, base.b + 4 * g * K * N, K * N), og = alias(backend, base.out + 4 * g * M * N, M * N);
+      // No transposes, batch 1 on both sides, linear activation, no bias, no prelu: XNNPACK's path.
+      cBatchMatMul(ag, aShape, 3, bg, bShape, 3, false, false, og);
+      for (const id of [ag, bg, og]) backend.wasm.tfjs.disposeData(id);
+    }
+    return out;
   });
   override('_FusedMatMul', (stock) => (args) => {
     const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
