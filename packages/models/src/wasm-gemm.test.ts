@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { assembleBatchedGemm, batchedGemm, batchedGemmUsesFma, gemmOn, type GemmKernel, packB, prepareBatchedGemm } from './wasm-gemm.js';
 import { lcg } from './test_util.js';
@@ -18,6 +19,8 @@ describe('batchedGemm (SIMD128 batched product on a wasm memory)', () => {
     it(`equals the float64 product for ${shapes.length} shapes (${shared ? 'shared' : 'plain'} memory, ${fma ? 'relaxed_madd' : 'mul + add'})`, async () => {
       await prepareBatchedGemm();
       const memory = new WebAssembly.Memory(shared ? { initial: 64, maximum: 65536, shared: true } : { initial: 64 });
+      // The relaxed variant needs the engine's relaxed SIMD even where LW_WASM_FMA=0 left it off (Node 20).
+      if (fma) setFlagsFromString('--experimental-wasm-relaxed-simd');
       const module = new WebAssembly.Module(await assembleBatchedGemm(shared, fma));
       // Scratch for packed blocks at the top of the 64 pages; operands sit below it.
       const scratch = 64 * 65536 - 4 * 256 * 256;
