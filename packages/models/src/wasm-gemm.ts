@@ -167,8 +167,10 @@ export async function assembleBatchedGemm(shared: boolean, fma: boolean): Promis
 /** Assembles the module once (with relaxed_madd where the engine has relaxed SIMD, unless LW_WASM_FMA=0). */
 export async function prepareBatchedGemm(): Promise<void> {
   if (assembled) return;
-  const fma = process.env.LW_WASM_FMA !== '0' && relaxedSimd(await assembleBatchedGemm(false, true));
-  const [shared, plain] = await Promise.all([assembleBatchedGemm(true, fma), assembleBatchedGemm(false, fma)]);
+  const probe = process.env.LW_WASM_FMA === '0' ? null : await assembleBatchedGemm(false, true);
+  const fma = probe !== null && relaxedSimd(probe);
+  // With FMA the probe is the plain-memory module itself.
+  const [shared, plain] = await Promise.all([assembleBatchedGemm(true, fma), fma ? probe : assembleBatchedGemm(false, false)]);
   assembled = { shared: new WebAssembly.Module(shared), plain: new WebAssembly.Module(plain), fma };
 }
 
