@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '@lw/core';
+import { e2e } from '@lw/core/testing/system-parts';
 
 // The default study end to end (issue 8), reduced in size through --set: every stage produces its
 // outputs, a second run executes nothing, and changing one start epoch in the file reruns exactly
@@ -42,7 +43,7 @@ const expectedFiles: Record<string, string[]> = {
   report: ['report.html', 'effects.csv', 'recovery.csv', 'fig1_baseline.png', 'fig3_sweep.png', 'fig4_recovery.png'],
 };
 
-describe.runIf(process.env.LW_E2E)('the default study (pipelines/sweep.yaml, reduced)', () => {
+describe.runIf(e2e())('the default study (pipelines/sweep.yaml, reduced)', () => {
   it('runs every stage, reruns nothing, and after one edit reruns exactly that condition and the analysis', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lw-e2e-'));
     const cache = join(dir, 'cache');

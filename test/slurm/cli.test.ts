@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '@lw/core';
 import { readRunState, runStatePath } from '@lw/pipeline/slurm/run-state';
-import { slurmAvailable, study, whenRunning } from './helpers.js';
+import { needs } from '@lw/core/testing/system-parts';
+import { slurm, study, whenRunning } from './helpers.js';
 
 // The same checks through the `lw` command line, as a user (and Ctrl-C) reaches them.
 const lw = join(repoRoot(), 'packages/pipeline/bin/lw.js');
@@ -44,7 +45,7 @@ stages:
 vars: { wait: 0 }
 `;
 
-describe.skipIf(!slurmAvailable)('lw on Slurm, from the command line', () => {
+describe.skipIf(!needs(slurm))('lw on Slurm, from the command line', () => {
   it('lw run --json reports the run; a rerun submits nothing', async () => {
     const s = study(pipeline('cli-rerun'));
     const first = await lwRun(['run', s.file, '--cache', s.cache.dir, '--json'], s.dir);

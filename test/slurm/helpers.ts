@@ -5,14 +5,10 @@ import { join } from 'node:path';
 import { Cache, runPipeline, type RunSummary } from '@lw/pipeline';
 import { slurmExecutorFactory } from '@lw/pipeline/slurm/factory';
 import { slurmReachable } from '@lw/pipeline/slurm/tools';
+import { slurmPart } from '@lw/core/testing/system-parts';
 
-/** Whether a Slurm controller answers here; CI (`.ci/run`) starts one and sets LW_REQUIRE_SLURM. */
-export const slurmAvailable = await slurmReachable();
-
-export const HOW_TO_ENABLE =
-  'Slurm tests skipped: sbatch/squeue cannot reach a controller. To run them, start a single-node ' +
-  'cluster on localhost as root: eval "$(bash ../shared/tools/slurm-local.sh)" (stop it with ' +
-  'bash ../shared/tools/slurm-local-stop.sh), then rerun the tests.';
+/** A Slurm controller this machine reaches; CI (`.ci/run`) starts one and sets LW_REQUIRE_SLURM. Test files call `needs(slurm)`. */
+export const slurm = slurmPart(await slurmReachable());
 
 /** Fast polling for jobs that last seconds; a real study keeps the defaults (1 s growing to 30 s). */
 export const EXECUTOR = 'executor: { type: slurm, poll: { minSeconds: 0.3, maxSeconds: 1 } }';

@@ -6,13 +6,11 @@ import { cancelRun } from '@lw/pipeline/slurm/cancel';
 import { slurmDryRun } from '@lw/pipeline/slurm/factory';
 import { slurmTaskStatus } from '@lw/pipeline/slurm/status';
 import { readRunState, runStatePath } from '@lw/pipeline/slurm/run-state';
-import { EXECUTOR, HOW_TO_ENABLE, keyOf, runOnSlurm, slurmAvailable, study, whenRunning } from './helpers.js';
+import { needs } from '@lw/core/testing/system-parts';
+import { EXECUTOR, keyOf, runOnSlurm, slurm, study, whenRunning } from './helpers.js';
 
-// Without a reachable Slurm these tests skip, loudly; in CI (LW_REQUIRE_SLURM=1) that is a failure.
-if (!slurmAvailable) {
-  if (process.env.LW_REQUIRE_SLURM) throw new Error(`LW_REQUIRE_SLURM is set but ${HOW_TO_ENABLE}`);
-  console.warn(HOW_TO_ENABLE);
-}
+// Without a reachable Slurm these tests skip, saying so; in CI (LW_REQUIRE_SLURM=1) that is a failure.
+const slurmAvailable = needs(slurm);
 
 const squares = `name: squares
 ${EXECUTOR}
@@ -269,5 +267,3 @@ stages:
     expect(existsSync(join(s.cache.dir, 'slurm'))).toBe(false);
   });
 });
-
-it.skipIf(slurmAvailable)('Slurm integration tests need a reachable Slurm (see the warning above)', () => {});

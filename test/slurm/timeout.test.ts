@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXECUTOR, keyOf, runOnSlurm, slurmAvailable, study } from './helpers.js';
+import { e2e, needs } from '@lw/core/testing/system-parts';
+import { EXECUTOR, keyOf, runOnSlurm, slurm, study } from './helpers.js';
 
 // Slurm's shortest time limit is one minute and its limit check runs about every 30 s, so this
 // takes one to two minutes: it runs where slow end-to-end checks run (LW_E2E, set by CI).
-describe.skipIf(!slurmAvailable || !process.env.LW_E2E)('a task killed at its Slurm time limit', () => {
+describe.skipIf(!(e2e() && needs(slurm)))('a task killed at its Slurm time limit', () => {
   it('is reported with the reason and log, and resumes from its checkpoint when resubmitted', async () => {
     // Counts to 100 in one-second steps with its count in $LW_SCRATCH; --time=1 stops it near 60.
     const s = study(`name: timeout

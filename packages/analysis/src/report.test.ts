@@ -5,15 +5,13 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { sharedDir } from '@lw/core';
+import { chromium as chromiumPart, chromiumPath, needs } from '@lw/core/testing/system-parts';
 import { analyzeCommand } from './commands.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = chromiumPath();
 
-describe('report.html in headless Chromium', () => {
+describe.skipIf(!needs(chromiumPart))('report.html in headless Chromium', () => {
   it('opens without console errors and shows every figure', async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: this test needs Debian's Chromium. Install it with: apt-get install -y chromium`);
-    }
     const R = join(sharedDir(), 'data', 'reference-results');
     const out = mkdtempSync(join(tmpdir(), 'lw-analysis-report-'));
     await analyzeCommand({

@@ -3,21 +3,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { needs, pythonPath, pytorch } from '@lw/core/testing/system-parts';
 import { modelConfig } from './config.js';
 
 /** Helpers for tests only (not exported from the package index). */
 
-/** A python3 that has torch (Debian's python3-torch lives in /usr/bin/python3), or null. */
+/** A python3 that has torch and numpy (see @lw/core/testing/system-parts), or null: the tests that need it skip, saying so. */
 export function pythonWithTorch(): string | null {
-  for (const py of ['/usr/bin/python3', 'python3']) {
-    try {
-      execFileSync(py, ['-c', 'import torch, numpy'], { stdio: 'ignore' });
-      return py;
-    } catch {
-      // next
-    }
-  }
-  return null;
+  return needs(pytorch) ? pythonPath() : null;
 }
 
 /** Runs fixtures/reference.py for the test-clip and test-vit configs; returns the output directory. */

@@ -1,18 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { needs, pythonPath, pytorch } from '@lw/core/testing/system-parts';
 import { listCheckpoints, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { decodeHalf, encodeHalf, fromHalfBits, toHalfBits } from './half.js';
 import { readTensorFile, writeTensorFile } from './tensor-file.js';
 import { tempDir } from './testing/fixtures.js';
 
-const PYTHON = '/usr/bin/python3';
+const PYTHON = pythonPath();
 const READER = fileURLToPath(new URL('../fixtures/read_checkpoint.py', import.meta.url));
-const hasTorch = existsSync(PYTHON) && (() => {
-  try { execFileSync(PYTHON, ['-c', 'import torch, numpy']); return true; } catch { return false; }
-})();
+const hasTorch = needs(pytorch);
 
 function sample() {
   const m = new Float32Array([1.5, -2.25, 3]);

@@ -1,20 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { lavapipe, lavapipeDir, needs } from '@lw/core/testing/system-parts';
 import type { ParityCheck } from './parity.js';
 
 /**
  * Our WGSL kernels on a real WebGPU implementation (Dawn) over lavapipe, Mesa's software Vulkan
  * driver, against the cpu backend. Set up by `bash ../shared/tools/gpu-kit/lavapipe.sh DIR` plus
  * libvulkan1 unpacked into DIR/root (.ci/run does both); LW_LAVAPIPE_DIR names DIR (default
- * /tmp/gpu-kit-lavapipe). Without it the test is skipped, unless LW_REQUIRE_WEBGPU=1 (CI) makes that a failure.
+ * /tmp/gpu-kit-lavapipe). Without it the test is skipped, saying so, unless LW_REQUIRE_WEBGPU=1 (CI) makes that a failure.
  */
-const lavapipe = process.env.LW_LAVAPIPE_DIR ?? '/tmp/gpu-kit-lavapipe';
-const envFile = join(lavapipe, 'env.sh');
-const required = process.env.LW_REQUIRE_WEBGPU === '1';
-const available = existsSync(envFile);
+const envFile = join(lavapipeDir(), 'env.sh');
+const available = needs(lavapipe);
 
 /** The variables env.sh exports (`export NAME=value`, with ${VAR:+:$VAR} tails dropped: we prepend ourselves). */
 function lavapipeEnv(): NodeJS.ProcessEnv {
@@ -28,10 +27,7 @@ function lavapipeEnv(): NodeJS.ProcessEnv {
 }
 
 describe('webgpu kernels vs the cpu backend (lavapipe)', () => {
-  it.runIf(available || required)('every check within 1e-5 relative, and the model cases run our kernels', () => {
-    if (!available) {
-      throw new Error(`LW_REQUIRE_WEBGPU=1 but ${envFile} is missing: run bash ../shared/tools/gpu-kit/lavapipe.sh ${lavapipe} and unpack libvulkan1 into ${lavapipe}/root (see .ci/run)`);
-    }
+  it.runIf(available)('every check within 1e-5 relative, and the model cases run our kernels', () => {
     const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'webgpu', 'parity.js');
     const out = execFileSync(process.execPath, [script], { env: lavapipeEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
     const result = JSON.parse(out.trim().split('\n').at(-1)!) as { adapter: string; checks: ParityCheck[] };
