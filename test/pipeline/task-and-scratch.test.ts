@@ -59,7 +59,7 @@ stages:
     expect(usage.code).toBe(2);
     const bad = await lw(['run', p.file], p.dir);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe(`error: ${p.file}:3:39: stage "a": unknown param "oops"\n  hint: params of this stage: cmd, deps, outs\n`);
+    expect(bad.stderr).toBe(`error: ${p.file}:3:39: stage "a": unknown param "oops"\n  hint: params of this stage: cmd, env, deps, outs\n`);
   });
 });
 

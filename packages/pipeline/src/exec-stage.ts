@@ -6,13 +6,23 @@ import { defineStage, UserError, type StageInput, type TaskResult } from '@lw/co
 
 /**
  * `exec`: a user's own command as a stage. `cmd` runs under /bin/sh in the task's fresh output
- * directory; each named input is `$LW_IN_<NAME>` (a result directory, or for a list/matrix input
+ * directory; `${var}` in it is `$LW_VAR_<VAR>` in the command's environment (see shell-command.ts:
+ * values are data, never code); each named input is `$LW_IN_<NAME>` (a result directory, or for a list/matrix input
  * a directory with one subdirectory per upstream task); `deps` are files whose content enters the
  * key (paths relative to the pipeline file, also given as `$LW_PIPELINE_DIR`); every path in
  * `outs` must exist afterwards.
  */
 export const ExecParamsSchema = z.strictObject({
-  cmd: z.string().min(1).describe('Shell command, run by /bin/sh in the fresh output directory.'),
+  cmd: z.string().min(1).describe('Shell command, run by /bin/sh in the fresh output directory. A `${var}` in it reaches the command as the environment variable LW_VAR_<VAR> (quoted: one word, never code).'),
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+    .default({})
+    .superRefine((env, ctx) => {
+      for (const name of Object.keys(env)) {
+        if (name.startsWith('LW_') && !name.startsWith('LW_VAR_')) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}": names starting with LW_ are set by lw itself (LW_IN_*, LW_TASK_*, LW_SCRATCH, LW_PIPELINE_DIR)` });
+      }
+    })
+    .describe('Environment variables for the command (values enter the cache key); `${var}` in cmd adds LW_VAR_<VAR> here.'),
   deps: z.array(z.string()).default([]).describe('Files or directories (relative to the pipeline file) whose content enters the cache key.'),
   outs: z.array(z.string()).default([]).describe('Paths (relative to the output directory) the command must produce.'),
 });
@@ -25,7 +35,7 @@ export const execStage = defineStage({
   inputs: {},
   externalPaths: (params) => params.deps,
   async run(ctx) {
-    const env: NodeJS.ProcessEnv = { ...process.env, LW_TASK_KEY: ctx.taskKey, LW_TASK_NAME: ctx.taskName, LW_SCRATCH: ctx.scratchDir };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...ctx.params.env, LW_TASK_KEY: ctx.taskKey, LW_TASK_NAME: ctx.taskName, LW_SCRATCH: ctx.scratchDir };
     for (const [name, input] of Object.entries(ctx.inputs)) {
       env[`LW_IN_${name.toUpperCase()}`] = inputDir(name, input, ctx.scratchDir);
     }

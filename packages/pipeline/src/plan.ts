@@ -7,6 +7,7 @@ import { interpolateDeep, evaluate, InterpolationError, PathedInterpolationError
 import { taskKey, type InputKey, type KeyInputs } from './key.js';
 import { conditionName, expandMatrix, MatrixError, type Condition } from './matrix.js';
 import { parseReference, type Reference } from './references.js';
+import { interpolateExecParams } from './shell-command.js';
 import type { RegisteredStage, Registry } from './registry.js';
 import { PipelineFileSchema, type PipelineFile, type StageBlock } from './schema.js';
 import type { Path, SourceFile } from './source.js';
@@ -194,7 +195,8 @@ function planTask(c: TaskContext): PlannedTask {
   const where = cname ? `stage "${name}" (condition ${cname})` : `stage "${name}"`;
   let raw: unknown;
   try {
-    raw = interpolateDeep(block.params ?? {}, c.vars);
+    // exec's cmd is shell code: its values go in as environment variables, never as text.
+    raw = reg.def.id === 'exec' ? interpolateExecParams(block.params ?? {}, c.vars) : interpolateDeep(block.params ?? {}, c.vars);
   } catch (e) {
     if (e instanceof PathedInterpolationError) return fail(['stages', name, 'params', ...e.path], `${where}: ${e.message}`, 'variables come from vars: and the matrix');
     throw e;
