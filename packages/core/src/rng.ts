@@ -41,6 +41,17 @@ export function philox4x32(ctr: ArrayLike<number>, key: ArrayLike<number>, out: 
   out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
 }
 
+/**
+ * The Philox key and the upper two counter words of the stream (seed, path): what a parallel
+ * implementation (the WGSL noise kernel in @lw/models) needs to compute block k of `new Rng(seed, ...path)`
+ * directly, as philox4x32([k mod 2^32, floor(k / 2^32), counterHigh[0], counterHigh[1]], key).
+ */
+export function rngStream(seed: number, ...path: RngPath): { key: [number, number]; counterHigh: [number, number] } {
+  if (!Number.isInteger(seed)) throw new RangeError(`Rng seed must be an integer, got ${seed}`);
+  const digest = createHash('sha256').update(canonicalJson([seed, ...path])).digest();
+  return { key: [digest.readUInt32LE(0), digest.readUInt32LE(4)], counterHigh: [digest.readUInt32LE(8), digest.readUInt32LE(12)] };
+}
+
 export class Rng {
   private readonly key = new Uint32Array(2);
   private readonly ctr = new Uint32Array(4);
@@ -49,12 +60,10 @@ export class Rng {
   private spareNormal: number | null = null;
 
   constructor(readonly seed: number, ...path: RngPath) {
-    if (!Number.isInteger(seed)) throw new RangeError(`Rng seed must be an integer, got ${seed}`);
-    const digest = createHash('sha256').update(canonicalJson([seed, ...path])).digest();
-    this.key[0] = digest.readUInt32LE(0);
-    this.key[1] = digest.readUInt32LE(4);
-    this.ctr[2] = digest.readUInt32LE(8);
-    this.ctr[3] = digest.readUInt32LE(12);
+    const { key, counterHigh } = rngStream(seed, ...path);
+    this.key.set(key);
+    this.ctr[2] = counterHigh[0];
+    this.ctr[3] = counterHigh[1];
     this.path = [...path];
   }
 

@@ -3,6 +3,7 @@ export * from './backend.js';
 export * from './config.js';
 export * from './params.js';
 export * from './layers.js';
+export { normalNoise, normalNoiseOnDevice } from './noise.js';
 export { lwMatMul, setLwMatMulEnabled, setMatMulTiling } from './webgpu/matmul.js';
 export * from './vit.js';
 export * from './text.js';

@@ -32,7 +32,7 @@ describe('webgpu kernels vs the cpu backend (lavapipe)', () => {
     const out = execFileSync(process.execPath, [script], { env: lavapipeEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
     const result = JSON.parse(out.trim().split('\n').at(-1)!) as { adapter: string; checks: ParityCheck[] };
     expect(result.adapter).toMatch(/llvmpipe|lavapipe/);
-    expect(result.checks).toHaveLength(10);
+    expect(result.checks).toHaveLength(13);
     for (const c of result.checks) expect(c.relErr, c.name).toBeLessThan(1e-5);
     const ours = Object.fromEntries(result.checks.map((c) => [c.name, c.ourKernels]));
     expect(ours['matMul with K-splits [64,4100]x[4100,64]']).toBe(2); // LwMatMul over 4 K-splits, then LwSumSplits
@@ -42,5 +42,14 @@ describe('webgpu kernels vs the cpu backend (lavapipe)', () => {
     expect(ours['frozen LayerNorm + dx, 33000 rows of 8 (two dispatch rows)']).toBe(3);
     expect(ours['QuickGELU + gradient [37,52]']).toBeGreaterThanOrEqual(2);
     expect(ours['CLIP-HBA (tiny-clip) predict + DoRA gradients']).toBeGreaterThan(20);
+    // Device noise: the Philox integers equal @lw/core's bit for bit; the normals Rng.normals' to float32 rounding.
+    const byName = Object.fromEntries(result.checks.map((c) => [c.name, c]));
+    const words = byName['Philox words, 3000 blocks of the stream (42, perturb, image_noise, 5, 3)'];
+    expect(words.ourKernels).toBe(1);
+    expect(words.maxAbsDiff).toBe(0);
+    for (const name of ['normal noise [4,61,61,3], N(5.69, 10.18^2), = Rng.normals', 'normal noise, odd size [3,5,7], N(0, 1)']) {
+      expect(byName[name].ourKernels, name).toBe(1);
+      expect(byName[name].relErr, name).toBeLessThan(1e-6);
+    }
   }, 300_000);
 });

@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng } from '@lw/core';
+import { philox4x32, Rng, rngStream } from '@lw/core';
 import { initBackend } from '../backend.js';
 import { createClip } from '../clip.js';
 import { createClipHba } from '../clip_hba.js';
 import { modelConfig } from '../config.js';
 import { activation, layerNorm, matMulPlain } from '../layers.js';
+import { normalNoise } from '../noise.js';
+import { LW_PHILOX_WORDS } from './noise.js';
 import { tf } from '../tf.js';
 
 /**
@@ -18,11 +20,25 @@ export interface ParityCheck {
   name: string;
   /** max |webgpu − cpu| / max |cpu| over each output, the largest over the outputs. */
   relErr: number;
+  /** max |webgpu − cpu| over every output (0: equal bit for bit, for integer outputs). */
+  maxAbsDiff: number;
   /** How many of the webgpu run's kernels were ours (LwMatMul, LwQuickGelu*): the case must exercise them. */
   ourKernels: number;
 }
 
 type Case = { name: string; run: () => tf.Tensor[] };
+
+/** [blocks, 4] Philox words of the stream (seed, path), blocks 0..blocks-1: our kernel on webgpu, @lw/core's philox4x32 elsewhere. */
+function philoxWords(blocks: number, seed: number, path: (string | number)[]): tf.Tensor {
+  const { key, counterHigh } = rngStream(seed, ...path);
+  if (tf.getBackend() === 'webgpu') return tf.engine().runKernel(LW_PHILOX_WORDS, {}, { blocks, key, counterHigh } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const out = new Int32Array(blocks * 4), w = new Uint32Array(4);
+  for (let k = 0; k < blocks; k++) {
+    philox4x32([k, 0, counterHigh[0], counterHigh[1]], key, w);
+    out.set(new Int32Array(w.buffer), 4 * k);
+  }
+  return tf.tensor(out, [blocks, 4], 'int32');
+}
 
 const normals = (seed: number, shape: number[], scale = 1) =>
   tf.tensor(new Rng(seed, 'parity').normals(shape.reduce((a, b) => a * b, 1), 0, scale), shape, 'float32');
@@ -44,6 +60,10 @@ function cases(): Case[] {
     { name: 'LayerNorm + gradients [5,7,48]', run: () => grads((x, g, b) => layerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5), [normals(11, [5, 7, 48], 2), normals(12, [48]), normals(13, [48])], 14) },
     { name: 'frozen LayerNorm + dx [6,1030] (one kernel each way)', run: () => grads((x) => layerNorm(x, tf.add(normals(22, [1030]), 1) as tf.Tensor1D, normals(23, [1030]) as tf.Tensor1D, 1e-5, false), [normals(24, [6, 1030], 2)], 25) },
     { name: 'frozen LayerNorm + dx, 33000 rows of 8 (two dispatch rows)', run: () => grads((x) => layerNorm(x, tf.add(normals(26, [8]), 1) as tf.Tensor1D, normals(27, [8]) as tf.Tensor1D, 1e-6, false), [normals(28, [33000, 8], 2)], 29) },
+    // The image_noise perturbation's draws (perturb-device.ts in @lw/train): the cpu side is Rng.normals itself.
+    { name: 'Philox words, 3000 blocks of the stream (42, perturb, image_noise, 5, 3)', run: () => [philoxWords(3000, 42, ['perturb', 'image_noise', 5, 3])] },
+    { name: 'normal noise [4,61,61,3], N(5.69, 10.18^2), = Rng.normals', run: () => [normalNoise([4, 61, 61, 3], 42, ['perturb', 'image_noise', 5, 3], 5.69, 10.18)] },
+    { name: 'normal noise, odd size [3,5,7], N(0, 1)', run: () => [normalNoise([3, 5, 7], 7, ['parity', 'odd'])] },
     {
       name: 'CLIP-HBA (tiny-clip) predict + DoRA gradients',
       run: () => {
@@ -83,7 +103,7 @@ export async function webgpuParity(): Promise<{ adapter: string; checks: ParityC
   const checks: ParityCheck[] = [];
   for (let i = 0; i < all.length; i++) {
     const cpu = (await evaluate(all[i])).values;
-    let relErr = 0;
+    let relErr = 0, maxAbsDiff = 0;
     cpu.forEach((ref, j) => {
       let diff = 0, scale = 0;
       for (let k = 0; k < ref.length; k++) {
@@ -91,8 +111,9 @@ export async function webgpuParity(): Promise<{ adapter: string; checks: ParityC
         scale = Math.max(scale, Math.abs(ref[k]));
       }
       relErr = Math.max(relErr, Number.isFinite(diff) ? diff / Math.max(scale, 1e-30) : Infinity);
+      maxAbsDiff = Math.max(maxAbsDiff, Number.isFinite(diff) ? diff : Infinity);
     });
-    checks.push({ name: all[i].name, relErr, ourKernels: gpu[i].ourKernels });
+    checks.push({ name: all[i].name, relErr, maxAbsDiff, ourKernels: gpu[i].ourKernels });
   }
   return { adapter: info.adapter ?? '', checks };
 }

@@ -9,7 +9,8 @@ import { writeEmbeddings } from '../embeddings.js';
 import type { FeatureCache } from '../feature-cache.js';
 import type { MetricsRow } from '../metrics.js';
 import { AdamW } from '../optim/adamw.js';
-import { epochFlags, inWindow, perturbBatch, targetStats } from '../perturb.js';
+import { epochFlags, inWindow, perturbBatch, perturbsImages, targetStats } from '../perturb.js';
+import { perturbedImages } from '../perturb-device.js';
 import { TrainableParams } from '../trainable.js';
 import type { BehaviorParams } from './params.js';
 
@@ -135,13 +136,18 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
     for await (const batch of data.batches('train', { batchSize: p.batchSize, seed: p.seed, epoch, shuffle: true })) {
       const B = batch.ids.length;
       const clean = { images: batch.images, targets: batch.targets!, batchSize: B };
-      const b = perturbed ? perturbBatch(clean, p.perturb!, batch.index, stats) : clean;
+      // Image perturbations make their images on the device (perturb-device.ts: the same values as
+      // perturbBatch's, without host draws and uploads); target perturbations go through perturbBatch.
+      const deviceImages = perturbed && perturbsImages(p.perturb!.type);
+      const b = perturbed && !deviceImages ? perturbBatch(clean, p.perturb!, batch.index, stats) : clean;
       // The cache holds the clean images' prefixes: usable unless the perturbation replaced the images.
-      const cached = cache !== undefined && b.images === batch.images;
+      const cached = cache !== undefined && !deviceImages && b.images === batch.images;
       // Without a cached prefix (image perturbations, or no cache) the frozen blocks run here,
       // outside the gradient tape: nothing trainable is in them, and recording them would keep every
       // block's activations alive for the backward pass ([B, 257, 4096] per block at ViT-L/14).
-      const prefix = cached ? undefined : tf.tidy(() => hba.visionPrefix(tf.tensor4d(b.images, [B, H, W, 3])));
+      const prefix = cached ? undefined : tf.tidy(() => hba.visionPrefix(deviceImages
+        ? perturbedImages(p.perturb!, batch.index, stats, [B, H, W, 3])
+        : tf.tensor4d(b.images, [B, H, W, 3])));
       const { loss, grads } = await weights.lossAndGrads(() => {
         // A clone per call: the model may dispose tensors it saved for the backward pass.
         const pred = hba.predictFromPrefix(prefix ? tf.clone(prefix) : visionPrefixOf(batch.ids, null), tf.clone(textPrefix));
