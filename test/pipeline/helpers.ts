@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '@lw/core';
 
 /** Runs the real `lw` CLI (built) as a child process, in a temp project directory. */
@@ -58,4 +59,33 @@ export function project(yaml: string): { dir: string; file: string; write(y: str
 export function leftovers(cacheDir: string): string[] {
   const tmp = join(cacheDir, 'tmp');
   return existsSync(tmp) ? readdirSync(tmp) : [];
+}
+
+export async function until(what: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!what()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await sleep(50);
+  }
+}
+
+/** What a user editing a published (read-only) entry file does: gives it and its directory the
+ *  write bit back, then writes. Root could write anyway; everyone else needs the chmod. */
+export function overwrite(path: string, data: string | Buffer): void {
+  chmodSync(dirname(path), statSync(dirname(path)).mode | 0o200);
+  chmodSync(path, statSync(path).mode | 0o200);
+  writeFileSync(path, data);
+}
+
+/** Every file and directory under `dir` (itself included) that has any write bit set. */
+export function writable(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (p: string) => {
+    const st = lstatSync(p);
+    if (st.isSymbolicLink()) return;
+    if (st.mode & 0o222) out.push(p);
+    if (st.isDirectory()) for (const n of readdirSync(p)) walk(join(p, n));
+  };
+  walk(dir);
+  return out;
 }

@@ -1,17 +1,20 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { listFiles } from './fingerprint.js';
 import type { KeyInputs } from './key.js';
 import { processAlive, readLock } from './lock.js';
+import { checkEntry, manifestOf, RESERVED, type EntryCheck } from './manifest.js';
+import { removeTree, sealTree } from './read-only.js';
+
+export { checkEntry, hashFile, ManifestSchema, manifestOf, RESERVED, type EntryCheck, type Manifest } from './manifest.js';
 
 /**
  * The content-addressed cache. Layout under the cache dir:
  *   <k0k1>/<key>/            a published entry: the task's outputs plus
  *       task.json            the key inputs (exactly what was hashed into the key)
- *       checksums.json       sha256 and size of every output file
+ *       checksums.json       sha256, size and mtime of every output file (manifest.ts)
  *       result.json          the stage's summary, timing, host
  *   specs/<key>.json         task specs for `lw task KEY` (executor.ts)
  *   locks/<key>.lock         per-key locks (lock.ts)
@@ -19,13 +22,8 @@ import { processAlive, readLock } from './lock.js';
  *   scratch/<key>/           per-key scratch that survives crashes (resume mid-task)
  *   logs/<key>.log           the output of the task's last run
  *   progress/<key>.json      the running task's progress (for remote executors)
+ * Published entries are read-only, files and directories (read-only.ts).
  */
-export const RESERVED = ['task.json', 'checksums.json', 'result.json'];
-
-export const ManifestSchema = z.object({
-  files: z.record(z.string(), z.object({ sha256: z.string(), size: z.number() })),
-});
-export type Manifest = z.infer<typeof ManifestSchema>;
 
 export const ResultSchema = z.object({
   key: z.string(),
@@ -80,8 +78,9 @@ export class Cache {
   }
 
   /**
-   * Writes task.json, checksums.json and result.json into `tmp`, then renames it into place.
-   * Returns false when another writer published the key first (its entry is kept; ours dropped).
+   * Writes task.json, checksums.json and result.json into `tmp`, makes it read-only, then renames
+   * it into place. Returns false when another writer published the key first (its entry is kept;
+   * ours dropped).
    */
   publish(tmp: string, keyInputs: KeyInputs, result: EntryResult): boolean {
     for (const name of RESERVED) {
@@ -93,15 +92,17 @@ export class Cache {
     writeFileSync(join(tmp, 'result.json'), JSON.stringify(result, null, 2) + '\n');
     const final = this.entryDir(result.key);
     mkdirSync(join(final, '..'), { recursive: true });
+    sealTree(tmp, false);
     try {
       renameSync(tmp, final);
-      return true;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
-      rmSync(tmp, { recursive: true, force: true });
+      removeTree(tmp);
       return false;
     }
+    chmodSync(final, statSync(final).mode & 0o7555);
+    return true;
   }
 
   readTask(key: string): KeyInputs | undefined {
@@ -114,32 +115,33 @@ export class Cache {
     return existsSync(p) ? ResultSchema.parse(JSON.parse(readFileSync(p, 'utf8'))) : undefined;
   }
 
-  /** Files whose bytes no longer match the manifest (missing, changed, or unlisted extra). */
+  /** Files whose bytes no longer match the manifest (missing, changed, or unlisted extra): every file hashed. */
   verify(key: string): string[] {
-    const dir = this.entryDir(key);
-    let manifest: Manifest;
-    try {
-      manifest = ManifestSchema.parse(JSON.parse(readFileSync(join(dir, 'checksums.json'), 'utf8')));
-    } catch {
-      return ['checksums.json'];
-    }
-    if (!existsSync(join(dir, 'task.json'))) return ['task.json'];
-    const bad: string[] = [];
-    const present = new Set(listFiles(dir).filter((f) => !RESERVED.includes(f)));
-    for (const [file, want] of Object.entries(manifest.files)) {
-      if (!present.has(file)) bad.push(file);
-      else if (hashFile(join(dir, file)) !== want.sha256) bad.push(file);
-      present.delete(file);
-    }
-    return [...bad, ...present];
+    return checkEntry(this.entryDir(key), { full: true }).bad;
   }
 
-  /** Removes an entry: renamed away first, so readers never see it half-deleted. */
-  remove(key: string): void {
+  /** The check before an entry is used (consumed as an input, or served as cached): only files
+   *  whose size or mtime changed since publish are hashed. */
+  check(key: string): EntryCheck {
+    return checkEntry(this.entryDir(key));
+  }
+
+  /** Removes an entry: renamed away first, so readers never see it half-deleted. False if it was
+   *  already gone (another process removed it first). */
+  remove(key: string): boolean {
     const aside = join(this.dir, 'tmp', `${key}.removing.${process.pid}.${Date.now()}`);
     mkdirSync(join(this.dir, 'tmp'), { recursive: true });
-    renameSync(this.entryDir(key), aside);
-    rmSync(aside, { recursive: true, force: true });
+    const dir = this.entryDir(key);
+    try {
+      // Moving a directory to another parent rewrites its `..`: it must be writable for that.
+      chmodSync(dir, statSync(dir).mode | 0o200);
+      renameSync(dir, aside);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+    removeTree(aside);
+    return true;
   }
 
   /** Every published key. */
@@ -162,7 +164,7 @@ export class Cache {
       const m = /^[0-9a-f]{64}\.(.+)\.(\d+)\.\d+$/.exec(name);
       const orphan = m ? m[1] === hostname() && !processAlive(Number(m[2])) : name.includes('.removing.');
       if (orphan) {
-        rmSync(join(tmp, name), { recursive: true, force: true });
+        removeTree(join(tmp, name));
         removed++;
       }
     }
@@ -173,7 +175,7 @@ export class Cache {
   cleanupAfter(key: string, pid: number): void {
     const prefix = `${key}.${hostname()}.${pid}.`;
     const tmp = join(this.dir, 'tmp');
-    if (existsSync(tmp)) for (const name of readdirSync(tmp)) if (name.startsWith(prefix)) rmSync(join(tmp, name), { recursive: true, force: true });
+    if (existsSync(tmp)) for (const name of readdirSync(tmp)) if (name.startsWith(prefix)) removeTree(join(tmp, name));
     const lock = readLock(this.lockPath(key));
     if (lock && lock.pid === pid && lock.host === hostname()) rmSync(this.lockPath(key), { force: true });
   }
@@ -185,18 +187,4 @@ export class Cache {
     for (const f of listFiles(dir)) bytes += statSync(join(dir, f)).size;
     return { bytes, mtimeMs: statSync(join(dir, 'result.json')).mtimeMs };
   }
-}
-
-export function hashFile(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-export function manifestOf(dir: string): Manifest {
-  const files: Manifest['files'] = {};
-  for (const f of listFiles(dir)) {
-    if (RESERVED.includes(f)) continue;
-    const p = join(dir, f);
-    files[f] = { sha256: hashFile(p), size: statSync(p).size };
-  }
-  return { files };
 }

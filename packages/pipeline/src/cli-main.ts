@@ -50,6 +50,13 @@ try {
         default: process.env.LW_CACHE ?? '.lw/cache',
         coerce: (p: string) => resolve(p),
         global: true,
+      })
+      .option('results', {
+        type: 'string',
+        describe: 'Results tree root: <dir>/<pipeline>/<stage> links to entries (also LW_RESULTS)',
+        default: process.env.LW_RESULTS ?? '.lw/results',
+        coerce: (p: string) => resolve(p),
+        global: true,
       }),
     await allCommands(argv),
   )

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { UserError, type CliCommand } from '@lw/core';
 import { Cache } from './cache.js';
+import { computedFrom } from './downstream.js';
 import { executorName, executors } from './executors.js';
 import { cancelCommand } from './slurm/cancel.js';
 import { slurmDryRun } from './slurm/factory.js';
@@ -17,6 +18,8 @@ import { readSpec, runTask } from './task-runner.js';
 /** The pipeline package's `lw` commands. With --json, the last line of stdout is one JSON object. */
 interface Common {
   cache: string;
+  /** Results root (`--results`, LW_RESULTS, `.lw/results`), absolute. */
+  results: string;
   json?: boolean;
 }
 
@@ -53,6 +56,7 @@ const run: CliCommand = {
     const summary = await runPipeline({
       file: a.file,
       cache,
+      resultsRoot: a.results,
       sets: a.set,
       only: a.only,
       dryRun: a.dryRun,
@@ -68,7 +72,9 @@ const run: CliCommand = {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
     if (a.dryRun) {
-      const cachedKeys = new Set(summary.plan.tasks.filter((t) => cache.has(t.key)).map((t) => t.key));
+      const corrupt = new Set(summary.corrupt.map((c) => c.key));
+      const cachedKeys = new Set(summary.plan.tasks.filter((t) => cache.has(t.key) && !corrupt.has(t.key)).map((t) => t.key));
+      for (const c of summary.corrupt) err(`corrupted cache entry of ${c.name} (${cache.entryDir(c.key)}): files not matching its checksums.json: ${c.files.join(', ')} (a real run recomputes it)`);
       const selected = selectTasks(summary.plan, a.only ?? []);
       if (executorName(summary.plan, a.executor) === 'slurm') {
         for (const line of slurmDryRun(summary.plan, { cacheDir: cache.dir, has: (k) => cachedKeys.has(k), tasks: selected })) out(line);
@@ -99,7 +105,7 @@ const status: CliCommand = {
   handler: async (a: Common & { file: string; set: string[] }) => {
     const cache = new Cache(a.cache);
     const { plan } = await loadPlan(a.file, a.set, cache);
-    const stages = pipelineStatus(plan, cache);
+    const stages = pipelineStatus(plan, cache, a.results);
     // Tasks of the last Slurm run of this file that have not succeeded: job, state, reason, log.
     const slurm = [...(await slurmTaskStatus({ cacheDir: cache.dir, pipelineFile: a.file }))]
       .filter(([, t]) => t.state !== 'succeeded')
@@ -134,7 +140,7 @@ const explainCommand: CliCommand = {
   handler: async (a: Common & { file: string; task: string; set: string[] }) => {
     const cache = new Cache(a.cache);
     const { plan } = await loadPlan(a.file, a.set, cache);
-    const e = explain(plan, cache, a.task);
+    const e = explain(plan, cache, a.task, a.results);
     if (a.json) {
       out(JSON.stringify(e));
       return;
@@ -151,24 +157,37 @@ const explainCommand: CliCommand = {
 
 const verify: CliCommand = {
   command: 'verify',
-  describe: 'Re-hash every cache entry against its manifest; remove corrupted entries so the next run recomputes them',
+  describe: 'Re-hash every cache entry against its manifest; remove corrupted entries and the entries computed from them, so the next run recomputes them',
   builder: (y) =>
     y
       .option('dry-run', { type: 'boolean', default: false, describe: 'Report only; remove nothing' })
-      .option('json', { type: 'boolean', default: false, describe: 'Last stdout line: {"entries","ok","corrupt":[{"key","files"}]}' }),
+      .option('json', { type: 'boolean', default: false, describe: 'Last stdout line: {"entries","ok","corrupt":[{"key","files"}],"downstream":[{"key","name","from"}]}' }),
   handler: async (a: Common & { dryRun: boolean }) => {
     const cache = new Cache(a.cache);
+    const removed = a.dryRun ? '' : ' (removed)';
+    const name = (key: string) => {
+      try {
+        return cache.readResult(key)?.name ?? '?';
+      } catch {
+        return '?';
+      }
+    };
     const corrupt: { key: string; files: string[] }[] = [];
     const keys = cache.keys();
     for (const key of keys) {
       const files = cache.verify(key);
       if (files.length === 0) continue;
       corrupt.push({ key, files });
-      if (!a.json) out(`corrupt ${key}: ${files.join(', ')}${a.dryRun ? '' : ' (removed)'}`);
-      if (!a.dryRun) cache.remove(key);
+      if (!a.json) out(`corrupt ${key} ${name(key)}: ${files.join(', ')}${removed}`);
     }
-    if (a.json) out(JSON.stringify({ entries: keys.length, ok: keys.length - corrupt.length, corrupt }));
-    else out(`${keys.length} entries: ${keys.length - corrupt.length} ok, ${corrupt.length} corrupt`);
+    // Entries computed from a corrupted one may have read its files after they changed (before
+    // inputs were checked, or between checks): their content is suspect too.
+    const downstream = [...computedFrom(cache, corrupt.map((c) => c.key))].map(([key, from]) => ({ key, name: name(key), from }));
+    for (const d of downstream) if (!a.json) out(`computed from a corrupt entry: ${d.key} ${d.name} (from ${d.from.map((k) => k.slice(0, 12)).join(', ')})${removed}`);
+    if (!a.dryRun) for (const key of [...downstream.map((d) => d.key), ...corrupt.map((c) => c.key)]) cache.remove(key);
+    const ok = keys.length - corrupt.length - downstream.length;
+    if (a.json) out(JSON.stringify({ entries: keys.length, ok, corrupt, downstream }));
+    else out(`${keys.length} entries: ${ok} ok, ${corrupt.length} corrupt, ${downstream.length} computed from corrupt entries${corrupt.length && !a.dryRun ? '; removed, the next run recomputes them' : ''}`);
     if (corrupt.length) process.exitCode = 1;
   },
 };

@@ -27,10 +27,10 @@ export function findTask(plan: Plan, name: string): PlannedTask {
   throw new UserError(`no task "${name}" in ${plan.file}`, hint);
 }
 
-export function explain(plan: Plan, cache: Cache, name: string): Explanation {
+export function explain(plan: Plan, cache: Cache, name: string, resultsRoot: string): Explanation {
   const task = findTask(plan, name);
   const cached = cache.has(task.key);
-  const prevDir = lastIndex(plan, cache)[task.stageName]?.[task.name];
+  const prevDir = lastIndex(plan, resultsRoot)[task.stageName]?.[task.name];
   const previousKey = prevDir ? basename(prevDir) : undefined;
   if (cached || !previousKey || previousKey === task.key) return { task: task.name, key: task.key, cached, previousKey, changes: [] };
   const before = cache.readTask(previousKey);

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UserError } from '@lw/core';
 import type { Cache } from './cache.js';
 import type { ExecEvent, ExecTask, Executor, TaskSpec } from './executor.js';
@@ -12,12 +13,16 @@ import { updateResultsIndex } from './results-index.js';
 import { RunView, type ViewStream } from './view.js';
 
 /**
- * `lw run`: plan, skip what the cache has, write specs for the rest, hand them to an executor,
- * follow its events until everything settled, then update the results index.
+ * `lw run`: plan, check the cached entries (a corrupted one is removed and recomputed), write
+ * specs for the rest, point the results tree at this plan, hand the tasks to an executor, follow
+ * its events until everything settled, then update the results tree again.
  */
 export interface RunOptions {
   file: string;
   cache: Cache;
+  /** Where the results tree goes (`<resultsRoot>/<pipeline>/...`); default `.lw/results` of the
+   *  working directory (or LW_RESULTS). */
+  resultsRoot?: string;
   sets?: string[];
   only?: string[];
   dryRun?: boolean;
@@ -42,30 +47,44 @@ export interface RunSummary {
   cancelled: boolean;
   resultsDir?: string;
   failures: { name: string; reason: string; logPath?: string }[];
+  /** Cached entries whose files no longer matched their checksums.json: removed (dry run: kept)
+   *  and counted as to run. */
+  corrupt: { name: string; key: string; files: string[] }[];
   plan: Plan;
 }
 
 export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const { cache } = opts;
+  const root = opts.resultsRoot ?? defaultResultsRoot();
   const { plan, watched, fileSha } = await loadPlan(opts.file, opts.sets ?? [], opts.cache, opts.registry);
   const tasks = selectTasks(plan, opts.only ?? []);
-  const toRun = tasks.filter((t) => !cache.has(t.key));
+  const stream = opts.stream ?? process.stderr;
+  const { intact, corrupt } = checkCached(cache, plan, !opts.dryRun, stream);
+  const toRun = tasks.filter((t) => !intact.has(t.key));
   const cachedCount = tasks.length - toRun.length;
-  const base = { tasks: tasks.length, cached: cachedCount, failures: [], plan, skipped: 0, cancelled: false };
+  const base = { tasks: tasks.length, cached: cachedCount, failures: [], corrupt, plan, skipped: 0, cancelled: false };
   if (opts.dryRun) return { ...base, ran: 0, failed: 0, toRun: toRun.length };
+  const selected = new Set(tasks.map((t) => t.key));
+  const outside = `not part of this run (--only ${(opts.only ?? []).join(' ')})`;
   if (toRun.length === 0) {
-    const resultsDir = updateResultsIndex(resultsRoot(cache), plan, cache);
-    if (!opts.only?.length) stamp(opts, plan, watched, fileSha, resultsDir);
+    const resultsDir = updateResultsIndex(root, plan, cache, () => outside);
+    if (!opts.only?.length) stamp(opts, plan, watched, fileSha, resultsDir, intact);
     return { ...base, ran: 0, failed: 0, resultsDir };
   }
   cache.sweepTemp();
   for (const t of toRun) writeSpec(cache, plan, t);
   const executor = opts.executor(plan);
+  // Before anything runs, the tree drops every other run's links: a run killed outright (second
+  // Ctrl-C, kill -9) leaves this plan's cached entries and NOT_RUN markers, never stale links.
+  const started = new Date().toISOString();
+  const why = new Map<string, string>();
+  const whyNot = (t: PlannedTask) => why.get(t.key) ?? (selected.has(t.key) ? `the run started at ${started} did not finish it` : outside);
+  updateResultsIndex(root, plan, cache, whyNot);
   const running = new Set(toRun.map((t) => t.key));
   const priority = criticalPathPriorities(toRun);
   const execTasks: ExecTask[] = toRun.map((t) => ({ key: t.key, name: t.name, stageName: t.stageName, stage: t.stage, deps: t.deps.filter((d) => running.has(d)), priority: priority.get(t.key) }));
   const names = new Map(plan.tasks.map((t) => [t.key, t.name]));
-  const view = new RunView(opts.stream ?? process.stderr, names, tasks.length, cachedCount, executor.name);
+  const view = new RunView(stream, names, tasks.length, cachedCount, executor.name);
   const counts = { ran: 0, cachedByOther: 0, failed: 0, skipped: 0 };
   const failures: RunSummary['failures'] = [];
   let cancelled = false;
@@ -81,6 +100,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       for (const e of events) {
         view.event(e);
         tally(e, counts, failures, names);
+        if (e.type === 'failed') why.set(e.key, `it failed: ${e.reason}${e.logPath ? ` (log: ${e.logPath})` : ''}`);
+        else if (e.type === 'skipped') why.set(e.key, `it was not run: ${e.reason}`);
+        else if (e.type === 'cancelled') why.set(e.key, `it was cancelled: ${e.reason}`);
         if (e.type === 'failed' && opts.failFast) void executor.cancel('--fail-fast: another task failed');
       }
       if (settled) break;
@@ -89,8 +111,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     opts.signal?.removeEventListener('abort', onAbort);
     view.finish();
   }
-  const resultsDir = updateResultsIndex(resultsRoot(cache), plan, cache);
-  if (!opts.only?.length && !cancelled && plan.tasks.every((t) => cache.has(t.key))) stamp(opts, plan, watched, fileSha, resultsDir);
+  const resultsDir = updateResultsIndex(root, plan, cache, whyNot);
+  if (!opts.only?.length && !cancelled && plan.tasks.every((t) => cache.has(t.key))) stamp(opts, plan, watched, fileSha, resultsDir, intact);
   return {
     ...base,
     cached: cachedCount + counts.cachedByOther,
@@ -103,11 +125,54 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   };
 }
 
-/** Records what "everything is cached" depended on, for the no-op fast path of the next run. */
-function stamp(opts: RunOptions, plan: Plan, watched: Map<string, string>, fileSha: string, resultsDir: string): void {
+/**
+ * Checks every cached entry of the plan against its checksums.json (fast path: only files whose
+ * size or mtime changed are hashed), so that a corrupted entry is neither served as a result nor
+ * read by a downstream task. A corrupted entry is removed (`remove`; a dry run only reports it)
+ * and its task runs again. Returns the intact entries' stat signatures (for the run stamp).
+ */
+function checkCached(cache: Cache, plan: Plan, remove: boolean, stream: ViewStream): { intact: Map<string, string>; corrupt: RunSummary['corrupt'] } {
+  const intact = new Map<string, string>();
+  const corrupt: RunSummary['corrupt'] = [];
+  for (const t of plan.tasks) {
+    if (!cache.has(t.key)) continue;
+    const { bad, signature } = cache.check(t.key);
+    if (signature !== undefined) {
+      intact.set(t.key, signature);
+      continue;
+    }
+    corrupt.push({ name: t.name, key: t.key, files: bad });
+    if (remove) {
+      cache.remove(t.key);
+      stream.write(`corrupted cache entry of ${t.name} (${cache.entryDir(t.key)}): files not matching its checksums.json: ${bad.join(', ')}; removed, so it is recomputed\n`);
+    }
+  }
+  return { intact, corrupt };
+}
+
+/**
+ * Records what "everything is cached" depended on, for the no-op fast path of the next run: besides
+ * the inputs of the plan, the stats of every entry's files as checked (entries this run published
+ * are checked now) and the results index written.
+ */
+function stamp(opts: RunOptions, plan: Plan, watched: Map<string, string>, fileSha: string, resultsDir: string, intact: Map<string, string>): void {
+  const entries = createHash('sha256');
+  for (const t of plan.tasks) {
+    const signature = intact.get(t.key) ?? opts.cache.check(t.key).signature;
+    if (signature === undefined) return;
+    entries.update(`${t.key}\n${signature}\n`);
+  }
   writeStamp(
-    { file: opts.file, cacheDir: opts.cache.dir, sets: opts.sets ?? [] },
-    { fileSha, watched: [...watched], keys: plan.tasks.map((t) => t.key), stages: plan.stages.map((s) => ({ name: s.name, tasks: s.keys.length })), resultsDir },
+    { file: opts.file, cacheDir: opts.cache.dir, sets: opts.sets ?? [], resultsRoot: opts.resultsRoot ?? defaultResultsRoot() },
+    {
+      fileSha,
+      watched: [...watched],
+      keys: plan.tasks.map((t) => t.key),
+      entries: entries.digest('hex'),
+      stages: plan.stages.map((s) => ({ name: s.name, tasks: s.keys.length })),
+      resultsDir,
+      resultsSha: createHash('sha256').update(readFileSync(join(resultsDir, 'results.json'))).digest('hex'),
+    },
   );
 }
 
@@ -140,9 +205,10 @@ export function selectTasks(plan: Plan, only: string[]): PlannedTask[] {
   return plan.tasks.filter((t) => wanted.has(t.key));
 }
 
-/** `.lw/results` beside the default `.lw/cache`; for another cache dir, `results` beside it. */
-export function resultsRoot(cache: Cache): string {
-  return join(dirname(cache.dir), 'results');
+/** `.lw/results` of the working directory, or LW_RESULTS: not beside the cache, so two caches
+ *  never share one results tree and every project directory has its own. */
+export function defaultResultsRoot(): string {
+  return resolve(process.env.LW_RESULTS ?? '.lw/results');
 }
 
 /** Writes `<cache>/specs/<key>.json` (executor.ts) for one planned task; unchanged specs are left alone. */

@@ -1,6 +1,6 @@
-import { rmSync } from 'node:fs';
 import { formatError } from '@lw/core';
 import { Cache } from './cache.js';
+import { removeTree } from './read-only.js';
 import { loadRegistry } from './registry.js';
 import { inFlight, readSpec, runTask } from './task-runner.js';
 import type { TaskMessage, WorkerMessage } from './task-messages.js';
@@ -30,7 +30,7 @@ function cancel(): void {
   if (running.signal.aborted) return;
   running.abort();
   setTimeout(() => {
-    if (inFlight.tmp) rmSync(inFlight.tmp, { recursive: true, force: true });
+    if (inFlight.tmp) removeTree(inFlight.tmp);
     inFlight.lock?.release();
     process.exit(130);
   }, GRACE_MS).unref();

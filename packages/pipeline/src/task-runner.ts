@@ -6,6 +6,7 @@ import { Cache } from './cache.js';
 import { TaskSpecSchema, type InputRef, type TaskSpec } from './executor.js';
 import type { KeyInputs } from './key.js';
 import { tryLock, type Lock } from './lock.js';
+import { removeTree } from './read-only.js';
 import type { Registry } from './registry.js';
 
 /**
@@ -95,7 +96,7 @@ export async function runTask(cache: Cache, key: string, opts: RunTaskOptions): 
     rmSync(progressFile, { force: true });
     return published ? 'ran' : 'cachedByOther';
   } finally {
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    if (tmp) removeTree(tmp);
     inFlight.tmp = undefined;
     lock.release();
     inFlight.lock = undefined;
@@ -113,11 +114,33 @@ async function acquire(cache: Cache, key: string, signal: AbortSignal): Promise<
   }
 }
 
+/** The stage's inputs, each entry checked against its checksums.json first (once per entry). */
 function resolveInputs(cache: Cache, spec: TaskSpec): Record<string, StageInput> {
-  const toResult = (r: InputRef): TaskResult & { name: string } => {
+  const checked = new Set<string>();
+  const toResult = (input: string, r: InputRef): TaskResult & { name: string } => {
     const dir = cache.entryDir(r.key);
     if (!existsSync(dir)) throw new UserError(`task ${spec.name}: input ${r.name} (${r.key.slice(0, 12)}) is not in the cache ${cache.dir}`, 'run its stage first (lw run runs dependencies in order)');
+    if (!checked.has(r.key)) {
+      assertIntact(cache, spec, input, r);
+      checked.add(r.key);
+    }
     return { dir, key: r.key, stage: r.stage, params: r.params, condition: r.condition, name: r.name, ...(r.epoch === undefined ? {} : { epoch: r.epoch }) };
   };
-  return Object.fromEntries(Object.entries(spec.inputs).map(([k, v]) => [k, Array.isArray(v) ? v.map(toResult) : toResult(v)]));
+  return Object.fromEntries(Object.entries(spec.inputs).map(([k, v]) => [k, Array.isArray(v) ? v.map((r) => toResult(k, r)) : toResult(k, v)]));
+}
+
+/**
+ * A corrupted input is never consumed. `lw run` checks cached entries before it schedules
+ * anything (and recomputes corrupted ones); this catches an entry that changed after that, or
+ * one a `lw task` of another executor is about to read. The entry is removed, so the next run
+ * recomputes it, and the task fails naming it.
+ */
+function assertIntact(cache: Cache, spec: TaskSpec, input: string, r: InputRef): void {
+  const { bad } = cache.check(r.key);
+  if (bad.length === 0) return;
+  cache.remove(r.key);
+  throw new UserError(
+    `task ${spec.name}: input ${input} (${r.name}) is corrupted: files of ${cache.entryDir(r.key)} not matching its checksums.json: ${bad.join(', ')}`,
+    'the entry was removed: run lw run again to recompute it (lw verify checks the whole cache)',
+  );
 }
