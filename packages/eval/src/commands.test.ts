@@ -40,6 +40,27 @@ describe('lw rsa', () => {
       .toThrow(`${join(d, 'f.csv')}: 2 rows of features, but ${rdm} is 48 x 48`);
   });
 
+  it('refuses NaN features and a constant row, naming the stimulus and what is wrong', () => {
+    const d = mkdtempSync(join(tmpdir(), 'lw-eval-cli-'));
+    const lines = readFileSync(features, 'utf8').split('\n');
+    const name = (row: number) => lines[row].split(',')[1];
+    const cut = (row: number, edit: (cells: string[]) => string[], file: string) => {
+      const copy = [...lines];
+      copy[row] = edit(copy[row].split(',')).join(',');
+      writeFileSync(join(d, file), copy.join('\n'));
+      return join(d, file);
+    };
+    const nan = cut(3, (c) => [...c.slice(0, 7), 'nan', ...c.slice(8)], 'nan.csv');
+    expect(() => runRsaCommand({ features: nan, 'human-rdm': rdm }, () => {})).toThrow(`${nan}: row 3 of 48 (${name(3)}) has NaN at feature 6 of 66`);
+    const flat = cut(5, (c) => [...c.slice(0, 2), ...c.slice(2).map(() => '1.5')], 'flat.csv');
+    expect(() => runRsaCommand({ features: flat, 'human-rdm': rdm }, () => {}))
+      .toThrow(`${flat}: row 5 of 48 (${name(5)}) is constant (every feature is 1.5), so its correlation distance (1 - Pearson) to the other rows is undefined`);
+    // euclidean distances are defined for a constant row
+    expect(Number.isFinite(runRsaCommand({ features: flat, 'human-rdm': rdm, metric: 'euclidean' }, () => {}).rho)).toBe(true);
+    const zero = cut(5, (c) => [...c.slice(0, 2), ...c.slice(2).map(() => '0')], 'zero.csv');
+    expect(() => runRsaCommand({ features: zero, 'human-rdm': rdm, metric: 'cosine' }, () => {})).toThrow(`${zero}: row 5 of 48 (${name(5)}) is all zeros`);
+  });
+
   it('is exported as the `rsa` command with yargs options for every flag', () => {
     const cmd = commands.find((c) => c.command === 'rsa')!;
     const declared: string[] = [];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UserError, type CliCommand } from '@lw/core';
+import { checkFeatures } from './check-features.js';
 import { loadFeatures, loadHumanRdm } from './load.js';
 import { rsa, type RsaResult } from './rsa.js';
 import { checkSameStimuli } from './stages.js';
@@ -47,6 +48,7 @@ export function runRsaCommand(argv: Record<string, unknown>, stdout: (line: stri
       'give one feature row per stimulus of the RDM, in its order');
   }
   checkSameStimuli(f.ids, human, args.features);
+  checkFeatures(f.features, f.n, f.d, args.metric, args.features, f.ids);
   const result = rsa(f.features, f.n, f.d, human, args);
   if (args.json) stdout(JSON.stringify(rsaJson(result)));
   else {

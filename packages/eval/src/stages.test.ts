@@ -85,4 +85,21 @@ describe('stage eval/rsa', () => {
     expect(isUserError(err)).toBe(true);
     expect(err.message).toMatch(/epoch1\.arrow: row 1 is stimulus "[^"]+" but row 1 of .*human_rdm\.arrow is "pizza_01b\.jpg"/);
   });
+
+  it('refuses an epoch with NaN or a constant row instead of writing rho NaN, naming the file and stimulus', async () => {
+    const bad = join(root, 'collapsed'); mkdirSync(join(bad, 'embeddings'), { recursive: true });
+    writeFeaturesArrow(join(bad, 'embeddings', 'epoch0.arrow'), ids, featuresAt.get(0)!, 66);
+    const flat = Float32Array.from(featuresAt.get(1)!);
+    flat.fill(2, 7 * 66, 8 * 66);
+    writeFeaturesArrow(join(bad, 'embeddings', 'epoch1.arrow'), ids, flat, 66);
+    const out = join(root, 'out4'); mkdirSync(out);
+    const err = await rsaStage.run(context(rsaParams.parse({}), bad, data, out)).catch((e) => e);
+    expect(isUserError(err)).toBe(true);
+    expect(err.message).toBe(`${join(bad, 'embeddings', 'epoch1.arrow')}: row 8 of 48 (${ids[7]}) is constant (every feature is 2), so its correlation distance (1 - Pearson) to the other rows is undefined`);
+    const nan = Float32Array.from(featuresAt.get(2)!);
+    nan[40 * 66 + 3] = NaN;
+    writeFeaturesArrow(join(bad, 'embeddings', 'epoch1.arrow'), ids, nan, 66);
+    const err2 = await rsaStage.run(context(rsaParams.parse({}), bad, data, out)).catch((e) => e);
+    expect(err2.message).toBe(`${join(bad, 'embeddings', 'epoch1.arrow')}: row 41 of 48 (${ids[40]}) has NaN at feature 4 of 66`);
+  });
 });

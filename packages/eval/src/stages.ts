@@ -4,6 +4,7 @@ import { Float64, Int32, Table, tableToIPC, vectorFromArray } from 'apache-arrow
 import { z } from 'zod';
 import { UserError, defineStage, type StageDef, type StageInput, type TaskResult } from '@lw/core';
 import { readFeaturesArrow, readRdmArrow } from './arrow-io.js';
+import { checkFeatures } from './check-features.js';
 import { toHumanRdm, rsa, type HumanRdm, type RsaResult } from './rsa.js';
 
 /**
@@ -97,6 +98,7 @@ export const rsaStage = defineStage({
       const f = readFeaturesArrow(path);
       if (f.n !== human.n) throw new UserError(`${path}: ${f.n} stimuli, but ${rdmPath} has ${human.n}`, 'embeddings must cover the RSA stimuli of the data set');
       checkSameStimuli(f.ids, human, path);
+      checkFeatures(f.features, f.n, f.d, ctx.params.metric, path, f.ids);
       rows.push({ epoch, ...rsa(f.features, f.n, f.d, human, ctx.params) });
       ctx.progress(k + 1, epochs.length, `epoch ${epoch}`);
     }
