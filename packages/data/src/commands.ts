@@ -47,10 +47,15 @@ export const thingsCommand: CliCommand = {
       splitFile: argv.splitFile,
       images: argv.images, embeddings: argv.embeddings, testIndex: argv.testIndex, humanRdm: argv.humanRdm,
       names: argv.names, prompts: argv.prompts, rdmVariable: argv.rdmVariable, size: argv.size, seed: argv.seed,
-    }, argv.out);
+    }, argv.out, { label: flagOf });
     report(argv, { out: argv.out, counts: m.counts, image: m.image }, `wrote ${argv.out}: ${m.counts.train} train, ${m.counts.val} val, ${m.counts.test} test images`);
   },
 };
+
+/** `testIndex` -> `--test-index`: errors name the flag the user typed. */
+function flagOf(param: string): string {
+  return '--' + param.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
 
 export const imagenetCommand: CliCommand = {
   command: 'data imagenet',

@@ -8,6 +8,7 @@ import { fingerprintFile } from './fingerprint.js';
 import { validateRdm, writeHumanRdm } from './human-rdm.js';
 import { writeManifest, type Manifest, type SplitName } from './manifest.js';
 import { boundedMap } from './pool.js';
+import { requireInputFile } from './readers/input-file.js';
 import { readEmbedding, readNameList, readRdmMatrix, readTestIndex } from './readers/tables.js';
 import { seededSplit } from './split.js';
 import { writeFixedSplit } from './write-split.js';
@@ -15,6 +16,9 @@ import { writeFixedSplit } from './write-split.js';
 /** THINGS normalisation constants of the study (method §2.4), not CLIP's. */
 export const THINGS_MEAN: [number, number, number] = [0.52997664, 0.48070561, 0.41943838];
 export const THINGS_STD: [number, number, number] = [0.27608301, 0.26593025, 0.28238822];
+
+/** THINGS' object concepts: one SPoSE embedding row and one reference image each. */
+export const THINGS_IMAGES = 1854;
 
 export const ThingsParams = z.object({
   images: z.string().describe('folder of THINGS object_images (flat, or one sub-folder per concept)'),
@@ -36,7 +40,12 @@ export interface PrepareHooks {
   progress?: (done: number, total: number) => void;
   log?: (message: string) => void;
   signal?: AbortSignal;
+  /** How errors name a param: the CLI passes its flag (`--test-index`); by default the param's name. */
+  label?: (param: keyof ThingsParams) => string;
 }
+
+/** The params that name files, in the order they are read. */
+const FILE_PARAMS = ['names', 'embeddings', 'testIndex', 'humanRdm', 'prompts', 'splitFile'] as const;
 
 /** Every file under `dir` by base name; THINGS ships flat or in concept folders. */
 function indexImages(dir: string): Map<string, string> {
@@ -71,8 +80,18 @@ function readSplitFile(file: string, n: number): { train: Int32Array; val: Int32
 
 export async function prepareThings(params: z.input<typeof ThingsParams>, outDir: string, hooks: PrepareHooks = {}): Promise<Manifest> {
   const p = ThingsParams.parse(params);
+  const label = hooks.label ?? ((param) => param);
+  for (const param of FILE_PARAMS) {
+    const file = p[param];
+    if (file !== undefined) requireInputFile(file, label(param), ThingsParams.shape[param].description ?? param);
+  }
   const names = p.names ? readNameList(p.names) : undefined;
   const emb = readEmbedding(p.embeddings, names);
+  // With a name list the reader checks the rows against it; without, only the count can tell a cut file.
+  if (!names && emb.names.length !== THINGS_IMAGES) {
+    throw new UserError(`${p.embeddings}: ${emb.names.length} embedding rows, expected ${THINGS_IMAGES} (one per THINGS image)`,
+      `the file looks cut short or padded: the study's spose_embedding66d_rescaled.csv has ${THINGS_IMAGES} rows after its header`);
+  }
   const all = emb.names;
   const dup = all.find((n, i) => all.indexOf(n) !== i);
   if (dup) throw new UserError(`${p.embeddings}: image "${dup}" appears twice`);
