@@ -34,10 +34,10 @@ describe('the cache never serves corrupted data', () => {
     p.write(resume('b')); // tune must run again; train's key is unchanged
     const r = await lw(['run', p.file, '--json'], p.dir);
     expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(p.dir, '.lw/results/ckpt/tune/seen.txt'), 'utf8')).toBe('good-weightsb\n');
     expect(r.stderr).toMatch(/corrupted cache entry of train \(.*\): files not matching its checksums.json: checkpoints\/epoch1\.bin; removed/);
     expect(r.json).toEqual({ tasks: 2, ran: 2, cached: 0, failed: 0 });
     expect(p.executions()).toEqual(['train', 'tune', 'train', 'tune']);
-    expect(readFileSync(join(p.dir, '.lw/results/ckpt/tune/seen.txt'), 'utf8')).toBe('good-weightsb\n');
   });
 
   it('a corrupted output of a cached task is not served as cached, also on the no-op fast path', async () => {

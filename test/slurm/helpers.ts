@@ -43,6 +43,8 @@ export async function runOnSlurm(s: Study, opts: { signal?: AbortSignal } = {}):
   const summary = await runPipeline({
     file: s.file,
     cache: s.cache,
+    // Beside the study's cache, not .lw/results of the working directory (the repository).
+    resultsRoot: join(s.cache.dir, '..', 'results'),
     signal: opts.signal,
     stream: {
       write: (text: string) => {
