@@ -5,5 +5,6 @@ export * from './progress.js';
 export * from './stage.js';
 export * from './shared.js';
 export * from './cli.js';
+export * from './perturbation.js';
 export { readMat, type MatArray } from './formats/mat.js';
 export { readNpy, type NpyArray } from './formats/npy.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sharedDir } from '@lw/core';
+import { readPerturbation, sharedDir } from '@lw/core';
 import { epochFlags, inWindow, perturbBatch, perturbSpec, targetStats, type TrainBatch } from './perturb.js';
 
 const B = 64, D = 66, PIX = 8 * 8 * 3;
@@ -21,6 +21,9 @@ describe('perturbation window and flags', () => {
   it('covers 1-based epochs start..start+length-1', () => {
     expect([1, 2, 3, 4, 5].map((e) => inWindow(spec, e))).toEqual([false, false, true, true, false]);
     expect(inWindow(undefined, 3)).toBe(false);
+  });
+  it('is what the analysis reads back from params.perturb (@lw/core readPerturbation)', () => {
+    expect(readPerturbation({ perturb: spec })).toEqual({ kind: 'label_shuffle', type: 'label_shuffle', start: 3, length: 2, seed: 42 });
   });
   it('defaults length 1, seed 42, distribution target', () => {
     expect(perturbSpec.parse({ type: 'random_target', start: 1 })).toEqual({ type: 'random_target', start: 1, length: 1, seed: 42, distribution: 'target' });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Rng } from '@lw/core';
+import { Rng, perturbationKinds, perturbationWindow, type PerturbationKind } from '@lw/core';
 
 /**
  * The four CLIP-HBA perturbations of method §4, as pure functions of one training batch.
@@ -9,14 +9,12 @@ import { Rng } from '@lw/core';
  * like the study's per-batch seed `perturb_seed + start*1000 + batch_idx`, it is constant across the
  * window, so batch index b draws the same numbers in every epoch of a multi-epoch window.
  */
-export const perturbTypes = ['random_target', 'label_shuffle', 'image_noise', 'blank_image'] as const;
-export type PerturbType = (typeof perturbTypes)[number];
+export const perturbTypes = perturbationKinds;
+export type PerturbType = PerturbationKind;
 
-export const perturbSpec = z.object({
+/** `params.perturb` of train/behavior: the shared window (@lw/core perturbation.ts) with this arm's types. */
+export const perturbSpec = perturbationWindow.extend({
   type: z.enum(perturbTypes).describe('What the window replaces (method §4)'),
-  start: z.number().int().min(1).describe('First perturbed epoch, 1-based'),
-  length: z.number().int().min(1).default(1).describe('Number of perturbed epochs'),
-  seed: z.number().int().default(42).describe('Perturbation seed (the sweep used 42, the length runs 0)'),
   distribution: z
     .enum(['target', 'normal'])
     .default('target')

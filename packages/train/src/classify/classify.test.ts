@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { TaskResult } from '@lw/core';
+import { readPerturbation, type TaskResult } from '@lw/core';
 import type { VitConfig } from '@lw/models';
 import { targetStats } from '../perturb.js';
 import { makeToy, stageContext, task } from '../testing/fixtures.js';
@@ -57,7 +57,7 @@ describe('train/classify', () => {
 
   for (const type of ['gaussian', 'uniform_gray', 'label_shuffle', 'target_noise'] as const) {
     it(`measures one perturbed epoch (${type}) from the baseline's checkpoint E-1`, async () => {
-      const m = await runClassify({ measure: { type } }, task(base.ctx.outDir, 'train/classify', {}, 3));
+      const m = await runClassify({ perturb: { type, start: 4 } }, task(base.ctx.outDir, 'train/classify', {}, 3));
       expect(m.header).toBe('epoch,train_loss,val_loss,val_acc,rsa_rho,rsa_p_value,perturbation,perturb_epoch');
       expect(m.rows.length).toBe(1);
       expect(m.rows[0][0]).toBe('4');
@@ -66,6 +66,13 @@ describe('train/classify', () => {
       expect(m.rows[0][1]).not.toBe(base.rows[3][1]);
     });
   }
+
+  it('refuses a measurement whose start is not the resume epoch + 1, naming both', async () => {
+    await expect(runClassify({ perturb: { type: 'gaussian', start: 5 } }, task(base.ctx.outDir, 'train/classify', {}, 3))).rejects.toThrow(
+      /params\.perturb\.start is 5, but the resume checkpoint is epoch 3/,
+    );
+    await expect(runClassify({ perturb: { type: 'gaussian', start: 4 } })).rejects.toThrow(/needs a resume input: the checkpoint of epoch 3/);
+  });
 
   it('takes the RSA images and human RDM from the rsa input when given', async () => {
     const other = makeToy({ images: 100, size: 16, seed: 5 });
@@ -84,9 +91,16 @@ describe('train/classify', () => {
 });
 
 describe('ViT perturbations (method §7.3)', () => {
+  it('are the shared perturbation window with length 1, read back by @lw/core', () => {
+    const spec = vitPerturbSpec.parse({ type: 'target_noise', start: 6 });
+    expect(spec).toEqual({ type: 'target_noise', start: 6, length: 1, seed: 42, std: 0.1 });
+    expect(readPerturbation({ perturb: spec })).toEqual({ kind: 'random_target', type: 'target_noise', start: 6, length: 1, seed: 42 });
+    expect(vitPerturbSpec.safeParse({ type: 'gaussian', start: 6, length: 2 }).error?.issues[0]!.message).toMatch(/length must be 1/);
+    expect(vitPerturbSpec.safeParse({ type: 'gaussian' }).success).toBe(false);
+  });
   const labels = Int32Array.from({ length: 1000 }, (_, i) => i % 10);
   it('label_shuffle is one fixed dataset-wide permutation of the labels', () => {
-    const spec = vitPerturbSpec.parse({ type: 'label_shuffle' });
+    const spec = vitPerturbSpec.parse({ type: 'label_shuffle', start: 4 });
     const t = perturbedLabelTable(spec, labels, 10);
     expect(Array.from(t).sort((a, b) => a - b)).toEqual(Array.from(labels).sort((a, b) => a - b));
     expect(Array.from(t)).not.toEqual(Array.from(labels));
@@ -96,7 +110,7 @@ describe('ViT perturbations (method §7.3)', () => {
     expect(Array.from(out.labels)).toEqual([t[5], t[900]]);
   });
   it('target_noise draws fixed uniform labels in 0..C-1', () => {
-    const t = perturbedLabelTable(vitPerturbSpec.parse({ type: 'target_noise' }), labels, 10);
+    const t = perturbedLabelTable(vitPerturbSpec.parse({ type: 'target_noise', start: 4 }), labels, 10);
     const counts = new Array(10).fill(0);
     t.forEach((c) => counts[c]++);
     // 1000 draws over 10 classes: each count is 100 ± 9.5 (1 SD)
@@ -104,11 +118,11 @@ describe('ViT perturbations (method §7.3)', () => {
   });
   it('gaussian images are N(0, 0.1^2); uniform_gray is all zeros; labels untouched', () => {
     const batch = { images: new Float32Array(20000).fill(3), labels: new Int32Array([1, 2]), rows: new Int32Array([0, 1]) };
-    const g = perturbVitBatch(batch, vitPerturbSpec.parse({ type: 'gaussian' }), 5, 2);
+    const g = perturbVitBatch(batch, vitPerturbSpec.parse({ type: 'gaussian', start: 5 }), 5, 2);
     const s = targetStats(g.images);
     expect(Math.abs(s.mean)).toBeLessThan(0.005);
     expect(Math.abs(s.std - 0.1)).toBeLessThan(0.003);
     expect(g.labels).toBe(batch.labels);
-    expect(perturbVitBatch(batch, vitPerturbSpec.parse({ type: 'uniform_gray' }), 5, 2).images.every((x) => x === 0)).toBe(true);
+    expect(perturbVitBatch(batch, vitPerturbSpec.parse({ type: 'uniform_gray', start: 5 }), 5, 2).images.every((x) => x === 0)).toBe(true);
   });
 });

@@ -16,7 +16,7 @@ import { perturbedLabelTable, perturbVitBatch } from './perturb.js';
  * The ViT loop (method §7): per epoch SGD with momentum at the scheduled rate over augmented,
  * shuffled batches; then validation cross-entropy and top-1, and RSA of the final-norm CLS token of
  * the test images (single process, RDM order). Checkpoints go to `scratch` after every epoch.
- * With `measure`, it trains only epoch E = resume + 1, perturbed, and evaluates (method §7.3).
+ * With `perturb` (start E), it trains only epoch E = resume + 1, perturbed, and evaluates (method §7.3).
  */
 export interface ClassifyEnv {
   params: ClassifyParams;
@@ -33,6 +33,8 @@ export interface ClassifyEnv {
 
 export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRow[]; epochSeconds: number[] }> {
   const { params: p, data, model } = env;
+  const perturb = p.perturb;
+  if (perturb) checkMeasurement(perturb.start, env.resume);
   const ckDir = join(env.scratch, 'checkpoints');
   const weights = await TrainableParams.from(model.variables);
   const opt = new Sgd({ momentum: p.momentum, weightDecay: p.weightDecay });
@@ -59,11 +61,10 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
   } else {
     writeCheckpoint(ckDir, { info: { epoch: 0, optimizer: { kind: 'sgd', step: 0 }, rows: [], stopped: false }, params: weights.values, shapes: weights.shapes, optimizerState: new Map() });
   }
-  if (p.measure && !env.resume) throw new UserError('params.measure needs a resume input: the checkpoint of epoch E-1', 'e.g. resume: "baseline@epoch(4)" measures epoch 5');
-  // A measurement trains exactly epoch E = resume + 1; training runs to params.epochs.
-  const last = p.measure ? env.resume!.epoch + 1 : p.epochs;
-  const labelTable = p.measure && (p.measure.type === 'label_shuffle' || p.measure.type === 'target_noise')
-    ? perturbedLabelTable(p.measure, data.labels('train') ?? missingLabels(data), classes) : undefined;
+  // A measurement trains exactly epoch E = start = resume + 1; training runs to params.epochs.
+  const last = perturb ? perturb.start : p.epochs;
+  const labelTable = perturb && (perturb.type === 'label_shuffle' || perturb.type === 'target_noise')
+    ? perturbedLabelTable(perturb, data.labels('train') ?? missingLabels(data), classes) : undefined;
 
   const epochSeconds: number[] = [];
   for (let epoch = start + 1; epoch <= last; epoch++) {
@@ -73,7 +74,7 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
     for await (const batch of data.batches('train', { batchSize: p.batchSize, seed: p.seed, epoch, shuffle: true, augment: p.augment })) {
       const B = batch.ids.length;
       const clean = { images: batch.images, labels: batch.labels!, rows: batch.rows };
-      const b = p.measure ? perturbVitBatch(clean, p.measure, epoch, batch.index, labelTable) : clean;
+      const b = perturb ? perturbVitBatch(clean, perturb, epoch, batch.index, labelTable) : clean;
       const { loss, grads } = await weights.lossAndGrads(() => crossEntropy(model.forward(tf.tensor4d(b.images, [B, H, W, 3])).logits, b.labels, classes));
       if (!Number.isFinite(loss)) {
         throw new UserError(`non-finite training loss ${loss} at epoch ${epoch}, batch ${batch.index}`, `checkpoints up to epoch ${epoch - 1} are kept in ${ckDir}; lower params.lr`);
@@ -88,7 +89,7 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
     const d = features.length / test.count;
     const r = rsa(features, test.count, d, env.rsaData.humanRdm);
     const row: MetricsRow = { epoch, train_loss: lossSum / seen, val_loss: v.loss, val_acc: v.acc, rsa_rho: r.rho, rsa_p_value: r.p };
-    if (p.measure) Object.assign(row, { perturbation: p.measure.type, perturb_epoch: epoch });
+    if (perturb) Object.assign(row, { perturbation: perturb.type, perturb_epoch: epoch });
     rows = [...rows, row];
     writeEmbeddings(join(env.scratch, 'embeddings', `epoch${epoch}.arrow`), test.ids, features, d);
     writeCheckpoint(ckDir, { info: { epoch, optimizer: { kind: 'sgd', step: opt.stepCount }, metrics: row, rows, stopped: false }, params: weights.values, shapes: weights.shapes, optimizerState: opt.stateDict().tensors });
@@ -116,6 +117,20 @@ async function rsaImages(rsaData: TrainData, data: TrainData, batchSize: number)
   let o = 0;
   for (const x of parts) { images.set(x, o); o += x.length; }
   return { ids, count: ids.length, images };
+}
+
+/**
+ * A measurement resumes from the checkpoint of epoch E-1 and trains epoch E = params.perturb.start;
+ * the two are given separately (the resume input, the params), so they must agree.
+ */
+export function checkMeasurement(start: number, resume: { epoch: number } | undefined): void {
+  if (!resume) throw new UserError(`params.perturb (start ${start}) needs a resume input: the checkpoint of epoch ${start - 1}`, `e.g. resume: "vit@epoch(${start - 1})" measures epoch ${start}`);
+  if (start !== resume.epoch + 1) {
+    throw new UserError(
+      `params.perturb.start is ${start}, but the resume checkpoint is epoch ${resume.epoch}: a measurement trains epoch resume + 1 = ${resume.epoch + 1}`,
+      `set start: ${resume.epoch + 1}, or resume from epoch ${start - 1} (e.g. resume: "vit@epoch(\${start} - 1)")`,
+    );
+  }
 }
 
 function missingLabels(data: TrainData): never {

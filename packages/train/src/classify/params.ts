@@ -18,7 +18,7 @@ export const classifyParams = z.object({
   momentum: z.number().min(0).lt(1).default(0.9),
   weightDecay: z.number().min(0).default(1e-4),
   augment: z.enum(['imagenet-train', 'none']).default('imagenet-train').describe('RandomResizedCrop + flip (the reader\'s), or none'),
-  measure: vitPerturbSpec.optional().describe('Single-epoch perturbation measurement (method §7.3): needs a resume checkpoint E-1, trains epoch E only'),
+  perturb: vitPerturbSpec.optional().describe('Single-epoch perturbation measurement (method §7.3): start E needs the resume checkpoint E-1; trains epoch E only'),
   backend: BackendName.default('auto'),
 });
 export type ClassifyParams = z.output<typeof classifyParams>;

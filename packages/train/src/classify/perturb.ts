@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Rng } from '@lw/core';
+import { Rng, perturbationWindow, vitPerturbationKinds, type VitPerturbationType } from '@lw/core';
 
 /**
  * The ViT arm's single-epoch perturbations (method §7.3), all seeded (study: 42):
@@ -11,12 +11,22 @@ import { Rng } from '@lw/core';
  * Image draws come from `Rng(seed, 'vit-perturb', type, epoch, batch)`; label tables from
  * `Rng(seed, 'vit-perturb', type)` over the training split's stored rows.
  */
-export const vitPerturbTypes = ['gaussian', 'uniform_gray', 'label_shuffle', 'target_noise'] as const;
-export type VitPerturbType = (typeof vitPerturbTypes)[number];
+export const vitPerturbTypes = Object.keys(vitPerturbationKinds) as [VitPerturbationType, ...VitPerturbationType[]];
+export type VitPerturbType = VitPerturbationType;
 
-export const vitPerturbSpec = z.object({
-  type: z.enum(vitPerturbTypes),
-  seed: z.number().int().default(42),
+/**
+ * `params.perturb` of train/classify: the shared window (@lw/core perturbation.ts) with the ViT's
+ * type names. A measurement trains one epoch, so the length is 1, and the start is the resume
+ * checkpoint's epoch + 1 (checked by the loop, which knows the checkpoint).
+ */
+export const vitPerturbSpec = perturbationWindow.extend({
+  type: z.enum(vitPerturbTypes).describe('The study\'s names: gaussian (image noise), uniform_gray (blank image), label_shuffle, target_noise (random targets)'),
+  length: z
+    .number()
+    .int()
+    .default(1)
+    .refine((n) => n === 1, 'a ViT measurement trains one epoch (method §7.3): length must be 1')
+    .describe('Perturbed epochs: always 1'),
   /** Std of the gaussian images (method: epsilon = 0.1). */
   std: z.number().positive().default(0.1),
 });

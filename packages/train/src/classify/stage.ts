@@ -11,7 +11,7 @@ import { classifyParams } from './params.js';
 /**
  * `train/classify`: the ViT arm (method §7). Trains a ViT classifier from scratch, with per-epoch
  * validation loss and top-1 and RSA of the final-norm CLS token on the test images; or, with
- * params.measure and a resume checkpoint E-1, the single-epoch perturbation measurement (one row).
+ * params.perturb (start E) and the resume checkpoint E-1, the single-epoch perturbation measurement (one row).
  */
 export const classifyStage = defineStage({
   id: 'train/classify',
@@ -41,11 +41,11 @@ export const classifyStage = defineStage({
       scratch: ctx.scratchDir, log: ctx.log, progress: ctx.progress, signal: ctx.signal,
     });
     publishScratch(ctx.scratchDir, ctx.outDir);
-    writeMetrics(ctx.outDir, p.measure ? measureColumns : classifyColumns, result.rows);
+    writeMetrics(ctx.outDir, p.perturb ? measureColumns : classifyColumns, result.rows);
     model.dispose();
     const last = result.rows.at(-1);
     return {
-      epochs: result.rows.length, valAcc: last?.val_acc, valLoss: last?.val_loss, rsa: last?.rsa_rho, measure: p.measure?.type,
+      epochs: result.rows.length, valAcc: last?.val_acc, valLoss: last?.val_loss, rsa: last?.rsa_rho, perturb: p.perturb?.type,
       secondsPerEpoch: result.epochSeconds.reduce((a, b) => a + b, 0) / Math.max(1, result.epochSeconds.length), backend: backend.name,
     };
   },
