@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { listFiles } from './fingerprint.js';
-import { signatureOf, statTree } from './entry-stat.js';
+import { stampRecords, statTree } from './entry-stat.js';
 
 /**
  * An entry's `checksums.json`: sha256, size and mtime of every output file, recorded at publish.
@@ -45,8 +45,8 @@ export function manifestOf(dir: string): Manifest {
 export interface EntryCheck {
   /** Files that do not match: changed, missing, or not listed; or the manifest/task.json itself. */
   bad: string[];
-  /** The stats of the checked files (entry-stat.ts), when nothing was bad. */
-  signature?: string;
+  /** When nothing was bad: the stats of its files and dirs as checked, for the run stamp. */
+  stamp?: [string, string][];
 }
 
 export function checkEntry(dir: string, opts: { full?: boolean } = {}): EntryCheck {
@@ -57,7 +57,8 @@ export function checkEntry(dir: string, opts: { full?: boolean } = {}): EntryChe
     return { bad: ['checksums.json'] };
   }
   if (!existsSync(join(dir, 'task.json'))) return { bad: ['task.json'] };
-  const stats = statTree(dir);
+  const tree = statTree(dir);
+  const stats = tree.files;
   const bad: string[] = [];
   for (const [file, want] of Object.entries(manifest.files)) {
     const st = stats.get(file);
@@ -67,5 +68,5 @@ export function checkEntry(dir: string, opts: { full?: boolean } = {}): EntryChe
   }
   const extra = [...stats.keys()].filter((f) => !RESERVED.includes(f) && !Object.hasOwn(manifest.files, f)).sort();
   bad.push(...extra);
-  return bad.length ? { bad } : { bad, signature: signatureOf(stats) };
+  return bad.length ? { bad } : { bad, stamp: stampRecords(dir, tree, RESERVED) };
 }

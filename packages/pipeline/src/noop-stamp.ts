@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { signatureOf, statTree } from './entry-stat.js';
+import { signatureNow } from './entry-stat.js';
 
 /**
  * The no-op fast path of `lw run`. After a run that leaves every task of a pipeline cached, a
@@ -22,8 +22,8 @@ interface Stamp {
   fileSha: string;
   watched: [string, string][];
   keys: string[];
-  /** sha256 of `${key}\n${signature}\n` over the keys in order (entry-stat.ts signatureOf). */
-  entries: string;
+  /** [path, signature] of the entries' dirs and output files as checked (entry-stat.ts). */
+  entries: [string, string][];
   stages: { name: string; tasks: number }[];
   resultsDir: string;
   /** sha256 of the results.json the run wrote. */
@@ -65,10 +65,8 @@ export function checkStamp(a: NoopArgs): Stamp | undefined {
       const st = statSync(p);
       if ((st.isDirectory() ? `dir:${st.mtimeMs}` : `${st.size}:${st.mtimeMs}`) !== want) return undefined;
     }
-    // A missing entry throws in statTree (caught below).
-    const entries = createHash('sha256');
-    for (const key of stamp.keys) entries.update(`${key}\n${signatureOf(statTree(join(a.cacheDir, key.slice(0, 2), key)))}\n`);
-    if (entries.digest('hex') !== stamp.entries) return undefined;
+    // A removed entry or file throws (caught below); an added file changes its directory's mtime.
+    for (const [p, want] of stamp.entries) if (signatureNow(p) !== want) return undefined;
     if (sha(readFileSync(join(stamp.resultsDir, 'results.json'))) !== stamp.resultsSha) return undefined;
     return stamp;
   } catch {

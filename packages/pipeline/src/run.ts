@@ -129,16 +129,16 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
  * Checks every cached entry of the plan against its checksums.json (fast path: only files whose
  * size or mtime changed are hashed), so that a corrupted entry is neither served as a result nor
  * read by a downstream task. A corrupted entry is removed (`remove`; a dry run only reports it)
- * and its task runs again. Returns the intact entries' stat signatures (for the run stamp).
+ * and its task runs again. Returns the intact entries' stats as checked (for the run stamp).
  */
-function checkCached(cache: Cache, plan: Plan, remove: boolean, stream: ViewStream): { intact: Map<string, string>; corrupt: RunSummary['corrupt'] } {
-  const intact = new Map<string, string>();
+function checkCached(cache: Cache, plan: Plan, remove: boolean, stream: ViewStream): { intact: Map<string, [string, string][]>; corrupt: RunSummary['corrupt'] } {
+  const intact = new Map<string, [string, string][]>();
   const corrupt: RunSummary['corrupt'] = [];
   for (const t of plan.tasks) {
     if (!cache.has(t.key)) continue;
-    const { bad, signature } = cache.check(t.key);
-    if (signature !== undefined) {
-      intact.set(t.key, signature);
+    const { bad, stamp } = cache.check(t.key);
+    if (stamp) {
+      intact.set(t.key, stamp);
       continue;
     }
     corrupt.push({ name: t.name, key: t.key, files: bad });
@@ -155,12 +155,12 @@ function checkCached(cache: Cache, plan: Plan, remove: boolean, stream: ViewStre
  * the inputs of the plan, the stats of every entry's files as checked (entries this run published
  * are checked now) and the results index written.
  */
-function stamp(opts: RunOptions, plan: Plan, watched: Map<string, string>, fileSha: string, resultsDir: string, intact: Map<string, string>): void {
-  const entries = createHash('sha256');
+function stamp(opts: RunOptions, plan: Plan, watched: Map<string, string>, fileSha: string, resultsDir: string, intact: Map<string, [string, string][]>): void {
+  const entries: [string, string][] = [];
   for (const t of plan.tasks) {
-    const signature = intact.get(t.key) ?? opts.cache.check(t.key).signature;
-    if (signature === undefined) return;
-    entries.update(`${t.key}\n${signature}\n`);
+    const records = intact.get(t.key) ?? opts.cache.check(t.key).stamp;
+    if (!records) return;
+    entries.push(...records);
   }
   writeStamp(
     { file: opts.file, cacheDir: opts.cache.dir, sets: opts.sets ?? [], resultsRoot: opts.resultsRoot ?? defaultResultsRoot() },
@@ -168,7 +168,7 @@ function stamp(opts: RunOptions, plan: Plan, watched: Map<string, string>, fileS
       fileSha,
       watched: [...watched],
       keys: plan.tasks.map((t) => t.key),
-      entries: entries.digest('hex'),
+      entries,
       stages: plan.stages.map((s) => ({ name: s.name, tasks: s.keys.length })),
       resultsDir,
       resultsSha: createHash('sha256').update(readFileSync(join(resultsDir, 'results.json'))).digest('hex'),
