@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '@lw/core';
-import type { Cache } from './cache.js';
+import type { Cache, EntryCheck } from './cache.js';
 import type { ExecEvent, ExecTask, Executor, TaskSpec } from './executor.js';
 import { criticalPathPriorities } from './priority.js';
 import { loadPlan } from './load.js';
@@ -135,15 +135,27 @@ function checkCached(cache: Cache, plan: Plan, remove: boolean, stream: ViewStre
   const intact = new Map<string, [string, string][]>();
   const corrupt: RunSummary['corrupt'] = [];
   for (const t of plan.tasks) {
-    if (!cache.has(t.key)) continue;
-    const { bad, stamp } = cache.check(t.key);
+    let checked: EntryCheck;
+    try {
+      if (!cache.has(t.key)) continue;
+      checked = cache.check(t.key);
+    } catch (e) {
+      if (!cache.has(t.key)) continue; // removed meanwhile (lw verify, gc): it is simply not cached
+      throw e;
+    }
+    const { bad, stamp } = checked;
     if (stamp) {
       intact.set(t.key, stamp);
       continue;
     }
     corrupt.push({ name: t.name, key: t.key, files: bad });
     if (remove) {
-      cache.remove(t.key);
+      try {
+        cache.remove(t.key);
+      } catch (e) {
+        // Left in place, it would be served again (a new entry cannot replace it): stop here.
+        throw new UserError(`the cache entry of ${t.name} (${cache.entryDir(t.key)}) is corrupted (${bad.join(', ')}) and cannot be removed: ${(e as Error).message}`, 'remove it as its owner (lw verify does), then run again');
+      }
       stream.write(`corrupted cache entry of ${t.name} (${cache.entryDir(t.key)}): files not matching its checksums.json: ${bad.join(', ')}; removed, so it is recomputed\n`);
     }
   }

@@ -138,9 +138,14 @@ function resolveInputs(cache: Cache, spec: TaskSpec): Record<string, StageInput>
 function assertIntact(cache: Cache, spec: TaskSpec, input: string, r: InputRef): void {
   const { bad } = cache.check(r.key);
   if (bad.length === 0) return;
-  cache.remove(r.key);
+  let removed: boolean;
+  try {
+    removed = cache.remove(r.key) || !cache.has(r.key);
+  } catch {
+    removed = false; // not ours to remove (a shared cache): the message says so
+  }
   throw new UserError(
     `task ${spec.name}: input ${input} (${r.name}) is corrupted: files of ${cache.entryDir(r.key)} not matching its checksums.json: ${bad.join(', ')}`,
-    'the entry was removed: run lw run again to recompute it (lw verify checks the whole cache)',
+    removed ? 'the entry was removed: run lw run again to recompute it (lw verify checks the whole cache)' : 'remove the entry as its owner (lw verify), then run lw run again to recompute it',
   );
 }
