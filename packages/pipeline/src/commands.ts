@@ -6,7 +6,8 @@ import { executorName, executors } from './executors.js';
 import { cancelCommand } from './slurm/cancel.js';
 import { slurmDryRun } from './slurm/factory.js';
 import { slurmTaskStatus } from './slurm/status.js';
-import { explain } from './explain.js';
+import { describeParams } from './stage-params.js';
+import { explain, formatChange } from './explain.js';
 import { gc, parseSize } from './gc.js';
 import { loadPlan } from './load.js';
 import { loadRegistry } from './registry.js';
@@ -44,6 +45,8 @@ const run: CliCommand = {
   handler: async (a: Common & { file: string; dryRun: boolean; jobs?: number; only?: string[]; set: string[]; failFast: boolean; executor?: string }) => {
     const cache = new Cache(a.cache);
     if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || a.jobs < 1)) throw new UserError(`--jobs ${a.jobs}: expected a positive integer`);
+    // Checked up front: a run with nothing to do never builds its executor, so would take any name.
+    if (a.executor !== undefined && !executors.has(a.executor)) throw new UserError(`--executor ${a.executor}: unknown executor`, `executors: ${[...executors.keys()].join(', ')}`);
     const controller = new AbortController();
     let interrupts = 0;
     const onSigint = () => {
@@ -150,7 +153,7 @@ const explainCommand: CliCommand = {
     else if (!e.previousKey) out('never run before: will run');
     else {
       out(`will run; last run's entry was ${e.previousKey}. Changed key inputs:`);
-      for (const c of e.changes) out(`  ${c.path}: ${JSON.stringify(c.before)} -> ${JSON.stringify(c.after)}`);
+      for (const c of e.changes) out(`  ${formatChange(c)}`);
     }
   },
 };
@@ -254,14 +257,29 @@ const schema: CliCommand = {
 };
 
 const stages: CliCommand = {
-  command: 'stages',
-  describe: 'List the registered stages with their inputs',
-  builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'Last stdout line: [{"id","package","inputs"}]' }),
-  handler: async (a: { json?: boolean }) => {
-    const registry = await loadRegistry();
-    const list = [...registry.values()].map((r) => ({ id: r.def.id, package: r.def.packageName, description: r.def.description, inputs: Object.keys(r.def.inputs) }));
-    if (a.json) out(JSON.stringify(list));
-    else for (const s of list) out(`${s.id.padEnd(26)} ${s.description}${s.inputs.length ? ` (inputs: ${s.inputs.join(', ')})` : ''}`);
+  command: 'stages [id]',
+  describe: 'List the registered stages with their inputs and params (name, type, default, description)',
+  builder: (y) =>
+    y
+      .positional('id', { type: 'string', describe: 'Only this stage, e.g. train/behavior' })
+      .option('json', { type: 'boolean', default: false, describe: 'Last stdout line: [{"id","package","description","inputs","params":[{"name","type","required","default","description"}]}]' }),
+  handler: async (a: { id?: string; json?: boolean }) => {
+    const registry = await loadRegistry(a.id === undefined ? undefined : [a.id]);
+    if (a.id !== undefined && !registry.has(a.id)) throw new UserError(`no stage "${a.id}"`, `stages: ${[...registry.keys()].sort().join(', ')}`);
+    const list = [...registry.values()]
+      .filter((r) => a.id === undefined || r.def.id === a.id)
+      .map((r) => ({ id: r.def.id, package: r.def.packageName, description: r.def.description, inputs: Object.keys(r.def.inputs), params: describeParams(r.def.params) }));
+    if (a.json) {
+      out(JSON.stringify(list));
+      return;
+    }
+    for (const s of list) {
+      out(`${s.id.padEnd(26)} ${s.description}${s.inputs.length ? ` (inputs: ${s.inputs.join(', ')})` : ''}`);
+      const kinds = s.params.map((p) => `${p.type}${p.required ? ', required' : p.default !== undefined ? `, default ${JSON.stringify(p.default)}` : ''}`);
+      const nameWidth = Math.max(0, ...s.params.map((p) => p.name.length));
+      const kindWidth = Math.min(44, Math.max(0, ...kinds.map((k) => k.length)));
+      s.params.forEach((p, i) => out(`    ${p.name.padEnd(nameWidth)}  ${kinds[i].padEnd(kindWidth)}  ${p.description ?? ''}`.trimEnd()));
+    }
   },
 };
 

@@ -16,12 +16,12 @@ export const ExecParamsSchema = z.strictObject({
   cmd: z.string().min(1).describe('Shell command, run by /bin/sh in the fresh output directory. A `${var}` in it reaches the command as the environment variable LW_VAR_<VAR> (quoted: one word, never code).'),
   env: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'), z.union([z.string(), z.number(), z.boolean()]).transform(String))
-    .default({})
     .superRefine((env, ctx) => {
       for (const name of Object.keys(env)) {
         if (name.startsWith('LW_') && !name.startsWith('LW_VAR_')) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}": names starting with LW_ are set by lw itself (LW_IN_*, LW_TASK_*, LW_SCRATCH, LW_PIPELINE_DIR)` });
       }
     })
+    .default({})
     .describe('Environment variables for the command (values enter the cache key); `${var}` in cmd adds LW_VAR_<VAR> here.'),
   deps: z.array(z.string()).default([]).describe('Files or directories (relative to the pipeline file) whose content enters the cache key.'),
   outs: z.array(z.string()).default([]).describe('Paths (relative to the output directory) the command must produce.'),

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { canonicalJson, UserError } from '@lw/core';
 import type { Cache } from './cache.js';
-import type { KeyInputs } from './key.js';
+import type { InputKey, KeyInputs } from './key.js';
 import type { Plan, PlannedTask } from './plan.js';
 import { lastIndex } from './status.js';
 
@@ -15,7 +15,8 @@ export interface Explanation {
   key: string;
   cached: boolean;
   previousKey?: string;
-  changes: { path: string; before: unknown; after: unknown }[];
+  /** One per differing key input; `task` names the upstream task an element of a list input now is. */
+  changes: { path: string; before: unknown; after: unknown; task?: string }[];
 }
 
 export function findTask(plan: Plan, name: string): PlannedTask {
@@ -49,9 +50,46 @@ function diff(before: KeyInputs, after: KeyInputs, plan: Plan): Explanation['cha
       for (const k of [...keys].sort()) walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
       return;
     }
+    if (Array.isArray(a) && Array.isArray(b)) {
+      if (path.startsWith('inputs')) out.push(...listChanges(a as InputKey[], b as InputKey[], path, names));
+      else if (a.length === b.length) a.forEach((x, i) => walk(x, b[i], `${path}[${i}]`));
+      else out.push({ path, before: a, after: b });
+      return;
+    }
     const label = (v: unknown) => (typeof v === 'string' && names.has(v) ? `${v.slice(0, 12)} (${names.get(v)} now)` : v);
     out.push({ path, before: path.startsWith('inputs') ? label(a) : a, after: path.startsWith('inputs') ? label(b) : b });
   };
   walk(before, after, '');
   return out;
+}
+
+/**
+ * A list input (`runs: [sweep]`, one key per upstream task) element by element: which task's key
+ * changed, which were added or removed, rather than the two lists whole. Elements are matched by
+ * key; a removed and an added one at the same place are one change.
+ */
+function listChanges(a: InputKey[], b: InputKey[], path: string, names: Map<string, string>): Explanation['changes'] {
+  const id = (k: InputKey) => canonicalJson(k);
+  const keyOf = (k: InputKey) => (typeof k === 'string' ? k : k.key);
+  const short = (k: InputKey) => (typeof k === 'string' ? k.slice(0, 12) : `${k.key.slice(0, 12)}@epoch(${k.epoch})`);
+  const inA = new Set(a.map(id)), inB = new Set(b.map(id));
+  const removed = new Map(a.flatMap((k, i) => (inB.has(id(k)) ? [] : [[i, k] as const])));
+  const added = new Map(b.flatMap((k, i) => (inA.has(id(k)) ? [] : [[i, k] as const])));
+  const out: Explanation['changes'] = [];
+  for (const i of [...new Set([...removed.keys(), ...added.keys()])].sort((x, y) => x - y)) {
+    const was = removed.get(i), now = added.get(i);
+    const task = now !== undefined ? names.get(keyOf(now)) : undefined;
+    out.push({ path: `${path}[${i}]`, before: was === undefined ? null : short(was), after: now === undefined ? null : short(now), ...(task ? { task } : {}) });
+  }
+  return out;
+}
+
+/** One change as `lw explain` prints it: `inputs.runs[3]: sweep[start=4] key abc -> def` for a list element. */
+export function formatChange(c: Explanation['changes'][number]): string {
+  const listElement = c.path.startsWith('inputs') && /\[\d+\]$/.test(c.path);
+  if (!listElement) return `${c.path}: ${JSON.stringify(c.before)} -> ${JSON.stringify(c.after)}`;
+  const task = c.task ? `${c.task} ` : '';
+  if (c.before === null) return `${c.path}: ${task}added (key ${String(c.after)})`;
+  if (c.after === null) return `${c.path}: removed (key ${String(c.before)})`;
+  return `${c.path}: ${task}key ${String(c.before)} -> ${String(c.after)}`;
 }

@@ -123,3 +123,46 @@ describe('bad pipeline files', () => {
     expect((error as { hint?: string }).hint ?? '').not.toBe('');
   });
 });
+
+describe('a file with several errors', () => {
+  it('reports every one, in file order, once per place (not once per matrix condition)', () => {
+    const text = [
+      'name: x',
+      'stages:',
+      '  a: { uses: exec, params: { cmd: "echo ${nope}" } }',
+      '  b: { uses: nosuch }',
+      '  c: { uses: exec, params: { cmd: ls, bogus: 1, other: 2 } }',
+      '  d: { uses: exec, inputs: { x: missing }, params: { cmd: ls } }',
+      '  e: { uses: exec, inputs: { x: d }, params: { cmd: ls, also: 1 } }',
+      '  s: { uses: exec, matrix: { i: [1, 2, 3] }, params: { cmd: "echo ${i} ${j}" } }',
+      '',
+    ].join('\n');
+    let error: Error | undefined;
+    try {
+      planText(text);
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(isUserError(error)).toBe(true);
+    const lines = error!.message.split('\n').filter((l) => !l.startsWith('    hint: '));
+    expect(lines).toEqual([
+      '7 errors in p.yaml, in file order:',
+      '  p.yaml:3:35: stage "a": undefined variable "nope" in "${nope}"; no variables are defined here',
+      '  p.yaml:4:14: stage "b" uses "nosuch", which is not a registered stage',
+      '  p.yaml:5:39: stage "c": unknown param "bogus"',
+      '  p.yaml:5:49: stage "c": unknown param "other"',
+      '  p.yaml:6:33: stage "d": input "x" refers to stage "missing", which this file does not define',
+      // e reads d, which failed: its own params are still checked
+      '  p.yaml:7:57: stage "e": unknown param "also"',
+      '  p.yaml:8:61: stage "s" (condition i=1): undefined variable "j" in "${j}"; defined here: i',
+    ]);
+    expect(error!.message).toContain('\n    hint: registered stages: ');
+  });
+
+  it('every schema error at once, and "the file is empty" for a file with nothing in it', () => {
+    expect(() => planText('name: "bad name!"\nstages:\n  a: { uses: 3 }\n')).toThrow(/^2 errors in p\.yaml, in file order:\n  p\.yaml:1:7: name: expected a name of letters, digits, _ and -\n.*\n  p\.yaml:3:14: stages\.a\.uses: expected string, received number/);
+    for (const empty of ['', '\n\n', '# only a comment\n', '---\n']) {
+      expect(() => planText(empty)).toThrow(expect.objectContaining({ message: 'p.yaml: the file is empty', hint: expect.stringContaining('name:') }));
+    }
+  });
+});

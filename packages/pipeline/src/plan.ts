@@ -1,6 +1,5 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
-import { UserError } from '@lw/core';
 import type { InputRef } from './executor.js';
 import { resolveEnvVars } from './env-vars.js';
 import { interpolateDeep, evaluate, InterpolationError, PathedInterpolationError, type Vars } from './interpolate.js';
@@ -10,12 +9,15 @@ import { parseReference, type Reference } from './references.js';
 import { interpolateExecParams } from './shell-command.js';
 import type { RegisteredStage, Registry } from './registry.js';
 import { PipelineFileSchema, type PipelineFile, type StageBlock } from './schema.js';
+import { PlanProblem, Problems } from './problems.js';
 import type { Path, SourceFile } from './source.js';
 
 /**
  * The planner: a validated pipeline file -> a task DAG with every key computed. Pure apart from
  * the two fingerprint callbacks (code of a stage, content of an outside file), so it is tested
- * without running anything. Every error names file:line:column and says what would be right.
+ * without running anything. Every error names file:line:column and says what would be right;
+ * the planner goes on past an error wherever the rest does not depend on it (other stages, other
+ * params), and reports all of them in file order (problems.ts).
  */
 export interface PlannedTask {
   key: string;
@@ -52,44 +54,74 @@ export interface Fingerprints {
 }
 
 export function plan(source: SourceFile, registry: Registry, fingerprints: Fingerprints, env: NodeJS.ProcessEnv = process.env): Plan {
-  const file = validateFile(source);
-  const fail: Fail = (path, message, hint, onKey) => {
-    throw new UserError(`${onKey ? source.atKey(path) : source.at(path)}: ${message}`, hint);
-  };
+  const problems = new Problems(source.file);
+  const file = validateFile(source, problems);
+  const locate = (path: Path, onKey?: boolean) => (onKey ? source.atKey(path) : source.at(path));
+  const note: Note = (path, message, hint, onKey) => problems.add(locate(path, onKey), message, hint);
   const vars: Vars = resolveEnvVars(file.vars ?? {}, env, (name) => source.at(['vars', name]));
   const dir = dirname(resolve(source.file));
 
   for (const [name, block] of Object.entries(file.stages)) {
     if (!registry.has(block.uses)) {
-      fail(['stages', name, 'uses'], `stage "${name}" uses "${block.uses}", which is not a registered stage`, `registered stages: ${[...registry.keys()].sort().join(', ')}${suggest(block.uses, [...registry.keys()])}`);
+      note(['stages', name, 'uses'], `stage "${name}" uses "${block.uses}", which is not a registered stage`, `registered stages: ${[...registry.keys()].sort().join(', ')}${suggest(block.uses, [...registry.keys()])}`);
     }
   }
-  const order = stageOrder(file, fail);
+  const order = stageOrder(file, note);
   const byStage = new Map<string, PlannedTask[]>();
   const tasks: PlannedTask[] = [];
+  const skipped: string[] = [];
   for (const name of order) {
     const block = file.stages[name];
-    const reg = registry.get(block.uses)!;
+    const reg = registry.get(block.uses);
+    if (!reg) {
+      skipped.push(name);
+      continue;
+    }
     let conditions: Condition[];
     try {
       // Matrix values may use vars: `start: "1..${last}"`.
       conditions = expandMatrix(interpolateDeep(block.matrix, vars) as StageBlock['matrix']);
     } catch (e) {
-      if (e instanceof PathedInterpolationError) return fail(['stages', name, 'matrix', ...e.path], `stage "${name}": ${e.message}`, 'matrix values may use variables from vars:');
-      if (e instanceof MatrixError) return fail(['stages', name, ...e.path], `stage "${name}": ${e.message}`, e.hint);
-      throw e;
+      if (e instanceof PathedInterpolationError) note(['stages', name, 'matrix', ...e.path], `stage "${name}": ${e.message}`, 'matrix values may use variables from vars:');
+      else if (e instanceof MatrixError) note(['stages', name, ...e.path], `stage "${name}": ${e.message}`, e.hint);
+      else throw e;
+      skipped.push(name);
+      continue;
     }
     for (const v of Object.keys(block.matrix ?? {})) {
       if (v !== 'include' && v !== 'exclude' && Object.hasOwn(vars, v)) {
-        fail(['stages', name, 'matrix', v], `stage "${name}": matrix variable "${v}" has the same name as a variable in vars:`, 'rename one of them');
+        note(['stages', name, 'matrix', v], `stage "${name}": matrix variable "${v}" has the same name as a variable in vars:`, 'rename one of them');
       }
     }
-    const stageTasks = conditions.map((condition) =>
-      planTask({ name, block, reg, condition, vars: { ...vars, ...condition }, byStage, file, fail, fingerprints, dir }),
-    );
+    // The conditions of a matrix stage share their places in the file: one error per place.
+    const noteOnce: Note = (path, message, hint, onKey) => {
+      const at = locate(path, onKey);
+      problems.add(at, message, hint, `${name}\0${at}`);
+    };
+    const fail: Fail = (path, message, hint, onKey) => {
+      noteOnce(path, message, hint, onKey);
+      throw new PlanProblem();
+    };
+    const stageTasks: PlannedTask[] = [];
+    let complete = true;
+    for (const condition of conditions) {
+      try {
+        stageTasks.push(planTask({ name, block, reg, condition, vars: { ...vars, ...condition }, byStage, file, fail, note: noteOnce, fingerprints, dir }));
+      } catch (e) {
+        if (!(e instanceof PlanProblem)) throw e;
+        complete = false;
+      }
+    }
+    // A stage with a failed condition is left out whole: its consumers would bind to the wrong tasks.
+    if (!complete) {
+      skipped.push(name);
+      continue;
+    }
     byStage.set(name, stageTasks);
     tasks.push(...stageTasks);
   }
+  problems.throwIfAny();
+  if (skipped.length) throw new Error(`planner: stages ${skipped.join(', ')} were left out without an error`);
   return {
     name: file.name,
     file: source.file,
@@ -100,28 +132,29 @@ export function plan(source: SourceFile, registry: Registry, fingerprints: Finge
   };
 }
 
-function validateFile(source: SourceFile): PipelineFile {
+/** The file against the schema: every issue is reported (in file order), since none can be planned past. */
+function validateFile(source: SourceFile, problems: Problems): PipelineFile {
   const parsed = PipelineFileSchema.safeParse(source.data);
   if (parsed.success) return parsed.data;
-  // An unknown key explains the other issues (a misspelt `stages` is also a missing one).
-  const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0];
-  let path = issue.path as Path;
-  let onKey = false;
-  let message = issue.message;
-  let hint: string | undefined;
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0];
-    path = [...path, key];
-    onKey = true;
-    const known = knownKeys(path.slice(0, -1));
-    message = `unknown key "${key}"`;
-    hint = `allowed here: ${known.join(', ')}${suggest(key, known)}`;
-  } else if (issue.code === 'invalid_type') {
-    message = `${describePath(path)}: ${issue.message.replace(/^Invalid input: /, '')}`;
-  } else {
-    message = `${describePath(path)}: ${issue.message}`;
+  const issues = parsed.error.issues;
+  // An unknown key explains a missing one beside it (a misspelt `stages` is also a missing one).
+  const unknownIn = new Set(issues.filter((i) => i.code === 'unrecognized_keys').map((i) => JSON.stringify(i.path)));
+  const explained = (i: (typeof issues)[number]) => i.code === 'invalid_type' && /received undefined$/.test(i.message) && unknownIn.has(JSON.stringify(i.path.slice(0, -1)));
+  for (const issue of issues) {
+    if (explained(issue)) continue;
+    const path = issue.path as Path;
+    const schemaHint = 'see pipelines/schema.json (editors with the YAML language server show it inline)';
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeys(path);
+      for (const key of issue.keys) problems.add(source.atKey([...path, key]), `unknown key "${key}"`, `allowed here: ${known.join(', ')}${suggest(key, known)}`);
+    } else if (issue.code === 'invalid_type') {
+      problems.add(source.at(path), `${describePath(path)}: ${issue.message.replace(/^Invalid input: /, '')}`, schemaHint);
+    } else {
+      problems.add(source.at(path), `${describePath(path)}: ${issue.message}`, schemaHint);
+    }
   }
-  throw new UserError(`${onKey ? source.atKey(path) : source.at(path)}: ${message}`, hint ?? 'see pipelines/schema.json (editors with the YAML language server show it inline)');
+  problems.throwIfAny();
+  return parsed.data as never;
 }
 
 function knownKeys(path: Path): string[] {
@@ -134,11 +167,16 @@ function describePath(path: Path): string {
   return path.length ? path.join('.') : 'the file';
 }
 
-/** Throws a UserError located at `path` (at its key with `onKey`, for unknown names). */
+/** Records an error located at `path` (at its key with `onKey`, for unknown names). */
+type Note = (path: Path, message: string, hint?: string, onKey?: boolean) => void;
+/** Records it, then abandons the task being planned (throws PlanProblem). */
 type Fail = (path: Path, message: string, hint?: string, onKey?: boolean) => never;
 
-/** Stage names in dependency order; a cycle is reported at the reference that closes it. */
-function stageOrder(file: PipelineFile, fail: Fail): string[] {
+/**
+ * Stage names in dependency order; a cycle is reported at the reference that closes it. A bad
+ * reference is reported and left out, so the order (and the other errors) can still be found.
+ */
+function stageOrder(file: PipelineFile, note: Note): string[] {
   const names = Object.keys(file.stages);
   const refsOf = (name: string) => {
     const out: { ref: Reference; path: Path }[] = [];
@@ -147,11 +185,11 @@ function stageOrder(file: PipelineFile, fail: Fail): string[] {
       list.forEach((text, i) => {
         const path: Path = Array.isArray(value) ? ['stages', name, 'inputs', input, i] : ['stages', name, 'inputs', input];
         const ref = parseReference(text);
-        if (!ref) fail(path, `stage "${name}": input "${input}" is "${text}", which is not a reference`, 'write `stage`, `[stageA, stageB]` or `stage@epoch(${start} - 1)`');
-        if (!Object.hasOwn(file.stages, ref!.stage)) {
-          fail(path, `stage "${name}": input "${input}" refers to stage "${ref!.stage}", which this file does not define`, `stages here: ${names.join(', ')}${suggest(ref!.stage, names)}`);
+        if (!ref) return note(path, `stage "${name}": input "${input}" is "${text}", which is not a reference`, 'write `stage`, `[stageA, stageB]` or `stage@epoch(${start} - 1)`');
+        if (!Object.hasOwn(file.stages, ref.stage)) {
+          return note(path, `stage "${name}": input "${input}" refers to stage "${ref.stage}", which this file does not define`, `stages here: ${names.join(', ')}${suggest(ref.stage, names)}`);
         }
-        out.push({ ref: ref!, path });
+        out.push({ ref, path });
       });
     }
     return out;
@@ -164,7 +202,8 @@ function stageOrder(file: PipelineFile, fail: Fail): string[] {
       const s = state.get(ref.stage);
       if (s === 'visiting') {
         const cycle = [...trail.slice(trail.indexOf(ref.stage)), name, ref.stage];
-        fail(path, `stage "${name}" depends on itself through a cycle: ${cycle.join(' -> ')}`, 'a stage may only read stages that do not read it back; remove one of these references');
+        note(path, `stage "${name}" depends on itself through a cycle: ${cycle.join(' -> ')}`, 'a stage may only read stages that do not read it back; remove one of these references');
+        continue;
       }
       if (s === undefined) visit(ref.stage, [...trail, name]);
     }
@@ -184,6 +223,7 @@ interface TaskContext {
   byStage: Map<string, PlannedTask[]>;
   file: PipelineFile;
   fail: Fail;
+  note: Note;
   fingerprints: Fingerprints;
   dir: string;
 }
@@ -193,16 +233,21 @@ function planTask(c: TaskContext): PlannedTask {
   const cname = conditionName(condition);
   const taskName = cname ? `${name}[${cname}]` : name;
   const where = cname ? `stage "${name}" (condition ${cname})` : `stage "${name}"`;
-  let raw: unknown;
-  try {
-    // exec's cmd is shell code: its values go in as environment variables, never as text.
-    raw = reg.def.id === 'exec' ? interpolateExecParams(block.params ?? {}, c.vars) : interpolateDeep(block.params ?? {}, c.vars);
-  } catch (e) {
-    if (e instanceof PathedInterpolationError) return fail(['stages', name, 'params', ...e.path], `${where}: ${e.message}`, 'variables come from vars: and the matrix');
-    throw e;
-  }
-  const params = checkParams(reg.def.params, raw, name, where, fail);
-  const { inputs, keys, deps } = resolveInputs(c, where);
+  // Params and inputs are checked apart, so an error in one still lets the other report its own.
+  const params = attempt(() => {
+    let raw: unknown;
+    try {
+      // exec's cmd is shell code: its values go in as environment variables, never as text.
+      raw = reg.def.id === 'exec' ? interpolateExecParams(block.params ?? {}, c.vars) : interpolateDeep(block.params ?? {}, c.vars);
+    } catch (e) {
+      if (e instanceof PathedInterpolationError) return fail(['stages', name, 'params', ...e.path], `${where}: ${e.message}`, 'variables come from vars: and the matrix');
+      throw e;
+    }
+    return checkParams(reg.def.params, reg.def.id, raw, name, where, fail, c.note);
+  });
+  const bound = attempt(() => resolveInputs(c, where));
+  if (params === undefined || bound === undefined) throw new PlanProblem();
+  const { inputs, keys, deps } = bound;
   const files: Record<string, string> = {};
   for (const p of reg.def.externalPaths?.(params as never) ?? []) {
     try {
@@ -226,16 +271,30 @@ function planTask(c: TaskContext): PlannedTask {
   };
 }
 
-function checkParams(schema: z.ZodType, raw: unknown, name: string, where: string, fail: Fail): Record<string, unknown> {
+/** Runs one part of planning a task; undefined if it recorded a problem. */
+function attempt<T>(part: () => T): T | undefined {
+  try {
+    return part();
+  } catch (e) {
+    if (e instanceof PlanProblem) return undefined;
+    throw e;
+  }
+}
+
+function checkParams(schema: z.ZodType, stageId: string, raw: unknown, name: string, where: string, fail: Fail, note: Note): Record<string, unknown> {
   const parsed = schema.safeParse(raw);
   const base: Path = ['stages', name, 'params'];
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    if (issue.code === 'unrecognized_keys') {
-      return fail([...base, ...(issue.path as Path), issue.keys[0]], `${where}: unknown param "${[...issue.path, issue.keys[0]].join('.')}"`, `params of this stage: ${shapeKeys(schema, issue.path as Path).join(', ')}${suggest(issue.keys[0], shapeKeys(schema, issue.path as Path))}`, true);
+    for (const issue of parsed.error.issues) {
+      const path = issue.path as Path;
+      if (issue.code === 'unrecognized_keys') {
+        const known = shapeKeys(schema, path);
+        for (const key of issue.keys) note([...base, ...path, key], `${where}: unknown param "${[...path, key].join('.')}"`, `params of this stage: ${known.join(', ')}${suggest(key, known)}`, true);
+      } else {
+        note([...base, ...path], `${where}: param "${path.join('.') || '(params)'}": ${issue.message.replace(/^Invalid input: /, '')}`, `see the stage's params with \`lw stages ${stageId}\``);
+      }
     }
-    const path = issue.path as Path;
-    return fail([...base, ...path], `${where}: param "${path.join('.') || '(params)'}": ${issue.message.replace(/^Invalid input: /, '')}`, `see the stage's params with \`lw stages\``);
+    throw new PlanProblem();
   }
   const unknown = strippedKey(raw, parsed.data);
   if (unknown) fail([...base, ...unknown], `${where}: unknown param "${unknown.join('.')}"`, `params of this stage: ${shapeKeys(schema, unknown.slice(0, -1)).join(', ')}`, true);
@@ -293,7 +352,9 @@ function resolveInputs(c: TaskContext, where: string) {
     let wholeMatrix = false;
     (list ? value : [value]).forEach((text, i) => {
       const path: Path = list ? ['stages', name, 'inputs', input, i] : ['stages', name, 'inputs', input];
-      const bound = bindReference(c, parseReference(text)!, text, path, where);
+      const ref = parseReference(text);
+      if (!ref) throw new PlanProblem(); // reported with the stage order
+      const bound = bindReference(c, ref, text, path, where);
       resolved.push(...bound.refs);
       wholeMatrix ||= bound.wholeMatrix;
     });
@@ -320,7 +381,9 @@ function resolveInputs(c: TaskContext, where: string) {
 
 /** A reference -> the upstream tasks it means for this condition. */
 function bindReference(c: TaskContext, ref: Reference, text: string, path: Path, where: string): { refs: InputRef[]; wholeMatrix: boolean } {
-  const upstream = c.byStage.get(ref.stage)!;
+  const upstream = c.byStage.get(ref.stage);
+  // Not planned: its own error (or the cycle through it) is already reported.
+  if (!upstream) throw new PlanProblem();
   const upMatrix = c.file.stages[ref.stage].matrix;
   const upVars = upMatrix ? Object.keys(upMatrix).filter((k) => k !== 'include' && k !== 'exclude') : [];
   // Same matrix variables: bind to the one upstream task of this very condition.

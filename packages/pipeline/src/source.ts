@@ -30,6 +30,10 @@ export function parseSource(file: string, text: string): SourceFile {
     const message = first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     throw new UserError(`${where}: YAML syntax error: ${message}`, syntaxHint(first.code));
   }
+  // Nothing but blanks and comments: say so, rather than that `name` is missing.
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && doc.contents.source === '')) {
+    throw new UserError(`${file}: the file is empty`, 'a pipeline file needs at least `name:` and `stages:`; see "The pipeline file" in the README, or pipelines/sweep.yaml');
+  }
   const data = doc.toJS({ maxAliasCount: 1000 }) ?? {};
   const at = (path: Path) => locate(doc, lineCounter, file, path);
   const atKey = (path: Path) => {
