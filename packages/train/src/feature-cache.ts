@@ -91,6 +91,12 @@ export class FeatureCache {
   prefixes(ids: string[], onDevice = tf.getBackend() === 'webgpu' && process.env.LW_FEATURES_ON_DEVICE !== '0'): tf.Tensor3D {
     const shape = this.manifest.visionShape;
     if (!onDevice) return tf.tensor3d(this.gather(ids), [ids.length, ...shape]);
+    // One device tensor of every row when it fits one buffer: one gather per batch, whose output is
+    // always [B, T, W]. Per-shard gathers of a shuffled batch have sizes that vary from batch to batch, and
+    // tfjs-webgpu keeps a freed buffer of every size it has seen: GPU memory grew epoch after epoch
+    // (memory-probe.ts); at ViT-L/14 each part is rows x 1 MB.
+    const all = this.deviceAll();
+    if (all) return tf.tidy(() => tf.gather(all.tensor, tf.tensor1d(ids.map((id) => all.base[this.lookup(id).shard] + this.lookup(id).row), 'int32')));
     const byShard = new Map<number, { rows: number[]; positions: number[] }>();
     ids.forEach((id, i) => {
       const r = this.lookup(id);
@@ -124,10 +130,39 @@ export class FeatureCache {
     return t;
   }
 
-  /** Frees the uploaded shards (the host copies stay readable). */
+  /**
+   * Every shard's rows as one device tensor [N, T, W] and each shard's first row in it, made once (from
+   * per-shard uploads, concatenated); undefined when N x T x W floats exceed the device's largest buffer
+   * binding (then the per-shard path runs).
+   */
+  private deviceAll(): { tensor: tf.Tensor3D; base: number[] } | undefined {
+    if (this.all !== undefined) return this.all || undefined;
+    const bytes = this.shards.reduce((a, s) => a + s.byteLength, 0);
+    const limits = (tf.backend() as unknown as { device?: { limits?: { maxStorageBufferBindingSize?: number; maxBufferSize?: number } } }).device?.limits;
+    const limit = Math.min(limits?.maxStorageBufferBindingSize ?? 0, limits?.maxBufferSize ?? 0);
+    if (bytes === 0 || bytes > limit) {
+      this.all = false;
+      return undefined;
+    }
+    const base: number[] = [];
+    let rows = 0;
+    for (const s of this.shards) { base.push(rows); rows += s.length / this.rowSize; }
+    const parts = this.shards.map((_, i) => this.deviceShard(i));
+    const tensor = tf.keep(parts.length === 1 ? parts[0] : tf.concat(parts, 0)) as tf.Tensor3D;
+    if (parts.length > 1) for (const t of parts) t.dispose();
+    this.onDevice.length = 0;
+    this.all = { tensor, base };
+    return this.all;
+  }
+
+  private all: { tensor: tf.Tensor3D; base: number[] } | false | undefined;
+
+  /** Frees the uploaded rows (the host copies stay readable). */
   dispose(): void {
     for (const t of this.onDevice) t?.dispose();
     this.onDevice.length = 0;
+    if (this.all) this.all.tensor.dispose();
+    this.all = undefined;
   }
 }
 

@@ -1,0 +1,51 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { EpochMemory } from './memory-probe.js';
+
+/**
+ * A train/behavior task holds the same tfjs tensors, data buffers and GPU bytes after every epoch
+ * (memory-probe.ts: feature cache, two image_noise epochs, clean epochs), on webgpu over lavapipe as CI
+ * sets it up (LW_LAVAPIPE_DIR, default /tmp/gpu-kit-lavapipe; LW_REQUIRE_WEBGPU=1 makes its absence a
+ * failure; see webgpu/parity.test.ts in @lw/models). Before TrainableParams.push disposed what it
+ * assigned, each step kept one copy of the trainable weights: +24 tensors per epoch here, ~24 MB per
+ * epoch at ViT-L/14 on an H200.
+ */
+const lavapipe = process.env.LW_LAVAPIPE_DIR ?? '/tmp/gpu-kit-lavapipe';
+const envFile = join(lavapipe, 'env.sh');
+const required = process.env.LW_REQUIRE_WEBGPU === '1';
+const available = existsSync(envFile);
+
+function lavapipeEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const line of readFileSync(envFile, 'utf8').split('\n')) {
+    const m = /^export (\w+)=([^$]*)/.exec(line.trim());
+    if (!m) continue;
+    env[m[1]] = m[1] === 'LD_LIBRARY_PATH' && process.env.LD_LIBRARY_PATH ? `${m[2]}:${process.env.LD_LIBRARY_PATH}` : m[2];
+  }
+  return env;
+}
+
+describe('train/behavior memory per epoch (webgpu, lavapipe)', () => {
+  it.runIf(available || required)('the same tensors, buffers and GPU bytes after every epoch from the second', () => {
+    if (!available) throw new Error(`LW_REQUIRE_WEBGPU=1 but ${envFile} is missing: run bash ../shared/tools/gpu-kit/lavapipe.sh ${lavapipe} (see .ci/run)`);
+    const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'behavior', 'memory-probe.js');
+    const out = execFileSync(process.execPath, [script, 'webgpu', '7'], { env: lavapipeEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
+    const result = JSON.parse(out.trim().split('\n').at(-1)!) as { backend: string; adapter: string; epochs: EpochMemory[] };
+    expect(result.backend).toBe('webgpu');
+    expect(result.adapter).toMatch(/llvmpipe|lavapipe/);
+    const rows = result.epochs;
+    expect(rows.map((r) => r.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    // Epoch 1 compiles kernels and fills tfjs' pools; from epoch 2 (image_noise) on nothing may grow in use.
+    for (const r of rows.slice(2)) {
+      expect(r.numTensors, `tensors after epoch ${r.epoch}`).toBe(rows[1].numTensors);
+      expect(r.numDataBuffers, `data buffers after epoch ${r.epoch}`).toBe(rows[1].numDataBuffers);
+      expect(r.numBytesInGPU, `GPU bytes in use after epoch ${r.epoch}`).toBe(rows[1].numBytesInGPU);
+    }
+    // tfjs' pool (freed buffers by size) may take the first clean epoch's sizes, then must stay: before the
+    // feature cache gathered from one tensor, shuffled batches kept adding sizes (+10-30 KB per epoch here).
+    for (const r of rows.slice(4)) expect(r.numBytesAllocatedInGPU!, `GPU bytes allocated after epoch ${r.epoch}`).toBe(rows[3].numBytesAllocatedInGPU!);
+  }, 300_000);
+});
