@@ -108,7 +108,7 @@ export function lavapipeDir(env: NodeJS.ProcessEnv = process.env): string {
 export const lavapipe: SystemPart = {
   name: 'lavapipe (software WebGPU)',
   require: 'LW_REQUIRE_WEBGPU',
-  howTo: `bash ../shared/tools/gpu-kit/lavapipe.sh ${lavapipeDir()} and unpack libvulkan1 into ${lavapipeDir()}/root (see .ci/run), or set LW_LAVAPIPE_DIR`,
+  howTo: `bash ../shared/tools/gpu-kit/lavapipe.sh ${lavapipeDir()} and unpack libvulkan1 into ${lavapipeDir()}/root, as .ci/run does (LW_LAVAPIPE_DIR names another folder)`,
   missing: () => (existsSync(join(lavapipeDir(), 'env.sh')) ? undefined : `${join(lavapipeDir(), 'env.sh')} not found`),
 };
 
