@@ -1,6 +1,7 @@
 import type { Cache } from './cache.js';
 import type { Executor } from './executor.js';
-import { LocalExecutor } from './local.js';
+import { detectGpus, gpuCount } from './gpu-slots.js';
+import { LocalExecutor, type LocalOptions } from './local.js';
 import type { Plan } from './plan.js';
 import { slurmExecutorFactory } from './slurm/factory.js';
 
@@ -18,11 +19,26 @@ export interface ExecutorOptions {
 export type ExecutorFactory = (plan: Plan, opts: ExecutorOptions) => Executor;
 
 export const executors = new Map<string, ExecutorFactory>([
-  ['local', (_plan, opts) => new LocalExecutor({ cache: opts.cache, jobs: opts.jobs })],
+  ['local', (plan, opts) => new LocalExecutor({ cache: opts.cache, jobs: opts.jobs, ...localGpus(plan) })],
   ['slurm', slurmExecutorFactory],
 ]);
 
 /** The executor a run uses: `--executor`, else the file's `executor.type`, else `local`. */
 export function executorName(plan: Plan, flag?: string): string {
   return flag ?? (typeof plan.executor?.type === 'string' ? plan.executor.type : 'local');
+}
+
+/**
+ * GPUs for the local executor: each task's `resources.gpus` (as on Slurm), this machine's GPUs
+ * (detectGpus), and tasks per GPU from `executor.tasksPerGpu` in the file, else LW_TASKS_PER_GPU, else
+ * DEFAULT_TASKS_PER_GPU. Planned before any task runs, so a bad `gpus` value fails the run up front.
+ */
+export const DEFAULT_TASKS_PER_GPU = 1;
+
+function localGpus(plan: Plan): Pick<LocalOptions, 'gpus' | 'gpusOf'> {
+  const need = new Map(plan.tasks.map((t) => [t.key, gpuCount((t.resources as { gpus?: unknown } | undefined)?.gpus)]));
+  if (![...need.values()].some((n) => n > 0)) return {};
+  const fromFile = (plan.executor as { tasksPerGpu?: unknown } | undefined)?.tasksPerGpu;
+  const perGpu = Number(fromFile ?? process.env.LW_TASKS_PER_GPU ?? DEFAULT_TASKS_PER_GPU);
+  return { gpus: { devices: detectGpus(), perGpu }, gpusOf: (t) => need.get(t.key) ?? 0 };
 }

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Cache } from './cache.js';
 import type { ExecEvent, ExecPoll, ExecTask, Executor } from './executor.js';
+import { GpuSlots } from './gpu-slots.js';
 import type { TaskMessage, WorkerMessage } from './task-messages.js';
 
 /**
@@ -20,6 +21,10 @@ export interface LocalOptions {
   jobs?: number;
   /** Seconds between SIGTERM and SIGKILL on cancel. */
   killGraceMs?: number;
+  /** This machine's GPUs (ids for LW_GPU / CUDA_VISIBLE_DEVICES; gpu-slots.ts detectGpus) and tasks per GPU. */
+  gpus?: { devices: string[]; perGpu: number };
+  /** GPUs a task needs (its stage's `resources.gpus`); 0: a CPU task, limited by `jobs`. */
+  gpusOf?: (task: ExecTask) => number;
 }
 
 const taskMain = fileURLToPath(new URL('./task-main.js', import.meta.url));
@@ -32,6 +37,10 @@ interface Worker {
   log?: number;
   /** Why its task failed, as the child reported it before exiting. */
   failure?: string;
+  /** The GPUs its process is pinned to (fixed at fork: a backend binds its adapter once), '' for none. */
+  pin: string;
+  /** The GPU slots its current task holds. */
+  slots?: string[];
 }
 
 export class LocalExecutor implements Executor {
@@ -44,8 +53,15 @@ export class LocalExecutor implements Executor {
   private wake: (() => void) | undefined;
   private cancelled: string | undefined;
 
+  private readonly slots: GpuSlots;
+
   constructor(private readonly opts: LocalOptions) {
     this.jobs = Math.max(1, opts.jobs ?? availableParallelism());
+    this.slots = new GpuSlots(opts.gpus?.devices ?? [], opts.gpus?.perGpu ?? 1);
+  }
+
+  private gpusOf(task: ExecTask): number {
+    return this.opts.gpusOf?.(task) ?? 0;
   }
 
   async submit(tasks: ExecTask[]): Promise<void> {
@@ -114,9 +130,27 @@ export class LocalExecutor implements Executor {
           continue;
         }
         const ready = task.deps.every((d) => this.outcome.get(d) === true || (!this.pending.has(d) && !this.isRunning(d) && !this.outcome.has(d)));
-        if (ready && this.busy().length < this.jobs) {
+        if (!ready) continue;
+        const need = this.gpusOf(task);
+        if (need === 0) {
+          if (this.busy().filter((w) => !w.slots).length < this.jobs) {
+            this.pending.delete(key);
+            this.start(task);
+          }
+          continue;
+        }
+        const never = this.slots.unsatisfiable(need);
+        if (never) {
           this.pending.delete(key);
-          this.start(task);
+          this.outcome.set(key, false);
+          this.emit({ type: 'failed', key, reason: never });
+          changed = true;
+          continue;
+        }
+        const gpus = this.slots.acquire(need);
+        if (gpus) {
+          this.pending.delete(key);
+          this.start(task, gpus);
         }
       }
     }
@@ -127,24 +161,31 @@ export class LocalExecutor implements Executor {
     return this.busy().some((w) => w.task!.key === key);
   }
 
-  /** Gives `task` to an idle child, or forks one for it. */
-  private start(task: ExecTask): void {
+  /** Gives `task` to an idle child pinned to the same GPUs (none for a CPU task), or forks one for it. */
+  private start(task: ExecTask, gpus?: string[]): void {
     const { cache } = this.opts;
-    const idle = [...this.workers].find((w) => !w.task);
-    const worker = idle ?? this.fork(task);
+    const pin = gpus?.join(',') ?? '';
+    const idle = [...this.workers].find((w) => !w.task && w.pin === pin);
+    // Idle children pinned elsewhere would only wait: let one go for each new child beyond the limit.
+    if (!idle && this.workers.size >= this.jobs + this.slots.devices.length * this.slots.perGpu) {
+      const spare = [...this.workers].find((w) => !w.task);
+      if (spare) this.retire(spare);
+    }
+    const worker = idle ?? this.fork(task, pin);
     if (worker.log !== undefined) closeSync(worker.log);
     worker.log = openSync(cache.logPath(task.key), 'w');
     worker.task = task;
+    worker.slots = gpus;
     worker.failure = undefined;
     if (idle) idle.child.send({ type: 'run', key: task.key } satisfies WorkerMessage);
   }
 
-  private fork(first: ExecTask): Worker {
+  private fork(first: ExecTask, pin: string): Worker {
     // A 64 MB young generation: tfjs allocates small objects per op, and with V8's default the
     // scavenges took ~6% of a toy CLIP-HBA task (~2.5% with this; profiled, bench/RESULTS.md `sweep`).
     const execArgv = [...process.execArgv, '--max-semi-space-size=64'];
-    const child = fork(taskMain, [first.key, this.opts.cache.dir], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: this.childEnv(), execArgv });
-    const worker: Worker = { child };
+    const child = fork(taskMain, [first.key, this.opts.cache.dir], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: this.childEnv(pin), execArgv });
+    const worker: Worker = { child, pin };
     this.workers.add(worker);
     const toLog = (chunk: Buffer) => worker.log !== undefined && writeSync(worker.log, chunk);
     child.stdout!.on('data', toLog);
@@ -159,7 +200,7 @@ export class LocalExecutor implements Executor {
   private onMessage(worker: Worker, m: TaskMessage): void {
     const task = worker.task;
     if (!task) return;
-    if (m.type === 'started') this.emit({ type: 'started', key: task.key, where: `pid ${worker.child.pid}` });
+    if (m.type === 'started') this.emit({ type: 'started', key: task.key, where: `pid ${worker.child.pid}${worker.pin ? ` gpu ${worker.pin}` : ''}` });
     else if (m.type === 'progress') this.emit({ type: 'progress', key: task.key, done: m.done, total: m.total, note: m.note });
     else if (m.type === 'done') this.finish(worker, true, m.outcome !== 'ran');
     else worker.failure = m.reason; // the child exits next, and onExit reports the failure
@@ -180,6 +221,8 @@ export class LocalExecutor implements Executor {
   private finish(worker: Worker, ok: boolean, cachedByOther: boolean, reason = ''): void {
     const task = worker.task!;
     worker.task = undefined;
+    if (worker.slots) this.slots.release(worker.slots);
+    worker.slots = undefined;
     this.outcome.set(task.key, ok);
     if (ok) this.emit({ type: 'succeeded', key: task.key, cachedByOther });
     else if (this.cancelled) this.emit({ type: 'cancelled', key: task.key, reason: this.cancelled });
@@ -192,9 +235,13 @@ export class LocalExecutor implements Executor {
    * cores / jobs XNNPACK threads (LW_WASM_THREADS, unless the user set it): more spinning threads
    * than free cores are slower than one (@lw/models initBackend).
    */
-  private childEnv(): NodeJS.ProcessEnv {
+  private childEnv(pin: string): NodeJS.ProcessEnv {
     const threads = Math.max(1, Math.floor(availableParallelism() / this.jobs));
-    return { ...process.env, LW_WASM_THREADS: process.env.LW_WASM_THREADS || String(threads) };
+    const env: NodeJS.ProcessEnv = { ...process.env, LW_WASM_THREADS: process.env.LW_WASM_THREADS || String(threads) };
+    // A GPU task's process sees its GPUs only: LW_GPU for @lw/models' webgpu backend, CUDA_VISIBLE_DEVICES for
+    // CUDA programs (tfjs-node-gpu, exec stages running PyTorch). CPU tasks keep the environment as it is.
+    if (pin) Object.assign(env, { LW_GPU: pin, CUDA_VISIBLE_DEVICES: pin });
+    return env;
   }
 
   /** Lets an idle child go: it exits when its IPC channel closes. */
