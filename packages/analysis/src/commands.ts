@@ -9,6 +9,8 @@ export interface AnalyzeArgs extends StudyDirs {
   out: string;
   threshold?: number;
   tolerance?: number;
+  /** Start epochs shown in Fig 2 (default: the study's). */
+  fig2Epochs?: number[];
   json?: boolean;
 }
 
@@ -26,26 +28,27 @@ function infoBeside(file: string): Record<string, unknown> {
 export async function analyzeCommand(args: AnalyzeArgs): Promise<AnalysisSummary> {
   const list = (v: string | string[] | undefined) => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map((p) => resolve(p)));
   const dirs: StudyDirs = {
-    baseline: resolve(args.baseline),
+    baseline: list(args.baseline)!,
     sweep: list(args.sweep),
     lengths: list(args.lengths),
     types: list(args.types),
     runs: list(args.runs),
   };
-  const parsed = AnalysisParams.safeParse({ recoveryThreshold: args.threshold, alignmentTolerance: args.tolerance });
+  const parsed = AnalysisParams.safeParse({ recoveryThreshold: args.threshold, alignmentTolerance: args.tolerance, fig2Epochs: args.fig2Epochs });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const flag = issue.path[0] === 'recoveryThreshold' ? '--threshold' : '--tolerance';
-    throw new UserError(`${flag}: ${issue.message}`, `${flag} must be a positive number, e.g. ${flag === '--threshold' ? '1.01' : '0.01'}`);
+    const [flag, example] = issue.path[0] === 'recoveryThreshold' ? ['--threshold', 'a positive number, e.g. 1.01'] : issue.path[0] === 'fig2Epochs' ? ['--fig2-epochs', 'epochs >= 1, e.g. --fig2-epochs 5 15 25'] : ['--tolerance', 'a positive number, e.g. 0.01'];
+    throw new UserError(`${flag}: ${issue.message}`, `${flag} must be ${example}`);
   }
   const params = parsed.data;
   const study = loadStudyFromDirs(dirs);
   const inputs = [
-    { role: 'baseline', file: dirs.baseline },
+    ...study.arms.flatMap((arm) => arm.baselines.map((b) => ({ role: 'baseline', model: arm.model, seed: b.seed, file: b.full.file, ...infoBeside(b.full.file) }))),
     ...study.arms.flatMap((arm) => arm.runs.map((r) => ({ role: 'run', name: r.name, file: r.table.file, condition: r.condition, ...infoBeside(r.table.file) }))),
   ];
   const summary = await writeAnalysis(resolve(args.out), study, params, { inputs }, (line) => process.stderr.write(line + '\n'));
-  process.stderr.write(`analysed ${summary.runs} runs (${summary.problems} problems) -> ${resolve(args.out)}/report.html\n`);
+  const baselines = Object.entries(summary.baselines).map(([model, n]) => `${n} ${model}`).join(', ');
+  process.stderr.write(`analysed ${summary.runs} runs against ${baselines} baseline(s) (${summary.problems} problems) -> ${resolve(args.out)}/report.html\n`);
   if (args.json) process.stdout.write(JSON.stringify({ out: resolve(args.out), ...summary }) + '\n');
   return summary;
 }
@@ -55,7 +58,12 @@ const analyze: CliCommand = {
   describe: 'Effects, recovery, figures and report.html from a baseline and perturbation runs (ours or the study CSVs)',
   builder: (yargs) =>
     yargs
-      .option('baseline', { type: 'string', demandOption: true, describe: 'baseline metrics CSV/Arrow, or its folder' })
+      .option('baseline', {
+        type: 'string',
+        array: true,
+        demandOption: true,
+        describe: 'baseline metrics CSV/Arrow or its folder; one per seed (seed from params.json or a seed{S} file name), each run compared with the baseline of its seed',
+      })
       .option('sweep', { type: 'string', array: true, describe: 'single-epoch sweep folder(s): training_run{E}/ or training_res_run{E}.csv' })
       .option('lengths', { type: 'string', array: true, describe: 'variable-length folder(s): {type}_e{E}_l{L}/' })
       .option('types', { type: 'string', array: true, describe: 'type-comparison folder(s): image_noise/ label_shuffle/ uniform_target/ target_noise/' })
@@ -63,6 +71,7 @@ const analyze: CliCommand = {
       .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
       .option('threshold', { type: 'number', default: 1.01, describe: 'loss recovery: run test loss <= threshold × baseline' })
       .option('tolerance', { type: 'number', default: 0.01, describe: 'alignment recovery: |ρ_run − ρ_base| <= tolerance' })
+      .option('fig2-epochs', { type: 'number', array: true, describe: "start epochs shown in Fig 2 (default the study's 5 15 25 35 45 70 98; all starts when none of them was run)" })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary as the last line of stdout' }),
   handler: async (argv) => {
     await analyzeCommand(argv as AnalyzeArgs);

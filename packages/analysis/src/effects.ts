@@ -5,6 +5,8 @@ import type { Condition, Run } from './runs.js';
 /** The baseline as every analysis sees it (method §6): cut at its minimum test loss. */
 export interface Baseline {
   model: string;
+  /** The training seed (params.seed, or the study's `seed{S}` file name); null when unknown. */
+  seed: number | null;
   /** Every row, for per-epoch lookups at a perturbed epoch. */
   full: MetricsTable;
   /** Rows up to and including the min-test-loss epoch (`idxmin`, first minimum on ties). */
@@ -13,13 +15,13 @@ export interface Baseline {
   maxRsa: number;
 }
 
-export function truncateBaseline(table: MetricsTable, model = 'CLIP-HBA'): Baseline {
+export function truncateBaseline(table: MetricsTable, model = 'CLIP-HBA', seed: number | null = null): Baseline {
   let bestIndex = 0;
   table.rows.forEach((r, i) => {
     if (r.test_loss < table.rows[bestIndex]!.test_loss) bestIndex = i;
   });
   const truncated = table.rows.slice(0, bestIndex + 1);
-  return { model, full: table, truncated, best: truncated[bestIndex]!, maxRsa: Math.max(...truncated.map((r) => r.rsa)) };
+  return { model, seed, full: table, truncated, best: truncated[bestIndex]!, maxRsa: Math.max(...truncated.map((r) => r.rsa)) };
 }
 
 /** One run's effects: at the perturbed epoch (Fig 2/3), at the run's end and at its best epoch (follow-up). */
@@ -45,6 +47,7 @@ function minLossRow(rows: EpochRow[]): EpochRow {
   return rows.reduce((best, r) => (r.test_loss < best.test_loss ? r : best));
 }
 
+/** The run's effects against `baseline`, which must be the baseline of the run's own seed (pairing.ts). */
 export function computeEffect(run: Run, baseline: Baseline): Effect {
   const E = run.condition.start;
   const hit = rowAt(run.table, E);
@@ -61,6 +64,8 @@ export function computeEffect(run: Run, baseline: Baseline): Effect {
   const best = minLossRow(run.table.rows);
   return {
     ...run.condition,
+    // A study run carries no seed of its own: it is its baseline's.
+    seed: run.condition.seed ?? baseline.seed,
     run: run.name,
     delta_test_loss: hit.test_loss - base.test_loss,
     delta_rsa: hit.rsa - base.rsa,

@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { z } from 'zod';
-import { UserError, type TaskResult } from '@lw/core';
+import { UserError, isUserError, readPerturbation, type TaskResult } from '@lw/core';
 import type { Arm, Study } from './analyze.js';
-import { truncateBaseline } from './effects.js';
+import { truncateBaseline, type Baseline } from './effects.js';
+import { checkBaselineSeeds } from './pairing.js';
 import {
   Condition,
-  PerturbType,
   checkRunRows,
   collect,
   discoverLengths,
@@ -22,35 +21,39 @@ import {
 } from './runs.js';
 import { readTaskInfo } from './task-info.js';
 
-/** The part of a training task's params that says what was perturbed (train stage params, see conventions). */
-const TaskParams = z.object({
-  seed: z.number().int().optional(),
-  perturb: z
-    .object({
-      type: PerturbType,
-      start: z.number().int().min(1),
-      length: z.number().int().min(1).default(1),
-      seed: z.number().int().default(42),
-    })
-    .optional(),
-});
+/** The training seed in a task's params; null when the params have none. */
+function seedOf(params: Record<string, unknown>): number | null {
+  return typeof params.seed === 'number' && Number.isInteger(params.seed) ? params.seed : null;
+}
 
-/** A training task's result as a run; the condition comes from its params (`perturb`, `seed`). */
+/**
+ * A training task's result as a run; the condition comes from its params: `perturb` (read by
+ * @lw/core's readPerturbation, the one definition both training loops write) and `seed`.
+ */
 export function runFromTask(task: TaskResult, model: string): Run {
-  const parsed = TaskParams.safeParse(task.params);
-  if (!parsed.success) {
-    throw new UserError(`task ${task.key} (${task.stage}): params do not describe a perturbation: ${parsed.error.issues[0]!.message}`, 'runs must be train tasks with params.perturb');
-  }
-  const { perturb, seed } = parsed.data;
+  const perturb = (() => {
+    try {
+      return readPerturbation(task.params);
+    } catch (e) {
+      if (isUserError(e)) throw new UserError(`task ${task.key} (${task.stage}): ${e.message}`, e.hint);
+      throw e;
+    }
+  })();
   if (!perturb) throw new UserError(`task ${task.key} (${task.stage}): no params.perturb`, 'inputs named runs must be perturbation runs');
-  const condition = Condition.parse({ model, type: perturb.type, start: perturb.start, length: perturb.length, perturbSeed: perturb.seed, seed: seed ?? null });
+  const condition = Condition.parse({ model, type: perturb.kind, start: perturb.start, length: perturb.length, perturbSeed: perturb.seed, seed: seedOf(task.params) });
   const name = Object.keys(task.condition).length ? Object.entries(task.condition).map(([k, v]) => `${k}=${String(v)}`).join(',') : task.key.slice(0, 12);
   return checkRunRows({ name: `${model}[${name}]`, condition, table: readMetrics(findMetricsFile(task.dir)) });
 }
 
+/** A baseline training task, truncated at its minimum loss, with its seed from params.seed. */
+export function baselineFromTask(task: TaskResult, model: string): Baseline {
+  return truncateBaseline(readMetrics(findMetricsFile(task.dir)), model, seedOf(task.params));
+}
+
 /** The directories the `lw analyze` command is given. */
 export interface StudyDirs {
-  baseline: string;
+  /** One baseline per seed: metrics files or run folders. */
+  baseline: string | string[];
   sweep?: string[];
   lengths?: string[];
   types?: string[];
@@ -66,7 +69,7 @@ function runsFromDir(dir: string, problems: Problem[]): Run[] {
     const run = collect(problems, dir, () => {
       const info = readTaskInfo(dir);
       if (!info.params) throw new UserError(`${join(dir, 'params.json')}: no "params" object`, 'expected the params.json a train stage writes');
-      return runFromTask({ dir, key: basename(dir), stage: info.stage ?? 'train/behavior', params: info.params, condition: {} }, 'CLIP-HBA');
+      return runFromTask({ dir, key: basename(dir), stage: info.stage ?? 'train/behavior', params: info.params, condition: {} }, info.stage === 'train/classify' ? 'ViT' : 'CLIP-HBA');
     });
     return run ? [run] : [];
   }
@@ -79,36 +82,72 @@ function runsFromDir(dir: string, problems: Problem[]): Run[] {
   return [...discoverSweep(dir, problems), ...discoverLengths(dir, problems), ...discoverTypes(dir, problems)];
 }
 
+/**
+ * The seed of a baseline given as a path: params.json's `seed` beside it (ours), else the study's
+ * file name (`baseline_clip_results_seed1.csv`, `clip_hba_behavior_seed2/`); null when neither says.
+ */
+function baselineFromPath(path: string): Baseline {
+  const folder = existsSync(path) && !path.match(/\.(csv|arrow)$/);
+  const file = folder ? findMetricsFile(path) : path;
+  const table = readMetrics(file);
+  const info = readTaskInfo(dirname(file));
+  const named = /seed(\d+)/.exec(basename(folder ? path : file));
+  const seed = info.params ? seedOf(info.params) : named ? Number(named[1]) : null;
+  return truncateBaseline(table, info.stage === 'train/classify' ? 'ViT' : 'CLIP-HBA', seed);
+}
+
+/**
+ * A study run's seed: its folder path names it (`perturb_sweep_baselineseed2_perturbseed42/`);
+ * null otherwise (pairs with a single baseline).
+ */
+function withPathSeed(run: Run): Run {
+  if (run.condition.seed !== null) return run;
+  const named = /baselineseed(\d+)/.exec(run.table.file);
+  return named ? { ...run, condition: { ...run.condition, seed: Number(named[1]) } } : run;
+}
+
 /** Reads the study's (or our) CSVs from folders; every unreadable run becomes a problem, not a failure. */
 export function loadStudyFromDirs(dirs: StudyDirs): Study {
   const problems: Problem[] = [];
-  const baselineFile = existsSync(dirs.baseline) && !dirs.baseline.match(/\.(csv|arrow)$/) ? findMetricsFile(dirs.baseline) : dirs.baseline;
   // Without a baseline nothing can be computed: that one error stops the analysis.
-  const baseline = truncateBaseline(readMetrics(baselineFile));
+  const baselines = (Array.isArray(dirs.baseline) ? dirs.baseline : [dirs.baseline]).map(baselineFromPath);
   const runs: Run[] = [
     ...(dirs.sweep ?? []).flatMap((d) => discoverSweep(d, problems)),
     ...(dirs.lengths ?? []).flatMap((d) => discoverLengths(d, problems)),
     ...(dirs.types ?? []).flatMap((d) => discoverTypes(d, problems)),
     ...(dirs.runs ?? []).flatMap((d) => runsFromDir(d, problems)),
-  ];
-  const arms: Arm[] = [{ baseline, runs, runsContinue: true }];
+  ].map(withPathSeed);
+  // One arm per model among the baselines; a run of a model without a baseline is a problem.
+  const models = [...new Set(baselines.map((b) => b.model))];
+  const arms: Arm[] = models.map((model) => arm(model, baselines.filter((b) => b.model === model), runs.filter((r) => r.condition.model === model)));
+  for (const r of runs.filter((r) => !models.includes(r.condition.model))) {
+    problems.push({ source: r.name, message: `no ${r.condition.model} baseline among the --baseline files` });
+  }
   return { arms, problems };
 }
 
-/** The stage's inputs as a study: the CLIP-HBA arm and, when given, the ViT arm. */
+function arm(model: string, baselines: Baseline[], runs: Run[]): Arm {
+  checkBaselineSeeds(model, baselines);
+  // The ViT arm's runs are one-epoch measurements (method §7.3): nothing to recover from.
+  return { model, baselines, runs, runsContinue: model !== 'ViT' };
+}
+
+/** The stage's inputs as a study: the CLIP-HBA arm and, when given, the ViT arm; one baseline per seed. */
 export function loadStudyFromTasks(inputs: {
-  baseline: TaskResult;
+  baseline: TaskResult[];
   runs: TaskResult[];
-  vit?: TaskResult;
+  vit?: TaskResult[];
   vitPerturb?: TaskResult[];
 }): Study {
   const problems: Problem[] = [];
-  const arm = (baseline: TaskResult, runs: TaskResult[], model: string, runsContinue: boolean): Arm => ({
-    baseline: truncateBaseline(readMetrics(findMetricsFile(baseline.dir)), model),
-    runs: runs.flatMap((task) => collect(problems, `${task.stage} ${task.key}`, () => runFromTask(task, model)) ?? []),
-    runsContinue,
-  });
-  const arms = [arm(inputs.baseline, inputs.runs, 'CLIP-HBA', true)];
-  if (inputs.vit) arms.push(arm(inputs.vit, inputs.vitPerturb ?? [], 'ViT', false));
+  const read = (baselines: TaskResult[], runs: TaskResult[], model: string): Arm =>
+    arm(
+      model,
+      baselines.map((t) => baselineFromTask(t, model)),
+      runs.flatMap((task) => collect(problems, `${task.stage} ${task.key}`, () => runFromTask(task, model)) ?? []),
+    );
+  const arms = [read(inputs.baseline, inputs.runs, 'CLIP-HBA')];
+  if (inputs.vit?.length) arms.push(read(inputs.vit, inputs.vitPerturb ?? [], 'ViT'));
+  else if (inputs.vitPerturb?.length) problems.push({ source: 'vitPerturb', message: `${inputs.vitPerturb.length} ViT measurements but no vit baseline input` });
   return { arms, problems };
 }

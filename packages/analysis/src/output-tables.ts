@@ -1,5 +1,6 @@
-import type { Results, SummaryRow } from './analyze.js';
+import type { AnalysisParams, Results, SummaryRow } from './analyze.js';
 import type { Effect } from './effects.js';
+import { typeLabel } from './labels.js';
 import type { Recovery } from './recovery.js';
 import type { Problem } from './runs.js';
 import { materialize, type Column, type MaterializedTable, type OutputTable } from './tables.js';
@@ -9,6 +10,7 @@ const condition = <R extends Effect | Recovery>(): Column<R>[] => [
   { name: 'seed', type: 'int', value: (r) => r.seed },
   { name: 'perturb_seed', type: 'int', value: (r) => r.perturbSeed },
   { name: 'run', type: 'utf8', value: (r) => r.run },
+  { name: 'perturbation', type: 'utf8', value: (r) => typeLabel(r.type) },
 ];
 
 function effectsTable(rows: Effect[]): OutputTable<Effect> {
@@ -51,14 +53,18 @@ function recoveryTable(name: string, title: string, rows: Recovery[]): OutputTab
   };
 }
 
-function summaryTable(rows: SummaryRow[], level: number): OutputTable<SummaryRow> {
+function summaryTable(rows: SummaryRow[], params: Pick<AnalysisParams, 'ciLevel' | 'fdr'>): OutputTable<SummaryRow> {
   return {
     name: 'summary',
-    title: `Means over seeds with ${Math.round(level * 100)}% t-intervals (recovery: over runs that recovered)`,
+    title:
+      `Means over seeds with ${Math.round(params.ciLevel * 100)}% t-intervals (recovery: over runs that recovered); ` +
+      `for ΔLoss and ΔRSA at the perturbed epoch, p of the t-test paired by seed (run vs its own seed's baseline), ` +
+      `q = Benjamini-Hochberg-adjusted p over the conditions tested for that measure, significant = q < ${params.fdr}`,
     rows,
     columns: [
       { name: 'model', type: 'utf8', value: (r) => r.model },
       { name: 'type', type: 'utf8', value: (r) => r.type },
+      { name: 'perturbation', type: 'utf8', value: (r) => typeLabel(r.type) },
       { name: 'start', type: 'int', value: (r) => r.start },
       { name: 'length', type: 'int', value: (r) => r.length },
       { name: 'measure', type: 'utf8', value: (r) => r.measure },
@@ -67,6 +73,9 @@ function summaryTable(rows: SummaryRow[], level: number): OutputTable<SummaryRow
       { name: 'ci_low', type: 'float', value: (r) => r.ci_low },
       { name: 'ci_high', type: 'float', value: (r) => r.ci_high },
       { name: 'n_nr', type: 'int', value: (r) => r.n_nr },
+      { name: 'p', type: 'float', value: (r) => r.p },
+      { name: 'q', type: 'float', value: (r) => r.q },
+      { name: 'significant', type: 'utf8', value: (r) => (r.significant === null ? null : r.significant ? 'yes' : 'no') },
     ],
   };
 }
@@ -84,12 +93,12 @@ function problemsTable(rows: Problem[]): OutputTable<Problem> {
 }
 
 /** Every table the analysis writes, in report order. */
-export function outputTables(results: Results, ciLevel: number): MaterializedTable[] {
+export function outputTables(results: Results, params: Pick<AnalysisParams, 'ciLevel' | 'fdr'>): MaterializedTable[] {
   return [
     materialize(effectsTable(results.effects)),
     materialize(recoveryTable('recovery', 'Loss recovery (method §6, Fig 4)', results.recovery)),
     materialize(recoveryTable('alignment_recovery', 'Alignment recovery (ρ back within the tolerance of the baseline)', results.alignment)),
-    materialize(summaryTable(results.summary, ciLevel)),
+    materialize(summaryTable(results.summary, params)),
     materialize(problemsTable(results.problems)),
   ];
 }

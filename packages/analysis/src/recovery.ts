@@ -25,7 +25,7 @@ export function lossRecovery(run: Run, baseline: Baseline, threshold = 1.01): Re
     // A baseline with a gap at t gives no comparison for t; the scan moves on.
     return reference !== undefined && r.test_loss <= threshold * reference;
   });
-  return result(run, P, recovered?.epoch ?? null);
+  return result(run, baseline, P, recovered?.epoch ?? null);
 }
 
 /**
@@ -41,9 +41,9 @@ export function alignmentRecovery(run: Run, baseline: Baseline, tolerance = 0.01
     const reference = r.epoch <= lastBaseEpoch ? baseByEpoch.get(r.epoch) : baseline.best.rsa;
     return reference !== undefined && Math.abs(r.rsa - reference) <= tolerance;
   });
-  return result(run, P, recovered?.epoch ?? null);
+  return result(run, baseline, P, recovered?.epoch ?? null);
 }
 
-function result(run: Run, P: number, epoch: number | null): Recovery {
-  return { ...run.condition, run: run.name, perturb_end: P, recovery_epoch: epoch, recovery_epochs: epoch === null ? null : epoch - P };
+function result(run: Run, baseline: Baseline, P: number, epoch: number | null): Recovery {
+  return { ...run.condition, seed: run.condition.seed ?? baseline.seed, run: run.name, perturb_end: P, recovery_epoch: epoch, recovery_epochs: epoch === null ? null : epoch - P };
 }

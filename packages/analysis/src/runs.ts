@@ -1,12 +1,13 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { UserError, isUserError } from '@lw/core';
+import { PerturbationKind, UserError, isUserError } from '@lw/core';
 import { readMetricsCsv, type MetricsTable } from './metrics.js';
 import { readMetricsArrow } from './metrics-arrow.js';
 
-export const PerturbType = z.enum(['random_target', 'label_shuffle', 'image_noise', 'blank_image']);
-export type PerturbType = z.infer<typeof PerturbType>;
+/** The shared perturbation kinds (@lw/core perturbation.ts); the ViT's type names are mapped to them when read. */
+export const PerturbType = PerturbationKind;
+export type PerturbType = PerturbationKind;
 
 /** What was done to a run: perturbation type, 1-based start epoch, length in epochs, seeds when known. */
 export const Condition = z.object({

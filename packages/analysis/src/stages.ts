@@ -10,15 +10,6 @@ const CriticalPeriodsParams = AnalysisParams.extend({
   pipeline: z.object({ file: z.string().optional(), name: z.string().optional() }).optional(),
 });
 
-function one(input: StageInput | undefined, name: string): TaskResult | undefined {
-  if (input === undefined) return undefined;
-  if (Array.isArray(input)) {
-    if (input.length !== 1) throw new UserError(`input ${name}: expected one task, got ${input.length}`, `name a single task for ${name}`);
-    return input[0];
-  }
-  return input;
-}
-
 /** `runs: [sweep, lengths]` may arrive as a list of tasks or as lists of lists; flatten to tasks. */
 function many(input: StageInput | undefined): TaskResult[] {
   if (input === undefined) return [];
@@ -43,23 +34,24 @@ export const criticalPeriods = defineStage({
   packageName: '@lw/analysis',
   params: CriticalPeriodsParams,
   inputs: {
-    baseline: { description: 'the unperturbed training task (train/behavior)', accepts: ['train/behavior'], arity: 'one' },
+    baseline: { description: 'the unperturbed training tasks (train/behavior), one per seed: a task or a matrix stage over seed', accepts: ['train/behavior'], arity: 'many' },
     runs: { description: 'perturbation runs: one or more matrix stages of train/behavior', accepts: ['train/behavior'], arity: 'many' },
-    vit: { description: 'ViT classifier baseline (train/classify)', accepts: ['train/classify'], arity: 'one', optional: true },
+    vit: { description: 'ViT classifier baselines (train/classify), one per seed', accepts: ['train/classify'], arity: 'many', optional: true },
     vitPerturb: { description: 'ViT single-epoch perturbation measurements (train/classify)', accepts: ['train/classify'], arity: 'many', optional: true },
   },
   async run(ctx) {
-    const baseline = one(ctx.inputs.baseline, 'baseline');
-    if (!baseline) throw new UserError('input baseline is missing', 'name the baseline training task');
+    // Each perturbed run is paired with the baseline of its own params.seed (pairing.ts).
+    const baseline = many(ctx.inputs.baseline);
+    if (baseline.length === 0) throw new UserError('input baseline is missing', 'name the baseline training task (or the matrix stage of one per seed)');
     const runs = many(ctx.inputs.runs);
-    const vit = one(ctx.inputs.vit, 'vit');
+    const vit = many(ctx.inputs.vit);
     const vitPerturb = many(ctx.inputs.vitPerturb);
     const study = loadStudyFromTasks({ baseline, runs, vit, vitPerturb });
     const { pipeline, ...params } = ctx.params;
     const inputs = [
-      describe('baseline', baseline),
+      ...baseline.map((t) => describe('baseline', t)),
       ...runs.map((t) => describe('runs', t)),
-      ...(vit ? [describe('vit', vit)] : []),
+      ...vit.map((t) => describe('vit', t)),
       ...vitPerturb.map((t) => describe('vitPerturb', t)),
     ];
     const summary = await writeAnalysis(ctx.outDir, study, params, { pipeline: { ...pipeline, task: ctx.taskName, key: ctx.taskKey }, inputs }, ctx.log);

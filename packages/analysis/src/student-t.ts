@@ -12,6 +12,13 @@ export function studentTCdf(t: number, df: number): number {
   return t >= 0 ? 1 - tail : tail;
 }
 
+/** Two-sided P(|T| >= |t|) = I_{df/(df+t²)}(df/2, 1/2); 0 for an infinite t. */
+export function studentTTwoSidedP(t: number, df: number): number {
+  if (!(df > 0) || Number.isNaN(t)) throw new RangeError(`studentTTwoSidedP: t=${t}, df=${df}`);
+  if (!Number.isFinite(t)) return 0;
+  return Math.min(1, regularizedIncompleteBeta(df / (df + t * t), df / 2, 0.5));
+}
+
 /** The t with P(T <= t) = p. */
 export function studentTQuantile(p: number, df: number): number {
   if (!(p > 0 && p < 1) || !(df > 0)) throw new RangeError(`studentTQuantile: p=${p}, df=${df}`);

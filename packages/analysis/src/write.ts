@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { analyzeStudy, type AnalysisParams, type Study } from './analyze.js';
 import { buildFigures } from './figures.js';
+import { buildFindings, findingsMarkdown } from './findings.js';
 import { outputTables } from './output-tables.js';
 import { renderSpec } from './render.js';
 import { reportHtml, type Provenance } from './report.js';
@@ -10,6 +11,8 @@ import { writeTable } from './tables.js';
 
 export interface AnalysisSummary {
   runs: number;
+  /** Baselines (one per seed) per model, e.g. { "CLIP-HBA": 3, ViT: 3 }. */
+  baselines: Record<string, number>;
   recovered: number;
   neverRecovered: number;
   problems: number;
@@ -39,7 +42,7 @@ function versions(): Record<string, string> {
 
 /**
  * Analyses a study and writes everything into `outDir`: every table as CSV and Arrow, every figure
- * as Vega-Lite JSON, SVG and PNG, and `report.html`. Problems go to `warn` (stderr, task log) as well.
+ * as Vega-Lite JSON, SVG and PNG, the findings (findings.md) and `report.html`. Problems go to `warn` (stderr, task log) as well.
  */
 export async function writeAnalysis(
   outDir: string,
@@ -52,7 +55,7 @@ export async function writeAnalysis(
   const results = analyzeStudy(study, params);
   for (const p of results.problems) warn(`skipped ${p.source}: ${p.message}`);
   const files: string[] = [];
-  const tables = outputTables(results, params.ciLevel);
+  const tables = outputTables(results, params);
   for (const table of tables) files.push(...writeTable(outDir, table));
   const rendered = [];
   for (const figure of buildFigures(study.arms, results, params)) {
@@ -64,11 +67,14 @@ export async function writeAnalysis(
     rendered.push({ figure, rendered: out });
   }
   const full: Provenance = { ...provenance, generated: new Date().toISOString(), versions: versions(), settings: params };
-  writeFileSync(join(outDir, 'report.html'), reportHtml(results, rendered, tables, full));
-  files.push('report.html');
+  const findings = buildFindings(study.arms, results, params);
+  writeFileSync(join(outDir, 'findings.md'), findingsMarkdown(findings));
+  writeFileSync(join(outDir, 'report.html'), reportHtml(results, findings, rendered, tables, full));
+  files.push('findings.md', 'report.html');
   const recovered = results.recovery.filter((r) => r.recovery_epochs !== null).length;
   return {
     runs: results.effects.length,
+    baselines: Object.fromEntries(study.arms.map((a) => [a.model, a.baselines.length])),
     recovered,
     neverRecovered: results.recovery.length - recovered,
     problems: results.problems.length,
