@@ -15,6 +15,7 @@ import { runPipeline, selectTasks } from './run.js';
 import { pipelineJsonSchema } from './schema.js';
 import { pipelineStatus } from './status.js';
 import { readSpec, runTask } from './task-runner.js';
+import { problemLines, problemsJson, problemsText, taskProblems } from './task-problems.js';
 
 /** The pipeline package's `lw` commands. With --json, the last line of stdout is one JSON object. */
 interface Common {
@@ -34,7 +35,7 @@ const run: CliCommand = {
     y
       .positional('file', { type: 'string', describe: 'Pipeline file (YAML)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Plan only: list what would run' })
-      .option('json', { type: 'boolean', default: false, describe: 'Last stdout line: {"tasks","ran","cached","failed"} ({"tasks","toRun","cached"} with --dry-run)' })
+      .option('json', { type: 'boolean', default: false, describe: 'Last stdout line: {"tasks","ran","cached","failed"} (+"problems" when a task reported any; {"tasks","toRun","cached"} with --dry-run)' })
       .option('jobs', { alias: 'j', type: 'number', describe: 'Tasks at once (local executor); default: CPU cores' })
       .option('only', { type: 'string', array: true, describe: 'Run only these stages (and what they need)' })
       .option('set', { type: 'string', array: true, default: [], describe: 'Override a variable or dotted path: --set seed=2 --set stages.baseline.params.epochs=5' })
@@ -89,9 +90,12 @@ const run: CliCommand = {
     if (!a.json) {
       for (const s of summary.plan.stages) out(`${s.name}: ${s.keys.length} task${s.keys.length === 1 ? '' : 's'} -> ${summary.resultsDir}/${s.name}`);
     }
-    err(`${summary.tasks} tasks: ${summary.ran} ran, ${summary.cached} cached, ${summary.failed} failed${summary.skipped ? `, ${summary.skipped} not run` : ''}; results in ${summary.resultsDir}`);
+    // Tasks that succeeded with problems (the analysis skipping inputs) are counted too: such a run is not clean.
+    const problems = taskProblems(cache, selectTasks(summary.plan, a.only ?? []));
+    err(`${summary.tasks} tasks: ${summary.ran} ran, ${summary.cached} cached, ${summary.failed} failed${summary.skipped ? `, ${summary.skipped} not run` : ''}${problemsText(problems)}; results in ${summary.resultsDir}`);
     for (const f of summary.failures) err(`failed: ${f.name}: ${f.reason}${f.logPath ? ` (log: ${f.logPath})` : ''}`);
-    if (a.json) out(JSON.stringify({ tasks: summary.tasks, ran: summary.ran, cached: summary.cached, failed: summary.failed }));
+    for (const line of problemLines(problems)) err(line);
+    if (a.json) out(JSON.stringify({ tasks: summary.tasks, ran: summary.ran, cached: summary.cached, failed: summary.failed, ...problemsJson(problems) }));
     if (summary.cancelled) process.exitCode = 130;
     else if (summary.failed > 0 || summary.skipped > 0) process.exitCode = 1;
   },

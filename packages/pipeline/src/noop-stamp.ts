@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { signatureNow } from './entry-stat.js';
+import { problemLines, problemsJson, problemsText, type TaskProblems } from './task-problems.js';
 
 /**
  * The no-op fast path of `lw run`. After a run that leaves every task of a pipeline cached, a
@@ -28,6 +29,8 @@ interface Stamp {
   resultsDir: string;
   /** sha256 of the results.json the run wrote. */
   resultsSha: string;
+  /** Tasks whose summary reported problems (task-problems.ts), so the no-op answer says so too. */
+  problems?: TaskProblems[];
 }
 
 export interface NoopArgs {
@@ -104,7 +107,9 @@ export function tryNoopRun(argv: string[]): boolean {
   if (!stamp) return false;
   const tasks = stamp.keys.length;
   if (!json) for (const s of stamp.stages) process.stdout.write(`${s.name}: ${s.tasks} task${s.tasks === 1 ? '' : 's'} -> ${stamp.resultsDir}/${s.name}\n`);
-  process.stderr.write(`${tasks} tasks: 0 ran, ${tasks} cached, 0 failed; results in ${stamp.resultsDir}\n`);
-  if (json) process.stdout.write(JSON.stringify({ tasks, ran: 0, cached: tasks, failed: 0 }) + '\n');
+  const problems = stamp.problems ?? [];
+  process.stderr.write(`${tasks} tasks: 0 ran, ${tasks} cached, 0 failed${problemsText(problems)}; results in ${stamp.resultsDir}\n`);
+  for (const line of problemLines(problems)) process.stderr.write(line + '\n');
+  if (json) process.stdout.write(JSON.stringify({ tasks, ran: 0, cached: tasks, failed: 0, ...problemsJson(problems) }) + '\n');
   return true;
 }

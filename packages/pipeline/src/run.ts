@@ -10,6 +10,7 @@ import { writeStamp } from './noop-stamp.js';
 import type { Plan, PlannedTask } from './plan.js';
 import type { Registry } from './registry.js';
 import { updateResultsIndex } from './results-index.js';
+import { taskProblems } from './task-problems.js';
 import { RunView, type ViewStream } from './view.js';
 
 /**
@@ -184,6 +185,7 @@ function stamp(opts: RunOptions, plan: Plan, watched: Map<string, string>, fileS
       stages: plan.stages.map((s) => ({ name: s.name, tasks: s.keys.length })),
       resultsDir,
       resultsSha: createHash('sha256').update(readFileSync(join(resultsDir, 'results.json'))).digest('hex'),
+      problems: taskProblems(opts.cache, plan.tasks),
     },
   );
 }
