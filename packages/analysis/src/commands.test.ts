@@ -77,4 +77,26 @@ describe('lw analyze', () => {
     expect(readFileSync(join(out, 'recovery.csv'), 'utf8').split('\n')[1]!.split(',').slice(0, 4)).toEqual(['2', '1', '1', 'blank_image']);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<td>wasm 4.22.0 (2 threads)</td>');
   });
+
+  it('takes one --baseline per seed and compares each run with its own seed\'s', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'lw-analysis-cli-seeds-'));
+    // Seed 1: loss 50, 40, 30; seed 2: 10 higher. ρ 0.1·e for both.
+    const rows = (offset: number) => [50, 40, 30].map((l, i) => `${i + 1},1,${l + offset},${0.1 * (i + 1)},0.01,False,False,False,False`);
+    const b1 = ourTask(root, 'baseline-1', { seed: 1 }, rows(0));
+    const b2 = ourTask(root, 'baseline-2', { seed: 2 }, rows(10));
+    const run = (seed: number, loss: number) => ourTask(root, `rt-s${seed}`, { seed, perturb: { type: 'random_target', start: 2, length: 1, seed: 42 } }, [`2,1,${loss},0.2,0.01,True,False,False,False`, `3,1,${loss},0.3,0.01,False,False,False,False`]);
+    const out = join(root, 'out');
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let summary;
+    try {
+      summary = await analyzeCommand({ baseline: [b1, b2], runs: [run(1, 45), run(2, 54), run(3, 60)], out });
+    } finally {
+      stderr.mockRestore();
+    }
+    expect(summary).toMatchObject({ runs: 2, problems: 1, baselines: { 'CLIP-HBA': 2 } });
+    // Seed 1: 45 − 40 = 5; seed 2: 54 − 50 = 4 (against seed 1's baseline it would be 14).
+    const effects = readFileSync(join(out, 'effects.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    expect(effects.map((e) => [e[6], e[3]])).toEqual([['1', '5'], ['2', '4']]);
+    expect(readFileSync(join(out, 'problems.csv'), 'utf8')).toMatch(/rt-s3.*no baseline has its seed 3 \(baseline seeds: 1, 2\)/);
+  });
 });

@@ -55,7 +55,7 @@ export async function analyzeCommand(args: AnalyzeArgs): Promise<AnalysisSummary
 
 const analyze: CliCommand = {
   command: 'analyze',
-  describe: 'Effects, recovery, figures and report.html from a baseline and perturbation runs (ours or the study CSVs)',
+  describe: 'Effects, recovery, seed tests, findings, figures and report.html from baselines (one per seed) and perturbation runs (ours or the study CSVs)',
   builder: (yargs) =>
     yargs
       .option('baseline', {

@@ -265,14 +265,16 @@ function partWaysSentences(loss: Map<string, SummaryRow>, rsa: SummaryRow[], f: 
   const rows = rsa.map((r) => ({ r, l: loss.get(id(r)) })).filter((x): x is { r: SummaryRow; l: SummaryRow } => x.l !== undefined);
   if (rows.length === 0) return [];
   const unit = model === 'CLIP-HBA' ? 'MSE' : 'cross-entropy';
-  const apart = rows.filter(({ r, l }) => Math.sign(r.mean) !== 0 && Math.sign(r.mean) === Math.sign(l.mean));
+  // Below 1e-12 a mean is rounding of equal numbers (x + d − x), not a direction.
+  const sign = (x: number) => (Math.abs(x) < 1e-12 ? 0 : Math.sign(x));
+  const apart = rows.filter(({ r, l }) => sign(r.mean) !== 0 && sign(r.mean) === sign(l.mean));
   f.partWays = apart.map(({ r, l }) => ({ start: r.start, length: r.length, dLoss: l.mean, dRsa: r.mean, beyondNoise: r.significant === true && l.significant === true }));
   const tested = rows.some(({ r, l }) => r.p !== null && l.p !== null);
   const describe = ({ r, l }: { r: SummaryRow; l: SummaryRow }) => `${where(r)} (ΔLoss ${signed(l.mean, 'loss')} ${unit}, ΔRSA ${signed(r.mean, 'rsa')})`;
   const cap = (list: typeof rows) => (list.length > 6 ? `${list.slice(0, 6).map(describe).join(', ')} and ${list.length - 6} more` : list.map(describe).join(', '));
   if (apart.length === 0) {
     const worse = rows.filter(({ r, l }) => l.mean > 0 && r.mean < 0).length;
-    return [`Loss and alignment do not part ways: ${worse === rows.length ? 'wherever the loss rose, ρ fell' : `ΔLoss and ΔRSA have opposite signs (or one is 0) in all ${rows.length} conditions`}.`];
+    return [`Loss and alignment do not part ways: ${worse === rows.length ? 'wherever the loss rose, ρ fell' : `ΔLoss and ΔRSA have opposite signs (or one is 0) in ${rows.length === 1 ? 'the one condition' : `all ${rows.length} conditions`}`}.`];
   }
   const upUp = apart.filter(({ l }) => l.mean > 0);
   const downDown = apart.filter(({ l }) => l.mean < 0);
@@ -348,7 +350,7 @@ export function findingsHtml(f: Findings): string {
   const models = f.models
     .map(
       (m) => `<h3>${escape(m.model)} <span class="files">${escape(seedsText(m.seeds))}</span></h3>
-${m.notes.map((n) => `<p>${escape(n)}</p>`).join('')}<ul>${m.types.map((t) => `<li><b>${escape(t.label)}.</b> ${t.sentences.map(escape).join(' ')}</li>`).join('\n')}</ul>`,
+${m.notes.map((n) => `<p>${escape(n)}</p>`).join('')}<ul>${m.types.map((t) => `<li><b>${escape(t.label)}</b><ul>${t.sentences.map((x) => `<li>${escape(x)}</li>`).join('')}</ul></li>`).join('\n')}</ul>`,
     )
     .join('\n');
   return `<section id="findings"><h2>Findings</h2>

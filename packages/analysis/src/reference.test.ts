@@ -102,6 +102,28 @@ describe('the study published CSVs (reference-results)', async () => {
     });
   }
 
+  it('writes findings that read correctly for the published study (one seed: signs, no tests)', () => {
+    const md = readFileSync(join(out, 'findings.md'), 'utf8');
+    // The published data are one seed: the findings must say that tests need more and claim no significance.
+    expect(md).toContain('Every condition has one run (a single seed), so there are no intervals and no tests');
+    expect(md).not.toMatch(/beyond seed noise at|q = /);
+    expect(md).toContain('## CLIP-HBA (1 baseline, seed 1)');
+    const line = (label: string) => md.split('\n').find((l) => l.startsWith(`- **${label}.**`))!;
+    // ΔRSA at E as in EXPECTED: +0.12237801370701135 at 5, −0.2076735081349519 at 30; recovery 3 and 6; windows 41, 21, 18.
+    expect(line('random targets')).toContain('ΔRSA at the perturbed epoch (one run each, no test): higher at E = 5 (+0.122); lower at E = 30 (−0.208).');
+    expect(line('random targets')).toContain('after one epoch: 3 epochs at E = 5, 6 epochs at E = 30; the later start takes longer to recover.');
+    expect(line('random targets')).toContain('loss recovery took 41 epochs (E = 1, L = 2), 21 epochs (E = 2, L = 5), 18 epochs (E = 40, L = 10). Each start epoch has one length');
+    // Loss up but ρ up too at E = 5 (+11.36, +0.122) and in e2_l5 (+2.87, +0.020): the study's early-epoch rise.
+    expect(line('random targets')).toContain('Loss and alignment part ways (loss up with alignment up too) at E = 2, L = 5 (ΔLoss +2.87 MSE, ΔRSA +0.020), E = 5 (ΔLoss +11.4 MSE, ΔRSA +0.122); elsewhere (3 of 5) they move oppositely.');
+    expect(line('label shuffle')).toContain('lower at E = 15 (−0.138)');
+    expect(line('label shuffle')).toContain('5 epochs at E = 15');
+    expect(line('image noise')).toContain('lower at E = 15 (−0.025)');
+    expect(line('image noise')).toContain('70 epochs at E = 15');
+    expect(line('blank image')).toContain('lower at E = 15 (−0.037)');
+    expect(line('blank image')).toContain('88 epochs at E = 15');
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<section id="findings"><h2>Findings</h2>');
+  });
+
   it('deviations from the truncated baseline (max ρ 0.7790326662628768, min loss 29.101308833169675)', () => {
     const e5 = effects.find((e) => e.run === 'single_sweep/training_res_run5.csv')!;
     // max ρ of run5 − 0.7790326662628768; min loss of run5 − 29.101308833169675 (python, same CSVs).

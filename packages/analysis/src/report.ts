@@ -78,7 +78,7 @@ const STYLE = `body{font-family:'DejaVu Sans',system-ui,sans-serif;margin:2em au
 figure{margin:1.5em 0}figure img{max-width:100%;height:auto;border:1px solid #ddd}figcaption{font-size:.9em;color:#444;max-width:900px}
 .files{font-size:.8em;color:#888;font-weight:normal}.scroll{max-height:420px;overflow:auto;border:1px solid #ddd}
 table{border-collapse:collapse;font-size:.82em}th,td{padding:2px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
-th{position:sticky;top:0;background:#f4f4f4}#findings{max-width:980px;line-height:1.45}#findings li{margin:.35em 0}table.left td,table.left th{text-align:left}.problems{color:#a00}pre{background:#f7f7f7;padding:.6em;overflow:auto;font-size:.8em}`;
+th{position:sticky;top:0;background:#f4f4f4}#findings{max-width:980px;line-height:1.45}#findings li{margin:.3em 0}#findings li ul{margin:.2em 0;padding-left:1.2em}table.left td,table.left th{text-align:left}.problems{color:#a00}pre{background:#f7f7f7;padding:.6em;overflow:auto;font-size:.8em}`;
 
 /** One self-contained HTML file: the findings, figures as PNG data URIs, every table, the problems and the provenance. */
 export function reportHtml(
