@@ -20,9 +20,18 @@ export interface BackendInfo {
   fallback?: string;
   /** WebGPU adapter, e.g. "nvidia nvidia-h200 (ampere)". */
   adapter?: string;
+  /** The GPU(s) the local executor pinned this process to (LW_GPU, e.g. "1"), for tensorflow and webgpu. */
+  gpu?: string;
 }
 
 const require = createRequire(import.meta.url);
+
+/**
+ * The pin the local executor set (gpu-slots.ts in @lw/pipeline). CUDA honours CUDA_VISIBLE_DEVICES, set
+ * beside it; Dawn picks its adapter itself (the first high-performance one), so on a machine of several
+ * GPUs the webgpu backend's adapter choice by this id is still open (bench/RESULTS.md, issue 21).
+ */
+const pinned = (): { gpu?: string } => (process.env.LW_GPU ? { gpu: process.env.LW_GPU } : {});
 let current: BackendInfo | null = null;
 let wasmThreads = 1;
 
@@ -111,7 +120,7 @@ const starters: Record<Exclude<BackendName, 'auto'>, () => Promise<BackendInfo>>
     if (!binding) throw new Error('neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed');
     await activate('tensorflow');
     const version = (require(`${binding}/package.json`) as { version: string }).version;
-    return { name: 'tensorflow', version: `${tf.version_core} (${binding} ${version})` };
+    return { name: 'tensorflow', version: `${tf.version_core} (${binding} ${version})`, ...pinned() };
   },
 
   async webgpu() {
@@ -135,7 +144,7 @@ const starters: Record<Exclude<BackendName, 'auto'>, () => Promise<BackendInfo>>
     await activate('webgpu');
     // Dawn keeps the event loop alive; the CLI ends with process.exit, and so must other entry points.
     const { vendor, device, architecture } = adapter.info;
-    return { name: 'webgpu', version: tf.version_core, adapter: [vendor, device, architecture && `(${architecture})`].filter(Boolean).join(' ') };
+    return { name: 'webgpu', version: tf.version_core, adapter: [vendor, device, architecture && `(${architecture})`].filter(Boolean).join(' '), ...pinned() };
   },
 
   async wasm() {

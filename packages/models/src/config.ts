@@ -104,6 +104,14 @@ const named: Record<string, () => ModelConfig> = {
     text: clipText({ width: 64, layers: 3, heads: 4, contextLength: 24, vocabSize: TINY_VOCAB_SIZE, tokenizer: 'words' }),
     dora: { visionBlocks: [2, 3], textBlocks: [2], rank: 8, alpha: 4 },
   }),
+  // tiny-clip with CLIP's BPE text tower (49,408 tokens, 77 positions): a checkpoint of the real study's
+  // shape and files at toy cost, for trying the real pipeline file on a CPU (bench/study-gpu --config).
+  'tiny-clip-bpe': () => ({
+    kind: 'clip', name: 'tiny-clip-bpe', embedDim: 64,
+    vision: clipVision({ imageSize: 32, patchSize: 4, width: 64, layers: 4, heads: 4 }),
+    text: clipText({ width: 64, layers: 3, heads: 4 }),
+    dora: { visionBlocks: [2, 3], textBlocks: [2], rank: 8, alpha: 4 },
+  }),
   // The embedded default's classifier (stand-in for ViT-B/16); 10 classes by default.
   'tiny-vit': () => ({
     kind: 'vit', name: 'tiny-vit', numClasses: 10,

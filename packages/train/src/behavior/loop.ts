@@ -47,6 +47,7 @@ type Start = { epoch: number; rows: MetricsRow[]; stopping: EarlyStoppingState; 
 
 export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
   const { params: p, data, hba, cache } = env;
+  const setupStart = performance.now();
   const ckDir = join(env.scratch, 'checkpoints');
   const weights = await TrainableParams.from(hba.trainable);
   const opt = new AdamW({ lr: p.lr, weightDecay: p.weightDecay });
@@ -125,6 +126,7 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
     return { epoch: 0, rows: [], stopping: { best, counter: 0 }, done: false };
   })();
 
+  env.log(`loop setup: ${((performance.now() - setupStart) / 1000).toFixed(3)}s`);
   const rows = [...start.rows];
   let stopping = start.stopping;
   let stopped = start.done;

@@ -31,19 +31,28 @@ export const behaviorStage = defineStage({
   },
   async run(ctx) {
     const p = ctx.params;
+    // Seconds of each setup phase, logged as one `setup:` line (bench/study-gpu reads it: per-task overhead).
+    const setup: Record<string, number> = {};
+    let mark = performance.now();
+    const phase = (name: string) => { const now = performance.now(); setup[name] = +((now - mark) / 1000).toFixed(3); mark = now; };
     const backend = await initBackend({ backend: p.backend });
+    phase('backend');
     const data = openTrainData(one(ctx.inputs.data, 'data').dir);
     if (!ctx.inputs.model) throw new UserError('train/behavior needs a model input', 'a train/clip-pretrain task, or a train/clip-import task for a real checkpoint');
     const modelInput = one(ctx.inputs.model, 'model');
     const clip = loadSavedClip(modelInput.dir);
+    phase('model');
     const config = clip.config as ClipConfig;
     const hba = createClipHba(clip, {
       visionDoraBlocks: config.dora.visionBlocks, textDoraBlocks: config.dora.textBlocks,
       rank: config.dora.rank, alpha: config.dora.alpha, seed: p.seed, prompts: promptTokens(data, config, modelInput.dir),
     });
+    phase('dora');
     const cache = ctx.inputs.features && p.featureCache ? FeatureCache.open(one(ctx.inputs.features, 'features').dir) : undefined;
+    phase('features');
     const resume = resumePoint(ctx.inputs.resume);
     writeTaskParams(ctx.outDir, { stage: 'train/behavior', params: p, backend, extra: { model: config.name, featureCache: cache !== undefined } });
+    ctx.log(`setup: ${Object.entries(setup).map(([k, v]) => `${k} ${v}s`).join(', ')}`);
 
     const result = await trainBehavior({
       params: p, data, hba, cache,
@@ -51,11 +60,13 @@ export const behaviorStage = defineStage({
       scratch: ctx.scratchDir, log: ctx.log, progress: ctx.progress, signal: ctx.signal,
     });
 
+    mark = performance.now();
     publishScratch(ctx.scratchDir, ctx.outDir);
     writeMetrics(ctx.outDir, behaviorColumns, result.rows);
     cache?.dispose();
     hba.dispose();
     clip.dispose();
+    ctx.log(`teardown: ${((performance.now() - mark) / 1000).toFixed(3)}s`);
     const last = result.rows.at(-1);
     const meanEpoch = result.epochSeconds.length ? result.epochSeconds.reduce((a, b) => a + b, 0) / result.epochSeconds.length : undefined;
     return {
