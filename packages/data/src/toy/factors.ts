@@ -33,10 +33,19 @@ export interface ToyFactors {
 
 export const SIZE_RANGE = [0.4, 0.85] as const;
 
-export function drawFactors(rng: Rng, shape = rng.int(SHAPES.length)): ToyFactors {
+/** How much an object's pose varies: the larger, the more a model must learn shapes invariantly. */
+export interface Pose {
+  /** Rotations are drawn from [0, maxRotation) radians (pi: every orientation). */
+  maxRotation: number;
+  /** Fraction of the free room around the object that its centre may move into (1: all of it). */
+  jitter: number;
+}
+export const FULL_POSE: Pose = { maxRotation: Math.PI, jitter: 1 };
+
+export function drawFactors(rng: Rng, shape = rng.int(SHAPES.length), pose: Pose = FULL_POSE): ToyFactors {
   const size = SIZE_RANGE[0] + (SIZE_RANGE[1] - SIZE_RANGE[0]) * rng.uniform();
   // keep most of the object inside the frame
-  const room = Math.max(0, (1 - size) / 2 - 0.03);
+  const room = pose.jitter * Math.max(0, (1 - size) / 2 - 0.03);
   return {
     shape,
     hue: rng.uniform(),
@@ -46,7 +55,7 @@ export function drawFactors(rng: Rng, shape = rng.int(SHAPES.length)): ToyFactor
     texture: rng.int(TEXTURES.length),
     x: (2 * rng.uniform() - 1) * room,
     y: (2 * rng.uniform() - 1) * room,
-    rotation: Math.PI * rng.uniform(),
+    rotation: pose.maxRotation * rng.uniform(),
   };
 }
 

@@ -26,6 +26,10 @@ export const ToyParams = z.object({
   humanBeta: z.number().positive().default(3),
   /** Weight of SPoSE's dot-product similarity in the observers' choices (rest: their own perceptual distance). */
   humanEmbeddingWeight: z.number().min(0).max(1).default(0.6),
+  /** Largest rotation of an object in radians (pi: any orientation, where a rotated square is a diamond). */
+  maxRotation: z.number().min(0).max(Math.PI).default(Math.PI).describe('objects rotate by [0, maxRotation) radians'),
+  /** How far objects move off centre, as a fraction of the room around them (0: always centred). */
+  jitter: z.number().min(0).max(1).default(1).describe('position jitter, fraction of the free room'),
 });
 export type ToyParams = z.infer<typeof ToyParams>;
 
@@ -33,13 +37,14 @@ interface ToyItem { id: string; factors: ToyFactors }
 
 /** Test items are stratified over shapes so the 48-item RDM spans every class. */
 function drawItems(p: ToyParams): { pool: ToyItem[]; test: ToyItem[] } {
+  const pose = { maxRotation: p.maxRotation, jitter: p.jitter };
   const pool = Array.from({ length: p.images - p.test }, (_, i) => ({
     id: `toy_${String(i).padStart(5, '0')}`,
-    factors: drawFactors(new Rng(p.seed, 'toy', 'item', i)),
+    factors: drawFactors(new Rng(p.seed, 'toy', 'item', i), undefined, pose),
   }));
   const test = Array.from({ length: p.test }, (_, t) => ({
     id: `toy_test_${String(t).padStart(3, '0')}`,
-    factors: drawFactors(new Rng(p.seed, 'toy', 'test', t), t % SHAPES.length),
+    factors: drawFactors(new Rng(p.seed, 'toy', 'test', t), t % SHAPES.length, pose),
   }));
   return { pool, test };
 }

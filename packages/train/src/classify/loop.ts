@@ -7,6 +7,7 @@ import type { SplitArrays, TrainData } from '../dataset.js';
 import { writeEmbeddings } from '../embeddings.js';
 import { vitLearningRate } from '../lr-schedule.js';
 import type { MetricsRow } from '../metrics.js';
+import { AdamW } from '../optim/adamw.js';
 import { Sgd } from '../optim/sgd.js';
 import { TrainableParams } from '../trainable.js';
 import type { ClassifyParams } from './params.js';
@@ -37,7 +38,8 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
   if (perturb) checkMeasurement(perturb.start, env.resume);
   const ckDir = join(env.scratch, 'checkpoints');
   const weights = await TrainableParams.from(model.variables);
-  const opt = new Sgd({ momentum: p.momentum, weightDecay: p.weightDecay });
+  // The study's SGD with momentum, or AdamW for a small ViT that SGD moves too slowly (both take the scheduled lr per step).
+  const opt = p.optimizer === 'adamw' ? new AdamW({ lr: p.lr, weightDecay: p.weightDecay }) : new Sgd({ momentum: p.momentum, weightDecay: p.weightDecay });
   const classes = data.classes?.length ?? model.config.numClasses;
   const [H, W] = data.imageShape;
   const val = data.loadSplit('val');
@@ -59,7 +61,7 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
     if (from.dir === ckDir) rows = ck.info.rows;
     env.log(`starting after epoch ${start} from ${from.dir}`);
   } else {
-    writeCheckpoint(ckDir, { info: { epoch: 0, optimizer: { kind: 'sgd', step: 0 }, rows: [], stopped: false }, params: weights.values, shapes: weights.shapes, optimizerState: new Map() });
+    writeCheckpoint(ckDir, { info: { epoch: 0, optimizer: { kind: p.optimizer, step: 0 }, rows: [], stopped: false }, params: weights.values, shapes: weights.shapes, optimizerState: new Map() });
   }
   // A measurement trains exactly epoch E = start = resume + 1; training runs to params.epochs.
   const last = perturb ? perturb.start : p.epochs;
@@ -92,7 +94,7 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
     if (perturb) Object.assign(row, { perturbation: perturb.type, perturb_epoch: epoch });
     rows = [...rows, row];
     writeEmbeddings(join(env.scratch, 'embeddings', `epoch${epoch}.arrow`), test.ids, features, d);
-    writeCheckpoint(ckDir, { info: { epoch, optimizer: { kind: 'sgd', step: opt.stepCount }, metrics: row, rows, stopped: false }, params: weights.values, shapes: weights.shapes, optimizerState: opt.stateDict().tensors });
+    writeCheckpoint(ckDir, { info: { epoch, optimizer: { kind: p.optimizer, step: opt.stepCount }, metrics: row, rows, stopped: false }, params: weights.values, shapes: weights.shapes, optimizerState: opt.stateDict().tensors });
     epochSeconds.push((performance.now() - t0) / 1000);
     env.log(`epoch ${epoch}: lr ${lr.toPrecision(4)} train ${row.train_loss} val ${v.loss.toFixed(4)} acc ${v.acc.toFixed(4)} rsa ${r.rho.toFixed(4)} ${epochSeconds.at(-1)!.toFixed(2)}s`);
     env.progress(epoch, last, `acc ${v.acc.toFixed(3)} rsa ${r.rho.toFixed(3)}`);
