@@ -49,9 +49,12 @@ export function createDora(name: string, W: tf.Tensor2D, opts: { rank: number; a
   const Avals = rng.uniforms(r * out, -1 / Math.sqrt(out), 1 / Math.sqrt(out));
   const Bvals = rng.uniforms(inp * r, -1 / Math.sqrt(r), 1 / Math.sqrt(r));
 
-  const m = tf.variable(tf.tensor1d(Float32Array.from(S)), true);
-  const A = tf.variable(tf.tensor2d(Avals, [r, out]), true);
-  const B = tf.variable(tf.tensor2d(Bvals, [inp, r]), true);
+  // tf.variable shares its initial tensor's data and leaves that tensor alive: disposed here, or every
+  // DoRA model leaked three tensors (a worker process builds one per task; behavior/memory.test.ts in @lw/train).
+  const variable = <R extends tf.Rank>(t: tf.Tensor<R>): tf.Variable<R> => { const v = tf.variable(t, true); t.dispose(); return v; };
+  const m = variable(tf.tensor1d(Float32Array.from(S)));
+  const A = variable(tf.tensor2d(Avals, [r, out]));
+  const B = variable(tf.tensor2d(Bvals, [inp, r]));
   const Dt = tf.keep(tf.tensor2d(D, [inp, out]));
   const scaling = opts.alpha / r;
   return {

@@ -11,10 +11,13 @@ import { behaviorStage } from './stage.js';
  * bytes in use and allocated (tfjs' buffer pool included). A task trains for hundreds of epochs, so any
  * growth per epoch is a leak: on an H200 a ViT-L/14 task grew ~24 MB per epoch (bench/RESULTS.md).
  * Runs the stage itself on a toy set with a micro CLIP: feature cache, two image_noise epochs (full
- * forwards), clean epochs after. `node dist/behavior/memory-probe.js [backend]
+ * forwards), clean epochs after; then the same task again in the same process, which finds the model
+ * and the cache resident (resident.ts) and must hold exactly what the first did. `node dist/behavior/memory-probe.js [backend]
  * [epochs]` prints one JSON line; memory.test.ts runs it on webgpu under lavapipe.
  */
 export interface EpochMemory {
+  /** 1 or 2: the second task runs in the same process, on the resident model and cache (resident.ts). */
+  task: number;
   epoch: number;
   numTensors: number;
   numDataBuffers: number;
@@ -36,14 +39,16 @@ export async function probeBehaviorMemory(backend: BackendName, epochs: number):
   const rows: EpochMemory[] = [];
   // image_noise in epochs 2-3 (full forwards, the device noise), then clean epochs from the cache.
   const p = behaviorParams.parse({ epochs, patience: 1000, lr: 1e-2, backend, perturb: { type: 'image_noise', start: 2, length: 2 } });
-  const ctx = stageContext(p, { data, model, features });
-  const progress = ctx.progress;
-  ctx.progress = (done, total, note) => {
-    progress(done, total, note);
-    const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
-    rows.push({ epoch: done, numTensors: m.numTensors, numDataBuffers: m.numDataBuffers, numBytes: m.numBytes, numBytesInGPU: m.numBytesInGPU, numBytesAllocatedInGPU: m.numBytesAllocatedInGPU });
-  };
-  await behaviorStage.run(ctx);
+  for (const taskIndex of [1, 2]) {
+    const ctx = stageContext(p, { data, model, features });
+    const progress = ctx.progress;
+    ctx.progress = (done, total, note) => {
+      progress(done, total, note);
+      const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
+      rows.push({ task: taskIndex, epoch: done, numTensors: m.numTensors, numDataBuffers: m.numDataBuffers, numBytes: m.numBytes, numBytesInGPU: m.numBytesInGPU, numBytesAllocatedInGPU: m.numBytesAllocatedInGPU });
+    };
+    await behaviorStage.run(ctx);
+  }
   return { backend: info.name, adapter: info.adapter, epochs: rows };
 }
 

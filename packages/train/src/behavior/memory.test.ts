@@ -36,8 +36,13 @@ describe('train/behavior memory per epoch (webgpu, lavapipe)', () => {
     const result = JSON.parse(out.trim().split('\n').at(-1)!) as { backend: string; adapter: string; epochs: EpochMemory[] };
     expect(result.backend).toBe('webgpu');
     expect(result.adapter).toMatch(/llvmpipe|lavapipe/);
-    const rows = result.epochs;
+    const rows = result.epochs.filter((r) => r.task === 1), again = result.epochs.filter((r) => r.task === 2);
     expect(rows.map((r) => r.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    // The second task in the process (model, data and cache resident) holds what the first did, epoch by epoch.
+    // (Before DoRA disposed its variables' initial tensors, each task left 6 behind.)
+    expect(again.map((r) => [r.numTensors, r.numDataBuffers])).toEqual(rows.map((r) => [r.numTensors, r.numDataBuffers]));
+    for (const r of again) expect(r.numBytesInGPU, `GPU bytes in use, second task, epoch ${r.epoch}`).toBe(rows.at(-1)!.numBytesInGPU);
+    expect(again.at(-1)!.numBytesAllocatedInGPU!).toBeLessThanOrEqual(rows.at(-1)!.numBytesAllocatedInGPU!);
     // Epoch 1 compiles kernels and fills tfjs' pools; from epoch 2 (image_noise) on nothing may grow in use.
     for (const r of rows.slice(2)) {
       expect(r.numTensors, `tensors after epoch ${r.epoch}`).toBe(rows[1].numTensors);

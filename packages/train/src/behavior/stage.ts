@@ -2,10 +2,8 @@ import { publishScratch } from '../files.js';
 import { defineStage, UserError } from '@lw/core';
 import { one, resumePoint } from '../inputs.js';
 import { createClipHba, initBackend, type ClipConfig } from '@lw/models';
-import { FeatureCache } from '../feature-cache.js';
 import { behaviorColumns, writeMetrics } from '../metrics.js';
-import { loadSavedClip } from '../model-store.js';
-import { openTrainData } from '../open-data.js';
+import { residentClip, residentData, residentFeatures } from '../resident.js';
 import { writeTaskParams } from '../task-info.js';
 import { promptTokens } from '../tokens.js';
 import { trainBehavior } from './loop.js';
@@ -37,10 +35,11 @@ export const behaviorStage = defineStage({
     const phase = (name: string) => { const now = performance.now(); setup[name] = +((now - mark) / 1000).toFixed(3); mark = now; };
     const backend = await initBackend({ backend: p.backend });
     phase('backend');
-    const data = openTrainData(one(ctx.inputs.data, 'data').dir);
+    // Model, data and feature cache stay in this process for the next task that uses them (resident.ts).
+    const data = residentData(one(ctx.inputs.data, 'data').dir);
     if (!ctx.inputs.model) throw new UserError('train/behavior needs a model input', 'a train/clip-pretrain task, or a train/clip-import task for a real checkpoint');
     const modelInput = one(ctx.inputs.model, 'model');
-    const clip = loadSavedClip(modelInput.dir);
+    const clip = residentClip(modelInput.dir);
     phase('model');
     const config = clip.config as ClipConfig;
     const hba = createClipHba(clip, {
@@ -48,24 +47,28 @@ export const behaviorStage = defineStage({
       rank: config.dora.rank, alpha: config.dora.alpha, seed: p.seed, prompts: promptTokens(data, config, modelInput.dir),
     });
     phase('dora');
-    const cache = ctx.inputs.features && p.featureCache ? FeatureCache.open(one(ctx.inputs.features, 'features').dir) : undefined;
+    const cache = ctx.inputs.features && p.featureCache ? residentFeatures(one(ctx.inputs.features, 'features').dir) : undefined;
     phase('features');
     const resume = resumePoint(ctx.inputs.resume);
     writeTaskParams(ctx.outDir, { stage: 'train/behavior', params: p, backend, extra: { model: config.name, featureCache: cache !== undefined } });
     ctx.log(`setup: ${Object.entries(setup).map(([k, v]) => `${k} ${v}s`).join(', ')}`);
 
-    const result = await trainBehavior({
-      params: p, data, hba, cache,
-      resume,
-      scratch: ctx.scratchDir, log: ctx.log, progress: ctx.progress, signal: ctx.signal,
-    });
+    // The DoRA layers live in the resident model's parameter store: removed however the task ends,
+    // so the next task in this process starts from the frozen weights alone.
+    let result;
+    try {
+      result = await trainBehavior({
+        params: p, data, hba, cache,
+        resume,
+        scratch: ctx.scratchDir, log: ctx.log, progress: ctx.progress, signal: ctx.signal,
+      });
+    } finally {
+      hba.dispose();
+    }
 
     mark = performance.now();
     publishScratch(ctx.scratchDir, ctx.outDir);
     writeMetrics(ctx.outDir, behaviorColumns, result.rows);
-    cache?.dispose();
-    hba.dispose();
-    clip.dispose();
     ctx.log(`teardown: ${((performance.now() - mark) / 1000).toFixed(3)}s`);
     const last = result.rows.at(-1);
     const meanEpoch = result.epochSeconds.length ? result.epochSeconds.reduce((a, b) => a + b, 0) / result.epochSeconds.length : undefined;
