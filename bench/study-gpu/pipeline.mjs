@@ -22,18 +22,22 @@ export function reducedStudy(source, out, { baselineEpochs = 30, start = 2, afte
 }
 
 /**
- * The concurrency probe: `tasks` random-target tasks (distinct perturbation seeds, so distinct cache
+ * The concurrency probe: random-target tasks (distinct perturbation seeds, so distinct cache
  * keys) resumed from the reduced study's baseline, `epochs` cached epochs each after the window; the
- * same shape as the study's sweep tasks. Run with --jobs 1, 2, 4 (one stage per level).
+ * same shape as the study's sweep tasks. Run with LW_TASKS_PER_GPU=1, 2, 4 (one stage per level): the
+ * local executor's GPU slots set how many share the GPU.
  */
-export function concurrencyStudy(source, out, { levels = [1, 2, 4], tasks = 4, start = 2, epochs = 4 } = {}) {
+export function concurrencyStudy(source, out, { levels = [1, 2, 4], start = 2, epochs = 4 } = {}) {
   const doc = parse(readFileSync(source, 'utf8'));
   const s = doc.stages;
   const keep = { data: s.data, clip: s.clip, features: s.features, baseline: s.baseline };
   for (const k of levels) {
+    // max(4, 2k) tasks: at k at a time each worker process runs at least two, so the levels compare like
+    // with like (a worker's second task finds the model and the cache resident).
     keep[`conc${k}`] = {
       uses: 'train/behavior',
-      matrix: { rep: Array.from({ length: tasks }, (_, i) => 1000 * k + i) },
+      resources: { gpus: 1 },
+      matrix: { rep: Array.from({ length: Math.max(4, 2 * k) }, (_, i) => 1000 * k + i) },
       inputs: { data: 'data', model: 'clip', features: 'features', resume: `baseline@epoch(${start - 1})` },
       params: {
         epochs: start + epochs - 1, patience: 10, seed: '${seed}', backend: '${backend}',

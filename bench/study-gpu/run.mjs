@@ -73,7 +73,8 @@ async function main() {
   const env = { THINGS_IMAGES: inputs.images, THINGS_META: inputs.meta, CLIP_CHECKPOINT: inputs.clip, LW_BACKEND: backend };
   const sets = ['--set', `stages.clip.params.config=${config}`, '--set', `stages.data.params.size=${size}`];
   const study = reducedStudy(join(root, 'pipelines/things-clip-hba.yaml'), join(work, 'things-reduced.yaml'), { baselineEpochs });
-  const run = await lwRun(study, ['--jobs', '1', ...sets], env);
+  // one task at a time (LW_TASKS_PER_GPU=1 over the file's tasksPerGpu): clean per-epoch figures
+  const run = await lwRun(study, ['--jobs', '1', ...sets], { ...env, LW_TASKS_PER_GPU: '1' });
   const tasks = readTasks(join(work, 'cache'));
   report.study = { wallSeconds: run.seconds, tasks: tasks.length };
   const byStage = new Map();
@@ -117,11 +118,12 @@ async function main() {
   for (const k of levels) {
     const elapsed = (Date.now() - t0) / 1000, last = Object.values(report.concurrency).at(-1);
     if (last && elapsed + last.wallSeconds * 1.3 > budget) { console.log(`concurrency ${k}: skipped (budget ${budget} s, ${elapsed.toFixed(0)} s used)`); continue; }
-    const r = await lwRun(concFile, ['--jobs', String(k), '--only', `conc${k}`, ...sets], env);
+    const r = await lwRun(concFile, ['--jobs', '1', '--only', `conc${k}`, ...sets], { ...env, LW_TASKS_PER_GPU: String(k) });
     const mine = readTasks(join(work, 'cache')).filter((t) => t.name.startsWith(`conc${k}[`));
     const epochs = mine.reduce((a, t) => a + t.epochs.length, 0);
     const epochSecs = mine.flatMap((t) => t.epochs.slice(1).map((e) => e.seconds));
-    report.concurrency[k] = { tasks: mine.length, epochs, wallSeconds: r.seconds, epochsPerSecond: epochs / r.seconds, meanEpochSeconds: mean(epochSecs), overhead: mean(mine.map((t) => overheadOf(t).seconds)), ...peakIn(r.samples, r.started, r.finished) };
+    const pins = [...new Set(mine.map((t) => t.gpu))];
+    report.concurrency[k] = { pins, tasks: mine.length, epochs, wallSeconds: r.seconds, epochsPerSecond: epochs / r.seconds, meanEpochSeconds: mean(epochSecs), overhead: mean(mine.map((t) => overheadOf(t).seconds)), ...peakIn(r.samples, r.started, r.finished) };
     save();
   }
   const c1 = report.concurrency[1];

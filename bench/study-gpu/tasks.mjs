@@ -12,6 +12,9 @@ export function readTasks(cacheDir) {
       if (!existsSync(resFile)) continue;
       const r = JSON.parse(readFileSync(resFile, 'utf8'));
       const log = existsSync(join(dir, 'task.log')) ? readFileSync(join(dir, 'task.log'), 'utf8') : '';
+      // the GPU the local executor pinned the task to, as its backend recorded it (params.json)
+      let gpu = null;
+      try { gpu = JSON.parse(readFileSync(join(dir, 'params.json'), 'utf8')).backend?.gpu ?? null; } catch { /* not a training task */ }
       const epochs = [...log.matchAll(/^epoch (\d+): .*?(\[(\w+)\] )?([\d.]+)s$/gm)].map((m) => ({ epoch: Number(m[1]), perturbed: m[3] ?? null, seconds: Number(m[4]) }));
       const setup = {};
       const s = /^setup: (.*)$/m.exec(log);
@@ -19,7 +22,7 @@ export function readTasks(cacheDir) {
       const loopSetup = /^loop setup: ([\d.]+)s$/m.exec(log);
       const teardown = /^teardown: ([\d.]+)s$/m.exec(log);
       out.push({
-        key, name: r.name, stage: r.stage, started: Date.parse(r.started), finished: Date.parse(r.finished), seconds: r.seconds,
+        key, name: r.name, stage: r.stage, gpu, started: Date.parse(r.started), finished: Date.parse(r.finished), seconds: r.seconds,
         epochs, setup, loopSetup: loopSetup ? Number(loopSetup[1]) : undefined, teardown: teardown ? Number(teardown[1]) : undefined,
       });
     }

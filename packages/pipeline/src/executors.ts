@@ -30,7 +30,7 @@ export function executorName(plan: Plan, flag?: string): string {
 
 /**
  * GPUs for the local executor: each task's `resources.gpus` (as on Slurm), this machine's GPUs
- * (detectGpus), and tasks per GPU from `executor.tasksPerGpu` in the file, else LW_TASKS_PER_GPU, else
+ * (detectGpus), and tasks per GPU from LW_TASKS_PER_GPU, else `executor.tasksPerGpu` in the file, else
  * DEFAULT_TASKS_PER_GPU. Planned before any task runs, so a bad `gpus` value fails the run up front.
  */
 export const DEFAULT_TASKS_PER_GPU = 1;
@@ -39,6 +39,6 @@ function localGpus(plan: Plan): Pick<LocalOptions, 'gpus' | 'gpusOf'> {
   const need = new Map(plan.tasks.map((t) => [t.key, gpuCount((t.resources as { gpus?: unknown } | undefined)?.gpus)]));
   if (![...need.values()].some((n) => n > 0)) return {};
   const fromFile = (plan.executor as { tasksPerGpu?: unknown } | undefined)?.tasksPerGpu;
-  const perGpu = Number(fromFile ?? process.env.LW_TASKS_PER_GPU ?? DEFAULT_TASKS_PER_GPU);
+  const perGpu = Number(process.env.LW_TASKS_PER_GPU || (fromFile ?? DEFAULT_TASKS_PER_GPU));
   return { gpus: { devices: detectGpus(), perGpu }, gpusOf: (t) => need.get(t.key) ?? 0 };
 }

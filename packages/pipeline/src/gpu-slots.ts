@@ -52,7 +52,7 @@ export class GpuSlots {
   unsatisfiable(n: number): string | undefined {
     if (n <= this.devices.length) return undefined;
     return this.devices.length === 0
-      ? `needs ${n} GPU${n > 1 ? 's' : ''} (resources.gpus) and this machine has none (no nvidia-smi; set LW_GPUS to name them)`
+      ? `needs ${n} GPU${n > 1 ? 's' : ''} (resources.gpus) and this machine has none (no nvidia-smi); LW_GPUS=${n} runs it here anyway, on the backend the task picks`
       : `needs ${n} GPUs (resources.gpus) and this machine has ${this.devices.length}`;
   }
 

@@ -1,8 +1,7 @@
 import { defineStage, type TaskResult } from '@lw/core';
 import { BackendName, initBackend, type ClipConfig } from '@lw/models';
 import { z } from 'zod';
-import { loadSavedClip } from '../model-store.js';
-import { openTrainData } from '../open-data.js';
+import { residentClip, residentData } from '../resident.js';
 import { writeTaskParams } from '../task-info.js';
 import { promptTokens } from '../tokens.js';
 import { writeFeatures } from './write.js';
@@ -35,12 +34,12 @@ export const featuresStage = defineStage({
   async run(ctx) {
     const p = ctx.params;
     const backend = await initBackend({ backend: p.backend });
-    const data = openTrainData((ctx.inputs.data as TaskResult).dir);
+    // Resident (resident.ts): the behaviour tasks this worker runs next use the same model and data.
+    const data = residentData((ctx.inputs.data as TaskResult).dir);
     const modelDir = (ctx.inputs.model as TaskResult).dir;
-    const clip = loadSavedClip(modelDir);
+    const clip = residentClip(modelDir);
     writeTaskParams(ctx.outDir, { stage: 'train/features', params: p, backend });
     const manifest = await writeFeatures(ctx.outDir, clip, data, promptTokens(data, clip.config as ClipConfig, modelDir), p, ctx.progress);
-    clip.dispose();
     const images = Object.values(manifest.splits).reduce((n, s) => n + s.shards.reduce((m, x) => m + x.ids.length, 0), 0);
     return { dtype: p.dtype, visionShape: manifest.visionShape, textShape: manifest.textShape, images, error: manifest.error, backend: backend.name };
   },
