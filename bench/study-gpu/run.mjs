@@ -168,4 +168,12 @@ function print(speedups) {
   console.log(`total bench time ${f(r.totalSeconds, 0)} s`);
 }
 
+// `npm run bench` runs every bench without flags: on a machine without an NVIDIA GPU that would be ViT-L/14 on
+// wasm for hours, so without flags it runs only where nvidia-smi answers (flags run it anywhere, e.g. the smoke test).
+let gpu = true;
+try { (await import('node:child_process')).execFileSync('nvidia-smi', ['-L'], { stdio: 'ignore' }); } catch { gpu = false; }
+if (process.argv.length <= 2 && !gpu) {
+  console.log('bench/study-gpu: skipped, no NVIDIA GPU here (run it on the GPU machine through gpu-kit, see bench/study-gpu/run.mjs; or pass flags, e.g. --config tiny-clip-bpe --size 32 --backend wasm)');
+  process.exit(0);
+}
 main().then(() => process.exit(0), (e) => { console.error(e); save(); process.exit(1); });
