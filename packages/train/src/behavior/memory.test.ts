@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { lavapipe, lavapipeDir, needs } from '@lw/core/testing/system-parts';
 import type { EpochMemory } from './memory-probe.js';
 
 /**
@@ -13,10 +14,9 @@ import type { EpochMemory } from './memory-probe.js';
  * assigned, each step kept one copy of the trainable weights: +24 tensors per epoch here, ~24 MB per
  * epoch at ViT-L/14 on an H200.
  */
-const lavapipe = process.env.LW_LAVAPIPE_DIR ?? '/tmp/gpu-kit-lavapipe';
-const envFile = join(lavapipe, 'env.sh');
-const required = process.env.LW_REQUIRE_WEBGPU === '1';
-const available = existsSync(envFile);
+const envFile = join(lavapipeDir(), 'env.sh');
+// Missing lavapipe: one line saying so and how to get it, or a failure where LW_REQUIRE_WEBGPU=1 (CI).
+const available = needs(lavapipe);
 
 function lavapipeEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -29,8 +29,7 @@ function lavapipeEnv(): NodeJS.ProcessEnv {
 }
 
 describe('train/behavior memory per epoch (webgpu, lavapipe)', () => {
-  it.runIf(available || required)('the same tensors, buffers and GPU bytes after every epoch from the second', () => {
-    if (!available) throw new Error(`LW_REQUIRE_WEBGPU=1 but ${envFile} is missing: run bash ../shared/tools/gpu-kit/lavapipe.sh ${lavapipe} (see .ci/run)`);
+  it.runIf(available)('the same tensors, buffers and GPU bytes after every epoch from the second', () => {
     const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'behavior', 'memory-probe.js');
     const out = execFileSync(process.execPath, [script, 'webgpu', '7'], { env: lavapipeEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
     const result = JSON.parse(out.trim().split('\n').at(-1)!) as { backend: string; adapter: string; epochs: EpochMemory[] };
