@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -111,6 +111,21 @@ export const lavapipe: SystemPart = {
   howTo: `bash ../shared/tools/gpu-kit/lavapipe.sh ${lavapipeDir()} and unpack libvulkan1 into ${lavapipeDir()}/root, as .ci/run does (LW_LAVAPIPE_DIR names another folder)`,
   missing: () => (existsSync(join(lavapipeDir(), 'env.sh')) ? undefined : `${join(lavapipeDir(), 'env.sh')} not found`),
 };
+
+/**
+ * The environment of a child process that runs on lavapipe: this process's, plus the variables
+ * DIR/env.sh exports (`export NAME=value`, ${VAR:+:$VAR} tails dropped: LD_LIBRARY_PATH is prepended
+ * to ours here instead).
+ */
+export function lavapipeEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env };
+  for (const line of readFileSync(join(lavapipeDir(env), 'env.sh'), 'utf8').split('\n')) {
+    const m = /^export (\w+)=([^$]*)/.exec(line.trim());
+    if (!m) continue;
+    out[m[1]!] = m[1] === 'LD_LIBRARY_PATH' && env.LD_LIBRARY_PATH ? `${m[2]}:${env.LD_LIBRARY_PATH}` : m[2];
+  }
+  return out;
+}
 
 /** A Slurm controller this machine can reach; the probe (sbatch and squeue) is the caller's, as it is async. */
 export function slurmPart(reachable: boolean): SystemPart {

@@ -1,9 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { lavapipe, lavapipeDir, needs } from '@lw/core/testing/system-parts';
+import { lavapipe, lavapipeEnv, needs } from '@lw/core/testing/system-parts';
 import type { ParityCheck } from './parity.js';
 
 /**
@@ -12,19 +11,7 @@ import type { ParityCheck } from './parity.js';
  * libvulkan1 unpacked into DIR/root (.ci/run does both); LW_LAVAPIPE_DIR names DIR (default
  * /tmp/gpu-kit-lavapipe). Without it the test is skipped, saying so, unless LW_REQUIRE_WEBGPU=1 (CI) makes that a failure.
  */
-const envFile = join(lavapipeDir(), 'env.sh');
 const available = needs(lavapipe);
-
-/** The variables env.sh exports (`export NAME=value`, with ${VAR:+:$VAR} tails dropped: we prepend ourselves). */
-function lavapipeEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const line of readFileSync(envFile, 'utf8').split('\n')) {
-    const m = /^export (\w+)=([^$]*)/.exec(line.trim());
-    if (!m) continue;
-    env[m[1]] = m[1] === 'LD_LIBRARY_PATH' && process.env.LD_LIBRARY_PATH ? `${m[2]}:${process.env.LD_LIBRARY_PATH}` : m[2];
-  }
-  return env;
-}
 
 describe('webgpu kernels vs the cpu backend (lavapipe)', () => {
   it.runIf(available)('every check within 1e-5 relative, and the model cases run our kernels', () => {

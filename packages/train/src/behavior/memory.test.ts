@@ -1,9 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { lavapipe, lavapipeDir, needs } from '@lw/core/testing/system-parts';
+import { lavapipe, lavapipeEnv, needs } from '@lw/core/testing/system-parts';
 import type { EpochMemory } from './memory-probe.js';
 
 /**
@@ -14,19 +13,8 @@ import type { EpochMemory } from './memory-probe.js';
  * assigned, each step kept one copy of the trainable weights: +24 tensors per epoch here, ~24 MB per
  * epoch at ViT-L/14 on an H200.
  */
-const envFile = join(lavapipeDir(), 'env.sh');
 // Missing lavapipe: one line saying so and how to get it, or a failure where LW_REQUIRE_WEBGPU=1 (CI).
 const available = needs(lavapipe);
-
-function lavapipeEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const line of readFileSync(envFile, 'utf8').split('\n')) {
-    const m = /^export (\w+)=([^$]*)/.exec(line.trim());
-    if (!m) continue;
-    env[m[1]] = m[1] === 'LD_LIBRARY_PATH' && process.env.LD_LIBRARY_PATH ? `${m[2]}:${process.env.LD_LIBRARY_PATH}` : m[2];
-  }
-  return env;
-}
 
 describe('train/behavior memory per epoch (webgpu, lavapipe)', () => {
   it.runIf(available)('the same tensors, buffers and GPU bytes after every epoch from the second', () => {
