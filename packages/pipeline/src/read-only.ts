@@ -41,5 +41,6 @@ export function removeTree(path: string): void {
       // Not ours to chmod (another user's tree): rmSync reports what it cannot remove.
     }
   }
-  rmSync(path, { recursive: true, force: true });
+  // Retries: a task's command killed a moment ago may still be creating a file in it (ENOTEMPTY).
+  rmSync(path, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });
 }

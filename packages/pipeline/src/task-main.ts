@@ -59,6 +59,15 @@ async function runOne(key: string): Promise<void> {
 // which must not crash this process before it has cleaned up.
 process.stdout.on('error', () => {});
 process.stderr.on('error', () => {});
+// Whatever ends this process but SIGKILL (the grace timer, a throw in a handler, a natural exit),
+// the temp dir of a task in flight goes with it: it is never a cache entry, and no one else removes it.
+process.on('exit', () => {
+  try {
+    if (inFlight.tmp) removeTree(inFlight.tmp);
+  } catch {
+    // lw run's start-up sweep (cache.sweepTemp) removes what could not be removed here.
+  }
+});
 process.on('SIGTERM', cancel);
 process.on('SIGINT', cancel);
 process.on('disconnect', cancel);
