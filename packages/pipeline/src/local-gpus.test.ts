@@ -1,10 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { repoRoot } from '@lw/core';
 import { Cache, LocalExecutor, loadPlan, loadRegistry, writeSpec, type ExecEvent, type ExecTask } from '@lw/pipeline';
 import { gpuCount } from './gpu-slots.js';
+import { pluginProject } from './testing/plugin-project.js';
 
 /**
  * GPUs as resources of the local executor, on CPU with fake adapters (device ids only): a task whose
@@ -34,15 +33,7 @@ afterEach(() => {
 });
 
 async function prepare(stages: string) {
-  const root = mkdtempSync(join(tmpdir(), 'lw-gpus-'));
-  symlinkSync(join(repoRoot(), 'node_modules'), join(root, 'node_modules'));
-  mkdirSync(join(root, 'prog', 'dist'), { recursive: true });
-  writeFileSync(join(root, 'prog', 'package.json'), JSON.stringify({ name: '@lwtest/prog', type: 'module' }));
-  const plugin = join(root, 'prog', 'dist', 'index.js');
-  writeFileSync(plugin, stageModule);
-  process.env.LW_STAGES = plugin;
-  const file = join(root, 'p.yaml');
-  writeFileSync(file, `name: gpus\nstages:\n${stages}\n`);
+  const { root, plugin, file } = pluginProject('lw-gpus-', stageModule, 'gpus', stages);
   const cache = new Cache(join(root, 'cache'));
   const { plan } = await loadPlan(file, [], cache, await loadRegistry(undefined, [plugin]));
   for (const t of plan.tasks) writeSpec(cache, plan, t);

@@ -1,9 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { repoRoot } from '@lw/core';
 import { Cache, LocalExecutor, loadPlan, loadRegistry, writeSpec, type ExecEvent } from '@lw/pipeline';
+import { pluginProject } from './testing/plugin-project.js';
 
 /**
  * The local executor's children take task after task: one process runs a chain of tasks, each task's
@@ -33,16 +32,8 @@ afterEach(() => {
 });
 
 async function prepare(words: Array<{ word: string; fail: boolean }>) {
-  const root = mkdtempSync(join(tmpdir(), 'lw-reuse-'));
-  symlinkSync(join(repoRoot(), 'node_modules'), join(root, 'node_modules'));
-  mkdirSync(join(root, 'prog', 'dist'), { recursive: true });
-  writeFileSync(join(root, 'prog', 'package.json'), JSON.stringify({ name: '@lwtest/prog', type: 'module' }));
-  const plugin = join(root, 'prog', 'dist', 'index.js');
-  writeFileSync(plugin, stageModule);
-  process.env.LW_STAGES = plugin;
   const stages = words.map(({ word, fail }) => `  ${word}: { uses: prog/say, params: { word: ${word}, fail: ${fail} } }`).join('\n');
-  const file = join(root, 'p.yaml');
-  writeFileSync(file, `name: reuse\nstages:\n${stages}\n`);
+  const { root, plugin, file } = pluginProject('lw-reuse-', stageModule, 'reuse', stages);
   const cache = new Cache(join(root, 'cache'));
   const { plan } = await loadPlan(file, [], cache, await loadRegistry(undefined, [plugin]));
   for (const t of plan.tasks) writeSpec(cache, plan, t);
