@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { UserError } from './errors.js';
 
 /**
  * The contract between packages that provide stages and the pipeline that runs them.
@@ -44,6 +45,18 @@ export interface StageContext<P> {
    * that let a rerun resume mid-task. Same path for the same key across runs.
    */
   scratchDir: string;
+  /**
+   * CPU threads this task may use: the executor's share of the cores (cores / concurrent tasks,
+   * at least 1). Stages size their thread pools with it instead of guessing from the machine.
+   */
+  threads: number;
+  /** GPU ids the executor gave this task (`resources.gpus`), e.g. `['1']`; empty when it holds none. */
+  gpus: string[];
+  /**
+   * Adds fields to this task's provenance file (`params.json`: stage, params, versions), which the
+   * task runner writes for every stage. For what only the stage knows: the backend it ran on.
+   */
+  record(fields: Record<string, unknown>): void;
 }
 
 /** A small JSON summary written to the task's result and shown by `lw status`. */
@@ -60,6 +73,12 @@ export interface InputSpec {
   checkpoint?: boolean;
 }
 
+/** What a task needs of the machine; the pipeline file's `resources:` block overrides it. */
+export interface StageResources {
+  /** GPUs one task uses (default 0: a CPU task). */
+  gpus?: number;
+}
+
 export interface StageDef<S extends z.ZodType = z.ZodType> {
   id: string;
   description: string;
@@ -70,9 +89,41 @@ export interface StageDef<S extends z.ZodType = z.ZodType> {
   /** Files and folders outside the cache that the params point to; fingerprinted by content. */
   externalPaths?(params: z.output<S>): string[];
   run(ctx: StageContext<z.output<S>>): Promise<StageSummary>;
+  /**
+   * The last epoch a task of these params writes a checkpoint for (checkpoints are 0..last), so
+   * the planner can check `name@epoch(E)` before anything runs. Omit for stages without checkpoints.
+   */
+  lastCheckpoint?(params: z.output<S>): number;
+  /**
+   * Estimated units of work (epochs) of a task, given the checkpoint epoch it resumes from (0 when
+   * it starts fresh). Only the executor's start order depends on it; default 1.
+   */
+  work?(params: z.output<S>, resumedFrom: number): number;
+  /** What one task needs of the machine, from its params; default none (a CPU task). */
+  resources?(params: z.output<S>): StageResources;
 }
 
 /** Identity helper that keeps the params type tied to the schema. */
 export function defineStage<S extends z.ZodType>(def: StageDef<S>): StageDef<S> {
   return def;
+}
+
+/** A named input that must be one task or checkpoint; `undefined` only for an absent optional input. */
+export function singleInput(inputs: Record<string, StageInput>, name: string, stage: string): TaskResult;
+export function singleInput(inputs: Record<string, StageInput>, name: string, stage: string, optional: true): TaskResult | undefined;
+export function singleInput(inputs: Record<string, StageInput>, name: string, stage: string, optional = false): TaskResult | undefined {
+  const input = inputs[name];
+  if (input === undefined) {
+    if (optional) return undefined;
+    throw new UserError(`${stage}: input "${name}" is missing`, `name one task as ${name}: in the stage's inputs`);
+  }
+  if (Array.isArray(input)) throw new UserError(`${stage}: input "${name}" must be one task, got a list of ${input.length}`, `name one task (${name}: baseline) or one checkpoint (${name}: baseline@epoch(N))`);
+  return input;
+}
+
+/** A named input as a list: a list or matrix stage as given, one task as a list of one, absent as empty. */
+export function listInput(inputs: Record<string, StageInput>, name: string): TaskResult[] {
+  const input = inputs[name];
+  if (input === undefined) return [];
+  return Array.isArray(input) ? input : [input];
 }

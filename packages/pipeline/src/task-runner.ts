@@ -67,6 +67,9 @@ export async function runTask(cache: Cache, key: string, opts: RunTaskOptions): 
       taskName: spec.name,
       scratchDir: scratch,
       signal: opts.signal,
+      threads: Math.max(1, Number(process.env.LW_TASK_THREADS) || 1),
+      gpus: process.env.LW_TASK_GPUS ? process.env.LW_TASK_GPUS.split(',') : [],
+      record: () => {},
       log: (message) => {
         appendFileSync(join(tmp!, 'task.log'), message + '\n');
         process.stderr.write(message + '\n');

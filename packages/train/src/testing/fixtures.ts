@@ -67,6 +67,8 @@ export interface TestContext<P> extends StageContext<P> {
   lines: string[];
   progressed: Array<[number, number]>;
   abort: AbortController;
+  /** What the stage gave `ctx.record` (the task runner writes it into params.json). */
+  recorded: Record<string, unknown>;
 }
 
 /** A stage context over fresh out and scratch dirs (or the given scratch, to resume a killed task). */
@@ -77,8 +79,11 @@ export function stageContext<P>(params: P, inputs: StageContext<P>['inputs'], op
   const abort = new AbortController();
   const lines: string[] = [];
   const progressed: Array<[number, number]> = [];
+  const recorded: Record<string, unknown> = {};
   return {
-    params, inputs, outDir, scratchDir, taskKey: 'test', taskName: 'test', signal: abort.signal, abort, lines, progressed,
+    params, inputs, outDir, scratchDir, taskKey: 'test', taskName: 'test', signal: abort.signal, abort, lines, progressed, recorded,
+    threads: 1, gpus: [],
+    record: (fields) => { Object.assign(recorded, fields); },
     log: (m) => { lines.push(m); },
     progress: (done, total) => {
       progressed.push([done, total]);
