@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { removeTree } from '@lw/pipeline/read-only';
+import { removeTree } from '@lw/pipeline';
 import { lw, project } from './helpers.js';
 
 describe('lw task, scratch dirs and --fail-fast', () => {

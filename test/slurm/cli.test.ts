@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '@lw/core';
-import { readRunState, runStatePath } from '@lw/pipeline/slurm/run-state';
+import { readRunState, runStatePath } from '@lw/pipeline';
 import { needs } from '@lw/core/testing/system-parts';
 import { slurm, study, whenRunning } from './helpers.js';
 

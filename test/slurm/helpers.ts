@@ -2,9 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Cache, runPipeline, type RunSummary } from '@lw/pipeline';
-import { slurmExecutorFactory } from '@lw/pipeline/slurm/factory';
-import { slurmReachable } from '@lw/pipeline/slurm/tools';
+import { Cache, runPipeline, slurmExecutorFactory, slurmReachable, type RunSummary } from '@lw/pipeline';
 import { slurmPart } from '@lw/core/testing/system-parts';
 
 /** A Slurm controller this machine reaches; CI (`.ci/run`) starts one and sets LW_REQUIRE_SLURM. Test files call `needs(slurm)`. */

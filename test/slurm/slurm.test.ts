@@ -2,10 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cancelRun } from '@lw/pipeline/slurm/cancel';
-import { slurmDryRun } from '@lw/pipeline/slurm/factory';
-import { slurmTaskStatus } from '@lw/pipeline/slurm/status';
-import { readRunState, runStatePath } from '@lw/pipeline/slurm/run-state';
+import { cancelRun, readRunState, runStatePath, slurmExecutorFactory, slurmTaskStatus } from '@lw/pipeline';
 import { needs } from '@lw/core/testing/system-parts';
 import { EXECUTOR, keyOf, runOnSlurm, slurm, study, whenRunning } from './helpers.js';
 
@@ -250,9 +247,10 @@ stages:
 
   it('--dry-run prints the sbatch commands and submits nothing', async () => {
     const s = study(squares.replace('inputs: { prep: prep }', 'inputs: { prep: prep }\n    resources: { arrayLimit: 2, time: "0:10:00" }'));
-    const { loadPlan } = await import('@lw/pipeline/load');
+    const { loadPlan, execTasks, selectTasks } = await import('@lw/pipeline');
     const { plan } = await loadPlan(s.file, [], s.cache);
-    const lines = slurmDryRun(plan, { cacheDir: s.cache.dir, has: (k) => s.cache.has(k) });
+    const cached = new Set(plan.tasks.filter((t) => s.cache.has(t.key)).map((t) => t.key));
+    const lines = slurmExecutorFactory(plan, { cache: s.cache }).dryRun(execTasks(selectTasks(plan, [])), cached);
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^JOB1=\$\('sbatch' '--parsable' '--job-name=lw:squares:prep'/);
     expect(lines[1]).toContain(`'--array=0-2%2' '--dependency=afterok:'"$JOB1"`);

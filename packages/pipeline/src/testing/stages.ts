@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineStage, type StageDef } from '@lw/core';
-import { execStage } from '../exec-stage.js';
-import type { Registry } from '../registry.js';
+import { execStage } from '../stages/exec-stage.js';
+import type { Registry } from '../stages/registry.js';
 
 /**
  * A small registry for planner tests: `exec` plus a training-like stage with the real shape of

@@ -1,0 +1,33 @@
+import type { PlannedTask } from '../plan/plan.js';
+
+/**
+ * Start order for the local executor when more tasks are ready than slots: the longest estimated
+ * work first, counting the task itself and its longest chain of dependents among the tasks to run
+ * (critical path first; among independent leaves, longest first). With jobs tasks at a time on a
+ * throughput-bound run, this shortens the tail where one slot idles behind the last long task.
+ *
+ * A task's own work is estimated from its params the way training stages count it: `epochs`
+ * minus the epoch of the checkpoint it resumes from (`baseline@epoch(E)` inputs), at least 1; a
+ * task without `epochs` counts 1. Only the order depends on it, never what runs.
+ */
+export function estimatedWork(task: PlannedTask): number {
+  const epochs = task.params.epochs;
+  if (typeof epochs !== 'number') return 1;
+  const refs = Object.values(task.inputs).flat();
+  const resumed = Math.max(0, ...refs.map((r) => r.epoch ?? 0));
+  return Math.max(1, epochs - resumed);
+}
+
+/** key -> own estimated work + the largest priority among its dependents in `tasks`. */
+export function criticalPathPriorities(tasks: PlannedTask[]): Map<string, number> {
+  const keys = new Set(tasks.map((t) => t.key));
+  const dependents = new Map<string, string[]>(tasks.map((t) => [t.key, []]));
+  for (const t of tasks) for (const d of t.deps) if (keys.has(d)) dependents.get(d)!.push(t.key);
+  const priority = new Map<string, number>();
+  // `tasks` is in dependency order, so walking it backwards meets every dependent first.
+  for (const t of [...tasks].reverse()) {
+    const downstream = Math.max(0, ...dependents.get(t.key)!.map((k) => priority.get(k)!));
+    priority.set(t.key, estimatedWork(t) + downstream);
+  }
+  return priority;
+}
