@@ -1,30 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import type { InputRef } from './executor.js';
 import type { PlannedTask } from '../plan/plan.js';
-import { criticalPathPriorities, estimatedWork } from './priority.js';
+import { criticalPathPriorities } from './priority.js';
 
 /** The sweep's shape: data -> pretrain -> baseline -> runs resumed from baseline@epoch(E) -> report. */
-function task(key: string, deps: string[], params: Record<string, unknown>, resumeEpoch?: number): PlannedTask {
+function task(key: string, deps: string[], work: number, resumeEpoch?: number): PlannedTask {
   const inputs: Record<string, InputRef> = Object.fromEntries(deps.map((d, i) => [`in${i}`, { key: d, stage: 's', name: d, params: {}, condition: {} }]));
   if (resumeEpoch !== undefined) inputs.resume = { key: 'baseline', stage: 's', name: 'baseline', params: {}, condition: {}, epoch: resumeEpoch };
-  return { key, name: key, stageName: key, stage: 's', params, condition: {}, inputs, deps, keyInputs: {} as PlannedTask['keyInputs'] };
+  return { key, name: key, stageName: key, stage: 's', params: {}, condition: {}, inputs, deps, keyInputs: {} as PlannedTask['keyInputs'], work };
 }
 
 const plan = [
-  task('data', [], {}),
-  task('pretrain', ['data'], { epochs: 10 }),
-  task('vit', ['data'], { epochs: 15 }),
-  task('baseline', ['pretrain'], { epochs: 18 }),
-  task('late', ['baseline'], { epochs: 18 }, 4),
-  task('early', ['baseline'], { epochs: 18 }, 0),
-  task('report', ['late', 'early', 'vit'], {}),
+  task('data', [], 1),
+  task('pretrain', ['data'], 10),
+  task('vit', ['data'], 15),
+  task('baseline', ['pretrain'], 18),
+  task('late', ['baseline'], 14, 4),
+  task('early', ['baseline'], 18, 0),
+  task('report', ['late', 'early', 'vit'], 1),
 ];
 
 describe('critical-path priorities', () => {
-  it('estimates a task as its epochs after the checkpoint it resumes from, else 1', () => {
-    expect(plan.map(estimatedWork)).toEqual([1, 10, 15, 18, 14, 18, 1]);
-  });
-
   it('adds the longest chain of dependents: critical path first, long leaves before short ones', () => {
     const p = criticalPathPriorities(plan);
     expect(Object.fromEntries(p)).toEqual({ report: 1, early: 19, late: 15, baseline: 37, pretrain: 47, vit: 16, data: 48 });

@@ -6,17 +6,10 @@ import type { PlannedTask } from '../plan/plan.js';
  * (critical path first; among independent leaves, longest first). With jobs tasks at a time on a
  * throughput-bound run, this shortens the tail where one slot idles behind the last long task.
  *
- * A task's own work is estimated from its params the way training stages count it: `epochs`
- * minus the epoch of the checkpoint it resumes from (`baseline@epoch(E)` inputs), at least 1; a
- * task without `epochs` counts 1. Only the order depends on it, never what runs.
+ * A task's own work is what its stage estimates (`StageDef.work`, planned as `task.work`: a
+ * training stage counts the epochs past the checkpoint it resumes from). Only the order depends
+ * on it, never what runs.
  */
-export function estimatedWork(task: PlannedTask): number {
-  const epochs = task.params.epochs;
-  if (typeof epochs !== 'number') return 1;
-  const refs = Object.values(task.inputs).flat();
-  const resumed = Math.max(0, ...refs.map((r) => r.epoch ?? 0));
-  return Math.max(1, epochs - resumed);
-}
 
 /** key -> own estimated work + the largest priority among its dependents in `tasks`. */
 export function criticalPathPriorities(tasks: PlannedTask[]): Map<string, number> {
@@ -27,7 +20,7 @@ export function criticalPathPriorities(tasks: PlannedTask[]): Map<string, number
   // `tasks` is in dependency order, so walking it backwards meets every dependent first.
   for (const t of [...tasks].reverse()) {
     const downstream = Math.max(0, ...dependents.get(t.key)!.map((k) => priority.get(k)!));
-    priority.set(t.key, estimatedWork(t) + downstream);
+    priority.set(t.key, t.work + downstream);
   }
   return priority;
 }

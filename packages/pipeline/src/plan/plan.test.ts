@@ -34,6 +34,13 @@ stages:
 `;
 
 describe('planner', () => {
+  it("takes a task's resources from its stage, overridden by the file's resources block", () => {
+    const text = (resources: string) => `name: r\nstages:\n  d: { uses: exec, params: { cmd: ls } }\n  cpu: { uses: train/fake, inputs: { data: d }, params: { epochs: 2 } }\n  gpu: { uses: train/fake, inputs: { data: d }, params: { epochs: 2, seed: 99 }${resources} }\n`;
+    const byName = (p: ReturnType<typeof planText>) => new Map(p.tasks.map((t) => [t.name, t.resources]));
+    expect(byName(planText(text('')))).toEqual(new Map([['d', undefined], ['cpu', undefined], ['gpu', { gpus: 1 }]]));
+    expect(byName(planText(text(', resources: { gpus: 2, time: "1:00:00" }'))).get('gpu')).toEqual({ gpus: 2, time: '1:00:00' });
+  });
+
   it('expands matrices, binds same-condition references and resolves checkpoints', () => {
     const p = planText(sweep);
     expect(p.stages.map((s) => [s.name, s.keys.length])).toEqual([['data', 1], ['baseline', 1], ['sweep', 6], ['per_type', 6], ['figures', 1]]);
@@ -44,6 +51,11 @@ describe('planner', () => {
     expect(s.params).toEqual({ epochs: 6, seed: 1, perturb: { type: 'image_noise', start: 3, length: 1 } });
     expect(s.inputs.resume).toMatchObject({ key: baseline.key, epoch: 2 });
     expect(s.keyInputs.inputs.resume).toEqual({ key: baseline.key, epoch: 2 });
+    // The stage contract, not params.epochs: checkpoints 0..6, and work counted past the resumed checkpoint.
+    expect(baseline).toMatchObject({ lastCheckpoint: 6, work: 6 });
+    expect(s).toMatchObject({ lastCheckpoint: 6, work: 4 });
+    expect(p.tasks.find((t) => t.stage === 'exec')!).toMatchObject({ work: 1 });
+    expect(p.tasks.find((t) => t.stage === 'exec')!.lastCheckpoint).toBeUndefined();
     expect(byName.get('per_type[type=image_noise,start=3]')!.deps).toEqual([s.key]);
     const fig = byName.get('figures')!;
     expect((fig.inputs.runs as unknown[]).length).toBe(6);
@@ -98,6 +110,7 @@ const bad: [string, string, string, string][] = [
   ['cycle', 'name: x\nstages:\n  a: { uses: exec, inputs: { x: b }, params: { cmd: ls } }\n  b: { uses: exec, inputs: { x: a }, params: { cmd: ls } }\n', 'p.yaml:4:33', 'cycle: a -> b -> a'],
   ['missing stage', 'name: x\nstages:\n  a:\n    uses: exec\n    inputs: { x: [b, nope] }\n    params: { cmd: ls }\n  b: { uses: exec, params: { cmd: ls } }\n', 'p.yaml:5:22', 'stage "nope", which this file does not define'],
   ['epoch past the end', 'name: x\nstages:\n  d: { uses: exec, params: { cmd: ls } }\n  base: { uses: train/fake, inputs: { data: d }, params: { epochs: 3 } }\n  s:\n    uses: train/fake\n    matrix: { start: "1..5" }\n    inputs: { data: d, resume: "base@epoch(${start} - 1)" }\n    params: { epochs: 3 }\n', 'p.yaml:8:32', 'gives epoch 4, but base trains only 3 epochs'],
+  ['checkpoint of a stage without checkpoints', 'name: x\nstages:\n  d: { uses: exec, params: { cmd: ls } }\n  t:\n    uses: train/fake\n    inputs: { data: d, resume: d@epoch(1) }\n    params: { epochs: 2 }\n', 'p.yaml:6:32', 'writes none'],
   ['negative epoch', 'name: x\nstages:\n  d: { uses: exec, params: { cmd: ls } }\n  base: { uses: train/fake, inputs: { data: d }, params: { epochs: 3 } }\n  s:\n    uses: train/fake\n    matrix: { start: "0..1" }\n    inputs:\n      data: d\n      resume: base@epoch(start - 1)\n    params: { epochs: 3 }\n', 'p.yaml:10:15', 'gives epoch -1'],
   ['unknown top-level key', 'name: x\nstage:\n  a: { uses: exec }\n', 'p.yaml:2:1', 'unknown key "stage"'],
   ['missing required input', 'name: x\nstages:\n  t:\n    uses: train/fake\n    params: { epochs: 2 }\n', 'p.yaml:4:5', 'required input "data"'],

@@ -31,7 +31,12 @@ export interface PlannedTask {
   /** Keys of the tasks this one reads. */
   deps: string[];
   keyInputs: KeyInputs;
+  /** What the task needs of the machine: the stage's own `resources(params)`, overridden by the file's `resources:`. */
   resources?: Record<string, unknown>;
+  /** The last epoch it writes a checkpoint for (the stage's `lastCheckpoint`); unset for stages without checkpoints. */
+  lastCheckpoint?: number;
+  /** Estimated units of work (the stage's `work`, given the checkpoint it resumes from); orders the local executor's starts. */
+  work: number;
 }
 
 export interface Plan {
@@ -257,6 +262,10 @@ function planTask(c: TaskContext): PlannedTask {
     }
   }
   const keyInputs: KeyInputs = { version: 1, stage: reg.def.id, code: c.fingerprints.code(reg), params, inputs: keys, files };
+  const resumedFrom = Math.max(0, ...Object.values(inputs).flat().map((r) => r.epoch ?? 0));
+  const declared = reg.def.resources?.(params as never);
+  const resources = declared && Object.keys(declared).length > 0 ? { ...declared, ...block.resources } : block.resources;
+  const lastCheckpoint = reg.def.lastCheckpoint?.(params as never);
   return {
     key: taskKey(keyInputs),
     name: taskName,
@@ -267,7 +276,9 @@ function planTask(c: TaskContext): PlannedTask {
     inputs,
     deps,
     keyInputs,
-    resources: block.resources,
+    resources,
+    ...(lastCheckpoint === undefined ? {} : { lastCheckpoint }),
+    work: Math.max(1, reg.def.work?.(params as never, resumedFrom) ?? 1),
   };
 }
 
@@ -405,9 +416,11 @@ function bindReference(c: TaskContext, ref: Reference, text: string, path: Path,
     if (!Number.isInteger(value)) c.fail(path, `${where}: "${text}" gives epoch ${JSON.stringify(value)}, not an integer`);
     epoch = value as number;
     if (epoch < 0) c.fail(path, `${where}: "${text}" gives epoch ${epoch}`, 'epochs start at 0 (the initial state); checkpoints exist for 0..epochs');
-    const maxEpochs = chosen[0].params.epochs;
-    if (typeof maxEpochs === 'number' && epoch > maxEpochs) {
-      c.fail(path, `${where}: "${text}" gives epoch ${epoch}, but ${chosen[0].name} trains only ${maxEpochs} epochs`, `checkpoints of ${chosen[0].name} are epochs 0..${maxEpochs}`);
+    const last = chosen[0].lastCheckpoint;
+    if (last === undefined) {
+      c.fail(path, `${where}: "${text}" names a checkpoint, but ${chosen[0].name} (${chosen[0].stage}) writes none`, 'checkpoint references name a training stage: baseline@epoch(N)');
+    } else if (epoch > last) {
+      c.fail(path, `${where}: "${text}" gives epoch ${epoch}, but ${chosen[0].name} trains only ${last} epochs`, `checkpoints of ${chosen[0].name} are epochs 0..${last}`);
     }
   }
   const refs = chosen.map((t) => ({ key: t.key, stage: t.stage, name: t.name, params: t.params, condition: t.condition, ...(epoch === undefined ? {} : { epoch }) }));

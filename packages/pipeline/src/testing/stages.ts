@@ -5,8 +5,9 @@ import type { Registry } from '../stages/registry.js';
 
 /**
  * A small registry for planner tests: `exec` plus a training-like stage with the real shape of
- * train params (epochs, seed, perturb) and a checkpoint input, so references and epoch checks are
- * exercised without the training package.
+ * train params (epochs, seed, perturb), a checkpoint input and the contract's lastCheckpoint, work and
+ * resources (seed 99 asks for a GPU), so references, epoch checks and work estimates are exercised
+ * without the training package.
  */
 const trainParams = z.strictObject({
   epochs: z.number().int().positive(),
@@ -32,6 +33,9 @@ export const fakeTrain = defineStage({
   async run() {
     return {};
   },
+  lastCheckpoint: (p) => p.epochs,
+  work: (p, resumedFrom) => p.epochs - resumedFrom,
+  resources: (p) => (p.seed === 99 ? { gpus: 1 } : {}),
 });
 
 export function testRegistry(): Registry {
