@@ -5,7 +5,8 @@ import { UserError } from '@lw/core';
  * GPUs as resources of the local executor. A task whose stage says `resources: { gpus: N }` (the same
  * key the Slurm executor turns into `--gres=gpu:N`) runs only once N GPUs of this machine each have a
  * free slot, at most `perGpu` tasks on one GPU at a time, and is pinned to them: its child process gets
- * LW_GPU (and CUDA_VISIBLE_DEVICES) naming them, and @lw/models' backend records the GPU it ran on.
+ * LW_TASK_GPUS (the task runner gives it to the stage as `ctx.gpus`) and CUDA_VISIBLE_DEVICES naming
+ * them, and a stage on a GPU backend records the GPU it ran on.
  * Tasks without `gpus` are CPU tasks and keep using `--jobs` (the cores); GPU tasks do not take those.
  */
 

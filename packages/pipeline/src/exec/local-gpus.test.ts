@@ -7,7 +7,7 @@ import { pluginProject } from '../testing/plugin-project.js';
 
 /**
  * GPUs as resources of the local executor, on CPU with fake adapters (device ids only): a task whose
- * stage has `resources: { gpus: N }` runs pinned to N GPUs (LW_GPU, CUDA_VISIBLE_DEVICES in its process),
+ * stage has `resources: { gpus: N }` runs pinned to N GPUs (ctx.gpus, and CUDA_VISIBLE_DEVICES in its process),
  * at most perGpu tasks per GPU at once; CPU tasks keep the `jobs` limit; a task needing more GPUs than
  * the machine has fails with the reason.
  */
@@ -20,7 +20,7 @@ export const stages = [{
   async run(ctx) {
     const start = Date.now();
     await new Promise((r) => setTimeout(r, ctx.params.ms));
-    writeFileSync(join(ctx.outDir, 'run.json'), JSON.stringify({ gpu: process.env.LW_GPU ?? null, cuda: process.env.CUDA_VISIBLE_DEVICES ?? null, start, end: Date.now() }));
+    writeFileSync(join(ctx.outDir, 'run.json'), JSON.stringify({ gpu: ctx.gpus.join(',') || null, cuda: process.env.CUDA_VISIBLE_DEVICES ?? null, start, end: Date.now() }));
     return {};
   },
 }];

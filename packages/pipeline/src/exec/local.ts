@@ -21,7 +21,7 @@ export interface LocalOptions {
   jobs?: number;
   /** Seconds between SIGTERM and SIGKILL on cancel. */
   killGraceMs?: number;
-  /** This machine's GPUs (ids for LW_GPU / CUDA_VISIBLE_DEVICES; gpu-slots.ts detectGpus) and tasks per GPU. */
+  /** This machine's GPUs (ids for ctx.gpus / CUDA_VISIBLE_DEVICES; gpu-slots.ts detectGpus) and tasks per GPU. */
   gpus?: { devices: string[]; perGpu: number };
   /** GPUs a task needs (its stage's `resources.gpus`); 0: a CPU task, limited by `jobs`. */
   gpusOf?: (task: ExecTask) => number;
@@ -236,16 +236,16 @@ export class LocalExecutor implements Executor {
   }
 
   /**
-   * The children's environment: `jobs` tasks share the cores, so each child's wasm backend gets
-   * cores / jobs XNNPACK threads (LW_WASM_THREADS, unless the user set it): more spinning threads
-   * than free cores are slower than one (@lw/models initBackend).
+   * The children's environment: `jobs` tasks share the cores, so each child's task gets cores / jobs
+   * threads (LW_TASK_THREADS, read by the task runner into `ctx.threads`): more spinning threads than
+   * free cores are slower than one. A GPU task's process gets its GPUs as LW_TASK_GPUS (`ctx.gpus`)
+   * and sees only them through CUDA_VISIBLE_DEVICES (CUDA programs: tfjs-node-gpu, exec stages
+   * running PyTorch). What a stage does with its share is the stage's business.
    */
   private childEnv(pin: string): NodeJS.ProcessEnv {
     const threads = Math.max(1, Math.floor(availableParallelism() / this.jobs));
-    const env: NodeJS.ProcessEnv = { ...process.env, LW_WASM_THREADS: process.env.LW_WASM_THREADS || String(threads) };
-    // A GPU task's process sees its GPUs only: LW_GPU for @lw/models' webgpu backend, CUDA_VISIBLE_DEVICES for
-    // CUDA programs (tfjs-node-gpu, exec stages running PyTorch). CPU tasks keep the environment as it is.
-    if (pin) Object.assign(env, { LW_GPU: pin, CUDA_VISIBLE_DEVICES: pin });
+    const env: NodeJS.ProcessEnv = { ...process.env, LW_TASK_THREADS: String(threads) };
+    if (pin) Object.assign(env, { LW_TASK_GPUS: pin, CUDA_VISIBLE_DEVICES: pin });
     return env;
   }
 

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { UserError, type StageInput, type TaskResult } from '@lw/core';
+import { UserError, type StageDef, type StageInput, type TaskResult } from '@lw/core';
 import { Cache } from '../cache/cache.js';
 import { TaskSpecSchema, type InputRef, type TaskSpec } from './executor.js';
 import type { KeyInputs } from '../plan/key.js';
@@ -50,6 +50,7 @@ export async function runTask(cache: Cache, key: string, opts: RunTaskOptions): 
     if (opts.signal.aborted) throw new Error('cancelled');
     const reg = opts.registry.get(spec.stage);
     if (!reg) throw new UserError(`task ${spec.name} uses stage "${spec.stage}", which this installation does not register`, 'build the package that provides it (npm run build)');
+    const params = checkedParams(spec, reg.def);
     tmp = cache.makeTemp(key);
     inFlight.tmp = tmp;
     const scratch = cache.scratchDir(key);
@@ -59,17 +60,17 @@ export async function runTask(cache: Cache, key: string, opts: RunTaskOptions): 
     const started = new Date();
     const progressFile = cache.progressPath(key);
     let lastWrite = 0;
+    const recorded: Record<string, unknown> = {};
     const summary = await reg.def.run({
-      params: spec.params,
+      params,
       inputs: resolveInputs(cache, spec),
       outDir: tmp,
       taskKey: key,
       taskName: spec.name,
       scratchDir: scratch,
       signal: opts.signal,
-      threads: Math.max(1, Number(process.env.LW_TASK_THREADS) || 1),
-      gpus: process.env.LW_TASK_GPUS ? process.env.LW_TASK_GPUS.split(',') : [],
-      record: () => {},
+      ...machineShare(process.env),
+      record: (fields) => Object.assign(recorded, fields),
       log: (message) => {
         appendFileSync(join(tmp!, 'task.log'), message + '\n');
         process.stderr.write(message + '\n');
@@ -104,6 +105,30 @@ export async function runTask(cache: Cache, key: string, opts: RunTaskOptions): 
     lock.release();
     inFlight.lock = undefined;
   }
+}
+
+/**
+ * The spec's params checked again against the stage's schema in this process: a spec written by
+ * another version of the stage (a shared cache, an edited spec file) fails here, naming the param,
+ * instead of running with values the stage never validated.
+ */
+function checkedParams(spec: TaskSpec, def: StageDef): unknown {
+  const parsed = def.params.safeParse(spec.params);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const at = issue.path.length ? `param "${issue.path.join('.')}"` : 'params';
+  throw new UserError(`task ${spec.name}: ${at} does not fit stage ${spec.stage}: ${issue.message}`, 'the task spec was written by a different version of the stage: rerun lw run to plan it again');
+}
+
+/**
+ * The share of the machine the executor gave this task: CPU threads from LW_TASK_THREADS (the
+ * local executor: cores / jobs), else the Slurm allocation's SLURM_CPUS_PER_TASK, else 1; GPU ids
+ * from LW_TASK_GPUS.
+ */
+export function machineShare(env: NodeJS.ProcessEnv): { threads: number; gpus: string[] } {
+  const threads = Number(env.LW_TASK_THREADS || env.SLURM_CPUS_PER_TASK || 1);
+  const gpus = env.LW_TASK_GPUS?.trim();
+  return { threads: Number.isInteger(threads) && threads > 0 ? threads : 1, gpus: gpus ? gpus.split(',') : [] };
 }
 
 /** Waits for the lock; returns undefined if the entry appeared meanwhile (another run made it). */
