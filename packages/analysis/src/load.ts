@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { UserError, isUserError, readPerturbation, type TaskResult } from '@lw/core';
+import { TASK_PARAMS_FILE, UserError, isUserError, readPerturbation, readTaskParamsFile, type TaskResult } from '@lw/core';
 import type { Arm, Study } from './analyze.js';
 import { truncateBaseline, type Baseline } from './effects.js';
 import { checkBaselineSeeds } from './pairing.js';
@@ -19,7 +19,6 @@ import {
   type Problem,
   type Run,
 } from './runs.js';
-import { readTaskInfo } from './task-info.js';
 
 /** The training seed in a task's params; null when the params have none. */
 function seedOf(params: Record<string, unknown>): number | null {
@@ -65,11 +64,10 @@ export interface StudyDirs {
  * folder (`training_run{E}`, `{type}_e{E}_l{L}`), or a folder of those (sweep, lengths or types).
  */
 function runsFromDir(dir: string, problems: Problem[]): Run[] {
-  if (existsSync(join(dir, 'params.json'))) {
+  if (existsSync(join(dir, TASK_PARAMS_FILE))) {
     const run = collect(problems, dir, () => {
-      const info = readTaskInfo(dir);
-      if (!info.params) throw new UserError(`${join(dir, 'params.json')}: no "params" object`, 'expected the params.json a train stage writes');
-      return runFromTask({ dir, key: basename(dir), stage: info.stage ?? 'train/behavior', params: info.params, condition: {} }, info.stage === 'train/classify' ? 'ViT' : 'CLIP-HBA');
+      const info = readTaskParamsFile(dir)!;
+      return runFromTask({ dir, key: basename(dir), stage: info.stage, params: info.params, condition: {} }, info.stage === 'train/classify' ? 'ViT' : 'CLIP-HBA');
     });
     return run ? [run] : [];
   }
@@ -90,10 +88,10 @@ function baselineFromPath(path: string): Baseline {
   const folder = existsSync(path) && !path.match(/\.(csv|arrow)$/);
   const file = folder ? findMetricsFile(path) : path;
   const table = readMetrics(file);
-  const info = readTaskInfo(dirname(file));
+  const info = readTaskParamsFile(dirname(file));
   const named = /seed(\d+)/.exec(basename(folder ? path : file));
-  const seed = info.params ? seedOf(info.params) : named ? Number(named[1]) : null;
-  return truncateBaseline(table, info.stage === 'train/classify' ? 'ViT' : 'CLIP-HBA', seed);
+  const seed = info ? seedOf(info.params) : named ? Number(named[1]) : null;
+  return truncateBaseline(table, info?.stage === 'train/classify' ? 'ViT' : 'CLIP-HBA', seed);
 }
 
 /**

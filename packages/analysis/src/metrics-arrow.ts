@@ -1,15 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { tableFromIPC } from 'apache-arrow';
-import { UserError } from '@lw/core';
+import { UserError, perturbationFlagColumns } from '@lw/core';
 import type { EpochRow, MetricsTable } from './metrics.js';
-
-/** Flag columns (as in the CSV layout) and the perturbation each one marks. */
-const FLAGS = [
-  ['used_random_targets', 'random_target'],
-  ['used_shuffled_targets', 'label_shuffle'],
-  ['used_uniform_images', 'blank_image'],
-  ['used_image_noise', 'image_noise'],
-] as const;
 
 /**
  * Reads our `metrics.arrow` (same column names as metrics.csv; flags as bool or "True"/"False").
@@ -40,7 +32,7 @@ export function readMetricsArrow(file: string): MetricsTable {
   const test = need('test_loss', 'val_loss');
   const rho = need('behavioral_rsa_rho', 'rsa_rho');
   const p = column('behavioral_rsa_p_value', 'rsa_p_value');
-  const flags = FLAGS.map(([name, type]) => [column(name), type] as const);
+  const flags = perturbationFlagColumns.map(([name, type]) => [column(name), type] as const);
   const rows: EpochRow[] = [];
   for (let i = 0; i < table.numRows; i++) {
     let perturbed: EpochRow['perturbed'] = null;

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { UserError } from '@lw/core';
+import { PerturbationKind, UserError, classifyMetricsColumns, perturbationFlagColumns, studyMetricsColumns } from '@lw/core';
 
 /**
  * One epoch of a training run, in one shape for every source: the study's CSVs (5/7/8/9 columns),
  * our `train/behavior` tables (same 9 columns) and our `train/classify` tables (val_loss plays the
- * role of test_loss, as in the study's ViT arm).
+ * role of test_loss, as in the study's ViT arm). The column layouts are @lw/core's (formats/metrics.ts).
  */
 export const EpochRow = z.object({
   epoch: z.number().int().min(0),
@@ -14,7 +14,7 @@ export const EpochRow = z.object({
   rsa: z.number(),
   rsa_p: z.number().nullable(),
   /** The perturbation that was active this epoch, read from the study's flags; null when none or unknown. */
-  perturbed: z.enum(['random_target', 'label_shuffle', 'blank_image', 'image_noise']).nullable(),
+  perturbed: PerturbationKind.nullable(),
 });
 export type EpochRow = z.infer<typeof EpochRow>;
 
@@ -24,32 +24,22 @@ export interface MetricsTable {
   rows: EpochRow[];
 }
 
-const STUDY_COLUMNS = ['epoch', 'train_loss', 'test_loss', 'behavioral_rsa_rho', 'behavioral_rsa_p_value'];
-/** The study's flag columns, in the order later code versions appended them (method §3.3). */
-const FLAG_COLUMNS = [
-  ['used_random_targets', 'random_target'],
-  ['used_shuffled_targets', 'label_shuffle'],
-  ['used_uniform_images', 'blank_image'],
-  ['used_image_noise', 'image_noise'],
-] as const;
-const CLASSIFY_COLUMNS = ['epoch', 'train_loss', 'val_loss', 'val_acc', 'rsa_rho', 'rsa_p_value'];
-
 type Layout =
   | { kind: 'study'; flags: number }
   | { kind: 'classify'; extra: string[] };
 
 function detectLayout(header: string[], file: string): Layout {
   const startsWith = (cols: readonly string[]) => cols.every((c, i) => header[i] === c);
-  if (startsWith(STUDY_COLUMNS)) {
-    const flags = header.length - STUDY_COLUMNS.length;
-    const expected = FLAG_COLUMNS.slice(0, flags).map(([name]) => name);
-    if (flags <= FLAG_COLUMNS.length && startsWith([...STUDY_COLUMNS, ...expected])) return { kind: 'study', flags };
+  if (startsWith(studyMetricsColumns)) {
+    const flags = header.length - studyMetricsColumns.length;
+    const expected = perturbationFlagColumns.slice(0, flags).map(([name]) => name);
+    if (flags <= perturbationFlagColumns.length && startsWith([...studyMetricsColumns, ...expected])) return { kind: 'study', flags };
   }
-  if (startsWith(CLASSIFY_COLUMNS)) return { kind: 'classify', extra: header.slice(CLASSIFY_COLUMNS.length) };
+  if (startsWith(classifyMetricsColumns)) return { kind: 'classify', extra: header.slice(classifyMetricsColumns.length) };
   throw new UserError(
     `${file}:1: unrecognised metrics header "${header.join(',')}"`,
-    `expected "${STUDY_COLUMNS.join(',')}" optionally followed by ${FLAG_COLUMNS.map(([n]) => n).join(',')} ` +
-      `(5, 7, 8 or 9 columns), or "${CLASSIFY_COLUMNS.join(',')}[,...]"`,
+    `expected "${studyMetricsColumns.join(',')}" optionally followed by ${perturbationFlagColumns.map(([n]) => n).join(',')} ` +
+      `(5, 7, 8 or 9 columns), or "${classifyMetricsColumns.join(',')}[,...]"`,
   );
 }
 
@@ -86,7 +76,7 @@ export function parseMetricsCsv(text: string, file: string): MetricsTable {
     if (layout.kind === 'study') {
       let perturbed: EpochRow['perturbed'] = null;
       for (let f = 0; f < layout.flags; f++) {
-        if (parseFlag(cells[STUDY_COLUMNS.length + f]!, where, FLAG_COLUMNS[f]![0])) perturbed = FLAG_COLUMNS[f]![1];
+        if (parseFlag(cells[studyMetricsColumns.length + f]!, where, perturbationFlagColumns[f]![0])) perturbed = perturbationFlagColumns[f]![1];
       }
       rows.push({ epoch: num(0), train_loss: num(1), test_loss: num(2), rsa: num(3), rsa_p: num(4), perturbed });
     } else {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UserError, defineStage, type StageDef, type StageInput, type TaskResult } from '@lw/core';
+import { UserError, defineStage, listInput, type StageDef, type TaskResult } from '@lw/core';
 import { AnalysisParams } from './analyze.js';
 import { loadStudyFromTasks } from './load.js';
 import { readTaskInfo } from './task-info.js';
@@ -9,12 +9,6 @@ import { writeAnalysis } from './write.js';
 const CriticalPeriodsParams = AnalysisParams.extend({
   pipeline: z.object({ file: z.string().optional(), name: z.string().optional() }).optional(),
 });
-
-/** `runs: [sweep, lengths]` may arrive as a list of tasks or as lists of lists; flatten to tasks. */
-function many(input: StageInput | undefined): TaskResult[] {
-  if (input === undefined) return [];
-  return (Array.isArray(input) ? input : [input]).flat();
-}
 
 /** An input task for the report's provenance: key, stage, condition, params, and what it wrote about itself (backend, versions, dates). */
 function describe(role: string, task: TaskResult): Record<string, unknown> {
@@ -41,11 +35,12 @@ export const criticalPeriods = defineStage({
   },
   async run(ctx) {
     // Each perturbed run is paired with the baseline of its own params.seed (pairing.ts).
-    const baseline = many(ctx.inputs.baseline);
-    if (baseline.length === 0) throw new UserError('input baseline is missing', 'name the baseline training task (or the matrix stage of one per seed)');
-    const runs = many(ctx.inputs.runs);
-    const vit = many(ctx.inputs.vit);
-    const vitPerturb = many(ctx.inputs.vitPerturb);
+    // `runs: [sweep, lengths]` arrives as one list of tasks (the planner flattens list references).
+    const baseline = listInput(ctx.inputs, 'baseline');
+    if (baseline.length === 0) throw new UserError('analysis/critical-periods: input "baseline" is missing', 'name the baseline training task (or the matrix stage of one per seed) as baseline: in the stage\'s inputs');
+    const runs = listInput(ctx.inputs, 'runs');
+    const vit = listInput(ctx.inputs, 'vit');
+    const vitPerturb = listInput(ctx.inputs, 'vitPerturb');
     const study = loadStudyFromTasks({ baseline, runs, vit, vitPerturb });
     const { pipeline, ...params } = ctx.params;
     const inputs = [

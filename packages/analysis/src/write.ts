@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageVersions } from '@lw/core';
 import { analyzeStudy, type AnalysisParams, type Study } from './analyze.js';
 import { buildFigures } from './figures.js';
 import { buildFindings, findingsMarkdown } from './findings.js';
@@ -19,25 +19,9 @@ export interface AnalysisSummary {
   files: string[];
 }
 
+/** The versions of what made the report's tables and figures (report.html's provenance). */
 function versions(): Record<string, string> {
-  const require = createRequire(import.meta.url);
-  // Some packages do not export package.json: walk up from their entry point to it instead.
-  const version = (name: string) => {
-    let dir = dirname(require.resolve(name));
-    while (!existsSync(join(dir, 'package.json')) || JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== name) {
-      if (dirname(dir) === dir) return 'unknown';
-      dir = dirname(dir);
-    }
-    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-  };
-  return {
-    node: process.version,
-    '@lw/analysis': (require('../package.json') as { version: string }).version,
-    vega: version('vega'),
-    'vega-lite': version('vega-lite'),
-    'apache-arrow': version('apache-arrow'),
-    '@resvg/resvg-js': version('@resvg/resvg-js'),
-  };
+  return packageVersions(['@lw/analysis', 'vega', 'vega-lite', 'apache-arrow', '@resvg/resvg-js'], import.meta.url);
 }
 
 /**

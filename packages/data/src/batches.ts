@@ -18,6 +18,7 @@ export interface BatchOptions {
   batchSize: number;
   /** Shuffle and augmentation seed. */
   seed: number;
+  /** 1-based epoch: the shuffle order and augmentation draws are functions of (seed, epoch). */
   epoch: number;
   shuffle: boolean;
   /** `none` (default): stored pixels as they are; `imagenet-train`: RandomResizedCrop + flip; `imagenet-val`: Resize 256 + CenterCrop 224 (scaled to `size`). */

@@ -3,19 +3,17 @@ import { UserError, type CliCommand } from '@lw/core';
 import { checkFeatures } from './check-features.js';
 import { loadFeatures, loadHumanRdm } from './load.js';
 import { rsa, type RsaResult } from './rsa.js';
-import { checkSameStimuli } from './stages.js';
+import { checkSameStimuli, rsaParams } from './stages.js';
 
-/** `lw rsa`: RSA of a feature file against a human RDM file. */
-
+/**
+ * `lw rsa`: RSA of a feature file against a human RDM file. Its method flags are the eval/rsa
+ * stage's params (rsaParams), so the command and the stage score alike.
+ */
 export const rsaArgs = z.object({
   features: z.string().min(1).describe('Features [n, d]: SPoSE-layout or numeric CSV, Arrow (column "features") or .npy'),
   'human-rdm': z.string().min(1).describe('Human RDM [n, n]: .mat (MATLAB v5), .npy, .csv or .arrow'),
   variable: z.string().optional().describe('Variable of a .mat file (default: its only numeric matrix)'),
-  metric: z.enum(['correlation', 'cosine', 'euclidean']).default('correlation').describe('Model RDM dissimilarity'),
-  compare: z.enum(['spearman', 'pearson', 'kendall']).default('spearman').describe('RDM comparison'),
-  permutations: z.number().int().min(0).default(0).describe('Stimulus permutations for p_perm (0 = none)'),
-  bootstrap: z.number().int().min(0).default(0).describe('Bootstrap resamples of stimuli for a 95% CI (0 = none)'),
-  seed: z.number().int().default(0).describe('Seed for permutations and bootstrap'),
+  ...rsaParams.shape,
   json: z.boolean().default(false).describe('Print one JSON object as the last line of stdout'),
 });
 export type RsaArgs = z.output<typeof rsaArgs>;

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
@@ -21,7 +21,7 @@ function context(params: RsaParams, run: string, data: string, outDir: string): 
   return {
     params, inputs: { run: task(run, 'train/behavior'), data: task(data, 'data/things') }, outDir,
     taskKey: 'k', taskName: 'rsa', log: (m) => logs.push(m), progress: () => {}, signal: new AbortController().signal,
-    scratchDir: outDir,
+    scratchDir: outDir, threads: 1, gpus: [], record: () => {},
   };
 }
 
@@ -65,7 +65,8 @@ describe('stage eval/rsa', () => {
     expect(summary).toMatchObject({ epochs: 4, bestEpoch: 10, lastRho: expected[3].rho });
     // less noise, more human-like: the RSA rises with epoch here
     expect(expected[3].rho).toBeGreaterThan(expected[0].rho);
-    expect(JSON.parse(readFileSync(join(out, 'params.json'), 'utf8'))).toEqual(params);
+    // The provenance file is the task runner's (@lw/core writeTaskParamsFile), not the stage's.
+    expect(existsSync(join(out, 'params.json'))).toBe(false);
   });
 
   it('leaves p_perm and the CI empty when not asked', async () => {

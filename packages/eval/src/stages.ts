@@ -2,7 +2,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Float64, Int32, Table, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { z } from 'zod';
-import { UserError, defineStage, type StageDef, type StageInput, type TaskResult } from '@lw/core';
+import { UserError, defineStage, singleInput, type StageDef } from '@lw/core';
 import { readFeaturesArrow, readRdmArrow } from './arrow-io.js';
 import { checkFeatures } from './check-features.js';
 import { toHumanRdm, rsa, type HumanRdm, type RsaResult } from './rsa.js';
@@ -10,7 +10,7 @@ import { toHumanRdm, rsa, type HumanRdm, type RsaResult } from './rsa.js';
 /**
  * Stage `eval/rsa`: scores every saved epoch of a training run (`embeddings/epoch{N}.arrow`) against
  * the human RDM of a data set (`human_rdm.arrow`), and writes `rsa.csv` + `rsa.arrow`
- * (epoch, rho, p, n_pairs, p_perm, ci_low, ci_high) and the resolved params (`params.json`).
+ * (epoch, rho, p, n_pairs, p_perm, ci_low, ci_high). Its params are also the method flags of `lw rsa`.
  */
 
 export const rsaParams = z.object({
@@ -23,11 +23,6 @@ export const rsaParams = z.object({
   seed: z.number().int().default(0).describe('Seed of the permutation and bootstrap streams.'),
 }).strict();
 export type RsaParams = z.output<typeof rsaParams>;
-
-function one(input: StageInput | undefined, name: string): TaskResult {
-  if (!input || Array.isArray(input)) throw new UserError(`eval/rsa: input "${name}" must be one task`);
-  return input;
-}
 
 /** Epoch numbers of `<dir>/embeddings/epoch{N}.arrow`, ascending. */
 export function embeddingEpochs(runDir: string): number[] {
@@ -85,7 +80,7 @@ export const rsaStage = defineStage({
     data: { description: 'a data task with human_rdm.arrow', arity: 'one' },
   },
   async run(ctx) {
-    const run = one(ctx.inputs.run, 'run'), data = one(ctx.inputs.data, 'data');
+    const run = singleInput(ctx.inputs, 'run', 'eval/rsa'), data = singleInput(ctx.inputs, 'data', 'eval/rsa');
     const rdmPath = join(data.dir, 'human_rdm.arrow');
     const { full, ids } = readRdmArrow(rdmPath);
     const human = toHumanRdm(full, rdmPath, ids);
@@ -103,7 +98,6 @@ export const rsaStage = defineStage({
       ctx.progress(k + 1, epochs.length, `epoch ${epoch}`);
     }
     writeResults(ctx.outDir, rows);
-    writeFileSync(join(ctx.outDir, 'params.json'), JSON.stringify(ctx.params, null, 2) + '\n');
     const best = rows.reduce((a, b) => (b.rho > a.rho ? b : a));
     ctx.log(`eval/rsa: ${rows.length} epochs; best rho ${best.rho} at epoch ${best.epoch}`);
     return { epochs: rows.length, bestEpoch: best.epoch, bestRho: best.rho, lastRho: rows[rows.length - 1].rho };

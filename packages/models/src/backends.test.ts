@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockSpecs, blockWeights, createClip, createClipHba, createVitClassifier, initBackend, initParams, modelConfig, residualBlock, tf, vitBlockNames, wasmThreadCount } from './index.js';
+import { BackendName, backendUsesGpu, blockSpecs, blockWeights, createClip, createClipHba, createVitClassifier, initBackend, initParams, modelConfig, residualBlock, tf, vitBlockNames, wasmThreadCount } from './index.js';
 import { lcg, maxRelErr } from './test_util.js';
 
 /** Forward outputs and gradients of a tiny ViT classifier and a tiny CLIP-HBA, as plain arrays. */
@@ -110,6 +110,20 @@ describe('wasmThreadCount', () => {
     expect(wasmThreadCount(undefined, {})).toBe(1);
     expect(() => wasmThreadCount(undefined, { LW_WASM_THREADS: 'two' })).toThrow(/env LW_WASM_THREADS is "two", not a thread count/);
     expect(() => wasmThreadCount(0)).toThrow(/option threads is 0/);
+  });
+
+  it('takes a task\'s share of the cores only where neither the option nor LW_WASM_THREADS (the user\'s override) says a count', () => {
+    expect(wasmThreadCount(undefined, {}, 4)).toBe(4);
+    expect(wasmThreadCount(undefined, { LW_WASM_THREADS: '' }, 4)).toBe(4);
+    expect(wasmThreadCount(undefined, { LW_WASM_THREADS: '2' }, 4)).toBe(2);
+    expect(wasmThreadCount(3, { LW_WASM_THREADS: '2' }, 4)).toBe(3);
+    expect(() => wasmThreadCount(undefined, {}, 0)).toThrow(/option taskThreads is 0/);
+  });
+});
+
+describe('backendUsesGpu', () => {
+  it('is true for webgpu only', () => {
+    expect(BackendName.options.filter(backendUsesGpu)).toEqual(['webgpu']);
   });
 });
 

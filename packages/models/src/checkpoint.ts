@@ -4,7 +4,7 @@ import { UserError } from '@lw/core';
 import { Clip, clipSpecs } from './clip.js';
 import type { ClipConfig, VitConfig } from './config.js';
 import { type ParamSpec, ParamStore } from './params.js';
-import { readSafetensors, type SafetensorsFile, type TensorData, writeSafetensors } from './safetensors.js';
+import { readSafetensors, type SafetensorsFile } from './safetensors.js';
 import { tf } from './tf.js';
 import { type VitClassifier, vitClassifierFromParams, vitClassifierSpecs } from './vit_classifier.js';
 
@@ -180,16 +180,4 @@ export function loadVit(config: VitConfig, fileOrDir: string, opts: { trainable?
   } finally {
     file.close();
   }
-}
-
-/** float32 tensors by name, ready for writeSafetensors. */
-export function tensorsForSafetensors(tensors: Map<string, tf.Tensor> | Iterable<[string, tf.Tensor]>): Record<string, TensorData> {
-  const out: Record<string, TensorData> = {};
-  for (const [name, t] of tensors) out[name] = { dtype: 'F32', shape: t.shape, data: t.dataSync() as Float32Array };
-  return out;
-}
-
-/** Writes a model's parameters (OpenAI / timm names) as safetensors, atomically. */
-export function saveParams(path: string, params: ParamStore, metadata?: Record<string, string>): void {
-  writeSafetensors(path, tensorsForSafetensors(params.tensors), metadata);
 }

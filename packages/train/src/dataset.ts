@@ -1,9 +1,10 @@
+import type { BatchOptions } from '@lw/data';
 import type { HumanRdm } from '@lw/eval';
 
 /**
  * What training needs from a prepared data directory (`@lw/data`'s readers, seen through
  * `openTrainData`): whole splits for evaluation and feature caching, and the shuffled training
- * batches whose order is a pure function of (seed, epoch).
+ * batches whose order is a pure function of (seed, epoch) (@lw/data's batches and BatchOptions).
  */
 export interface SplitArrays {
   ids: string[];
@@ -25,19 +26,6 @@ export interface TrainBatchData {
   images: Float32Array;
   targets?: Float32Array;
   labels?: Int32Array;
-}
-
-export interface BatchOptions {
-  batchSize: number;
-  seed: number;
-  /** 1-based epoch: the shuffle order and augmentation draws are functions of (seed, epoch). */
-  epoch: number;
-  shuffle: boolean;
-  augment?: 'none' | 'imagenet-train' | 'imagenet-val';
-  /** Drop a last incomplete batch (default false, as the study's loaders) */
-  dropLast?: boolean;
-  /** Per-channel normalisation; default the data set's own */
-  normalize?: Normalization;
 }
 
 /** Per-channel constants, RGB: pixel/255 - mean, / std. */

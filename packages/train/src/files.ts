@@ -1,4 +1,4 @@
-import { copyFileSync, cpSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -10,14 +10,6 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, data);
   renameSync(tmp, path);
-}
-
-/** Copy a file atomically (temp + rename), e.g. a scratch checkpoint into the task's outputs. */
-export function copyFileAtomic(from: string, to: string): void {
-  mkdirSync(dirname(to), { recursive: true });
-  const tmp = `${to}.tmp-${process.pid}`;
-  copyFileSync(from, tmp);
-  renameSync(tmp, to);
 }
 
 /**

@@ -1,15 +1,10 @@
-import { UserError, type StageInput, type TaskResult } from '@lw/core';
+import { UserError, singleInput, type StageInput } from '@lw/core';
 
-/** The single task behind a named input (rejecting a list). */
-export function one(input: StageInput, name: string): TaskResult {
-  if (Array.isArray(input)) throw new UserError(`input "${name}" must be one task, got a list of ${input.length}`);
-  return input;
-}
-
-/** A `resume` input as the checkpoints dir and epoch it names (`baseline@epoch(N)`). */
-export function resumePoint(input: StageInput | undefined): { dir: string; epoch: number } | undefined {
-  if (!input) return undefined;
-  const t = one(input, 'resume');
-  if (t.epoch === undefined) throw new UserError(`input "resume" (${t.stage} ${t.key}) must name one checkpoint`, 'write it as baseline@epoch(N) in the pipeline file');
+/** A `resume` input as the checkpoints dir and epoch it names (`baseline@epoch(N)`); undefined when absent. */
+export function resumePoint(inputs: Record<string, StageInput>, stage: string): { dir: string; epoch: number } | undefined {
+  const t = singleInput(inputs, 'resume', stage, true);
+  if (!t) return undefined;
+  if (t.epoch === undefined) throw new UserError(`${stage}: input "resume" (${t.stage} ${t.key}) must name one checkpoint`, 'write it as baseline@epoch(N) in the pipeline file');
   return { dir: `${t.dir}/checkpoints`, epoch: t.epoch };
 }
+

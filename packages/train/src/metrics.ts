@@ -4,27 +4,12 @@ import { join } from 'node:path';
 
 /**
  * Per-epoch metrics tables: `metrics.csv` in the study's column layout and `metrics.arrow` with the
- * same columns (epoch Int32, numbers Float64, flags Bool, text Utf8).
+ * same columns (epoch Int32, numbers Float64, flags Bool, text Utf8). The columns of each stage are
+ * @lw/core's (formats/metrics.ts: behaviorMetricsColumns, classifyMetricsColumns, measureMetricsColumns),
+ * which the analysis reads by.
  */
 export type MetricValue = number | boolean | string;
 export type MetricsRow = Record<string, MetricValue>;
-
-/** `train/behavior`: the study's 9-column layout (method §3.3), flags written True/False. */
-export const behaviorColumns = [
-  'epoch',
-  'train_loss',
-  'test_loss',
-  'behavioral_rsa_rho',
-  'behavioral_rsa_p_value',
-  'used_random_targets',
-  'used_shuffled_targets',
-  'used_uniform_images',
-  'used_image_noise',
-] as const;
-
-/** `train/classify`: the ViT arm's columns; measurement tasks add `perturbation,perturb_epoch`. */
-export const classifyColumns = ['epoch', 'train_loss', 'val_loss', 'val_acc', 'rsa_rho', 'rsa_p_value'] as const;
-export const measureColumns = [...classifyColumns, 'perturbation', 'perturb_epoch'] as const;
 
 /** One CSV cell: shortest round-trip decimal for numbers (as pandas writes floats), Python's True/False. */
 function csvCell(v: MetricValue): string {

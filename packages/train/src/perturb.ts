@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Rng, perturbationKinds, perturbationWindow, type PerturbationKind } from '@lw/core';
+import { Rng, perturbationFlagColumns, perturbationKinds, perturbationWindow, type PerturbationFlagColumn, type PerturbationKind } from '@lw/core';
 
 /**
  * The four CLIP-HBA perturbations of method §4, as pure functions of one training batch.
@@ -27,22 +27,12 @@ export function inWindow(spec: PerturbSpec | undefined, epoch: number): boolean 
   return spec !== undefined && epoch >= spec.start && epoch <= spec.start + spec.length - 1;
 }
 
-/** The study's CSV flags for one epoch (method §3.3). */
-export interface PerturbFlags {
-  used_random_targets: boolean;
-  used_shuffled_targets: boolean;
-  used_uniform_images: boolean;
-  used_image_noise: boolean;
-}
+/** The study's CSV flags for one epoch (method §3.3; the columns are @lw/core's perturbationFlagColumns). */
+export type PerturbFlags = Record<PerturbationFlagColumn, boolean>;
 
 export function epochFlags(spec: PerturbSpec | undefined, epoch: number): PerturbFlags {
   const on = inWindow(spec, epoch) ? spec!.type : undefined;
-  return {
-    used_random_targets: on === 'random_target',
-    used_shuffled_targets: on === 'label_shuffle',
-    used_uniform_images: on === 'blank_image',
-    used_image_noise: on === 'image_noise',
-  };
+  return Object.fromEntries(perturbationFlagColumns.map(([column, kind]) => [column, on === kind])) as PerturbFlags;
 }
 
 /** Whether the perturbation replaces images, so the frozen-prefix feature cache cannot be used. */

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { UserError } from '@lw/core';
 import { writeFileAtomic } from './files.js';
 
@@ -81,16 +81,3 @@ export function readTensorFile(path: string): TensorFile {
   return { metadata: (header.__metadata__ as Record<string, string>) ?? {}, tensors };
 }
 
-/** Only the header's metadata, without reading the tensors. */
-export function readTensorFileMetadata(path: string): Record<string, string> {
-  const fd = openSync(path, 'r');
-  try {
-    const len = Buffer.alloc(8);
-    readSync(fd, len, 0, 8, 0);
-    const header = Buffer.alloc(Number(len.readBigUInt64LE(0)));
-    readSync(fd, header, 0, header.length, 8);
-    return JSON.parse(header.toString('utf8')).__metadata__ ?? {};
-  } finally {
-    closeSync(fd);
-  }
-}

@@ -1,10 +1,10 @@
 import { publishScratch } from '../files.js';
-import { defineStage, UserError } from '@lw/core';
-import { one, resumePoint } from '../inputs.js';
-import { createClipHba, initBackend, type ClipConfig } from '@lw/models';
-import { behaviorColumns, writeMetrics } from '../metrics.js';
+import { behaviorMetricsColumns, defineStage, singleInput } from '@lw/core';
+import { resumePoint } from '../inputs.js';
+import { createClipHba, type ClipConfig } from '@lw/models';
+import { writeMetrics } from '../metrics.js';
 import { residentClip, residentData, residentFeatures } from '../resident.js';
-import { writeTaskParams } from '../task-info.js';
+import { backendResources, startBackend } from '../stage-backend.js';
 import { promptTokens } from '../tokens.js';
 import { trainBehavior } from './loop.js';
 import { behaviorParams } from './params.js';
@@ -14,7 +14,7 @@ import { behaviorParams } from './params.js';
  * fine-tune (a train/clip-pretrain task), optionally its feature cache (train/features), and
  * optionally one checkpoint of another behaviour task to resume from (`baseline@epoch(E - 1)`).
  * Outputs: metrics.csv/.arrow (the study's 9 columns), checkpoints/epoch{N}.*, embeddings/epoch{N}.arrow,
- * params.json, task.log.
+ * task.log; it records the backend, the model's name and whether the feature cache was used (params.json).
  */
 export const behaviorStage = defineStage({
   id: 'train/behavior',
@@ -27,18 +27,21 @@ export const behaviorStage = defineStage({
     features: { description: 'Frozen-prefix features of that CLIP on that data (train/features)', accepts: ['train/features'], arity: 'one', optional: true },
     resume: { description: 'A checkpoint of another train/behavior task: baseline@epoch(N)', accepts: ['train/behavior'], arity: 'one', optional: true, checkpoint: true },
   },
+  // Checkpoints 0..epochs (early stopping may end it sooner); a run resumed from E trains epochs E+1..
+  lastCheckpoint: (p) => p.epochs,
+  work: (p, resumedFrom) => Math.max(1, p.epochs - resumedFrom),
+  resources: backendResources,
   async run(ctx) {
     const p = ctx.params;
     // Seconds of each setup phase, logged as one `setup:` line (bench/study-gpu reads it: per-task overhead).
     const setup: Record<string, number> = {};
     let mark = performance.now();
     const phase = (name: string) => { const now = performance.now(); setup[name] = +((now - mark) / 1000).toFixed(3); mark = now; };
-    const backend = await initBackend({ backend: p.backend });
+    const backend = await startBackend(ctx, p.backend);
     phase('backend');
     // Model, data and feature cache stay in this process for the next task that uses them (resident.ts).
-    const data = residentData(one(ctx.inputs.data, 'data').dir);
-    if (!ctx.inputs.model) throw new UserError('train/behavior needs a model input', 'a train/clip-pretrain task, or a train/clip-import task for a real checkpoint');
-    const modelInput = one(ctx.inputs.model, 'model');
+    const data = residentData(singleInput(ctx.inputs, 'data', 'train/behavior').dir);
+    const modelInput = singleInput(ctx.inputs, 'model', 'train/behavior');
     const clip = residentClip(modelInput.dir);
     phase('model');
     const config = clip.config as ClipConfig;
@@ -47,10 +50,11 @@ export const behaviorStage = defineStage({
       rank: config.dora.rank, alpha: config.dora.alpha, seed: p.seed, prompts: promptTokens(data, config, modelInput.dir),
     });
     phase('dora');
-    const cache = ctx.inputs.features && p.featureCache ? residentFeatures(one(ctx.inputs.features, 'features').dir) : undefined;
+    const features = singleInput(ctx.inputs, 'features', 'train/behavior', true);
+    const cache = features && p.featureCache ? residentFeatures(features.dir) : undefined;
     phase('features');
-    const resume = resumePoint(ctx.inputs.resume);
-    writeTaskParams(ctx.outDir, { stage: 'train/behavior', params: p, backend, extra: { model: config.name, featureCache: cache !== undefined } });
+    const resume = resumePoint(ctx.inputs, 'train/behavior');
+    ctx.record({ model: config.name, featureCache: cache !== undefined });
     ctx.log(`setup: ${Object.entries(setup).map(([k, v]) => `${k} ${v}s`).join(', ')}`);
 
     // The DoRA layers live in the resident model's parameter store: removed however the task ends,
@@ -68,7 +72,7 @@ export const behaviorStage = defineStage({
 
     mark = performance.now();
     publishScratch(ctx.scratchDir, ctx.outDir);
-    writeMetrics(ctx.outDir, behaviorColumns, result.rows);
+    writeMetrics(ctx.outDir, behaviorMetricsColumns, result.rows);
     ctx.log(`teardown: ${((performance.now() - mark) / 1000).toFixed(3)}s`);
     const last = result.rows.at(-1);
     const meanEpoch = result.epochSeconds.length ? result.epochSeconds.reduce((a, b) => a + b, 0) / result.epochSeconds.length : undefined;

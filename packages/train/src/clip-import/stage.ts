@@ -1,10 +1,10 @@
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { defineStage, UserError } from '@lw/core';
-import { BackendName, initBackend, loadClip, modelConfig, type ClipConfig } from '@lw/models';
+import { BackendName, loadClip, modelConfig, type ClipConfig } from '@lw/models';
 import { z } from 'zod';
 import { saveClip } from '../model-store.js';
-import { writeTaskParams } from '../task-info.js';
+import { backendResources, startBackend } from '../stage-backend.js';
 
 /**
  * `train/clip-import`: a real CLIP checkpoint (OpenAI, Hugging Face or timm layout, by @lw/models'
@@ -29,9 +29,10 @@ export const clipImportStage = defineStage({
   params: clipImportParams,
   inputs: {},
   externalPaths: (p) => [p.checkpoint, ...(p.tokenizer ? [p.tokenizer] : [])],
+  resources: backendResources,
   async run(ctx) {
     const p = ctx.params;
-    const backend = await initBackend({ backend: p.backend });
+    const backend = await startBackend(ctx, p.backend);
     const config = modelConfig(p.config);
     if (config.kind !== 'clip') throw new UserError(`params.config "${p.config}" is a ${config.kind} config`, 'use a CLIP config such as clip-vit-l14');
     const clip = loadClip(config as ClipConfig, p.checkpoint);
@@ -39,7 +40,6 @@ export const clipImportStage = defineStage({
     clip.dispose();
     // BPE configs need the checkpoint's tokenizer; word-tokenizer configs take theirs from the data set.
     if ((config as ClipConfig).text.tokenizer === 'bpe' || p.tokenizer) copyTokenizer(p.tokenizer ?? p.checkpoint, join(ctx.outDir, TOKENIZER_DIR));
-    writeTaskParams(ctx.outDir, { stage: 'train/clip-import', params: p, backend });
     return { config: config.name, backend: backend.name };
   },
 });

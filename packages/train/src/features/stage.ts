@@ -1,8 +1,8 @@
-import { defineStage, type TaskResult } from '@lw/core';
-import { BackendName, initBackend, type ClipConfig } from '@lw/models';
+import { defineStage, singleInput } from '@lw/core';
+import { BackendName, type ClipConfig } from '@lw/models';
 import { z } from 'zod';
 import { residentClip, residentData } from '../resident.js';
-import { writeTaskParams } from '../task-info.js';
+import { backendResources, startBackend } from '../stage-backend.js';
 import { promptTokens } from '../tokens.js';
 import { writeFeatures } from './write.js';
 
@@ -31,14 +31,14 @@ export const featuresStage = defineStage({
     model: { description: 'The CLIP (train/clip-pretrain)', accepts: ['train/clip-pretrain', 'train/clip-import'], arity: 'one' },
     data: { description: 'A THINGS-like data set', accepts: ['data/toy', 'data/things'], arity: 'one' },
   },
+  resources: backendResources,
   async run(ctx) {
     const p = ctx.params;
-    const backend = await initBackend({ backend: p.backend });
+    const backend = await startBackend(ctx, p.backend);
     // Resident (resident.ts): the behaviour tasks this worker runs next use the same model and data.
-    const data = residentData((ctx.inputs.data as TaskResult).dir);
-    const modelDir = (ctx.inputs.model as TaskResult).dir;
+    const data = residentData(singleInput(ctx.inputs, 'data', 'train/features').dir);
+    const modelDir = singleInput(ctx.inputs, 'model', 'train/features').dir;
     const clip = residentClip(modelDir);
-    writeTaskParams(ctx.outDir, { stage: 'train/features', params: p, backend });
     const manifest = await writeFeatures(ctx.outDir, clip, data, promptTokens(data, clip.config as ClipConfig, modelDir), p, ctx.progress);
     const images = Object.values(manifest.splits).reduce((n, s) => n + s.shards.reduce((m, x) => m + x.ids.length, 0), 0);
     return { dtype: p.dtype, visionShape: manifest.visionShape, textShape: manifest.textShape, images, error: manifest.error, backend: backend.name };

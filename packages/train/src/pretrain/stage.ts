@@ -1,13 +1,13 @@
 import { join } from 'node:path';
-import { defineStage, UserError, type TaskResult } from '@lw/core';
-import { BackendName, ClipConfig, createClip, initBackend, modelConfig, tf, type Clip } from '@lw/models';
+import { defineStage, singleInput, UserError } from '@lw/core';
+import { BackendName, ClipConfig, createClip, modelConfig, tf, type Clip } from '@lw/models';
 import { z } from 'zod';
 import type { TrainData } from '../dataset.js';
 import { writeMetrics, type MetricsRow } from '../metrics.js';
 import { saveClip } from '../model-store.js';
 import { openTrainData } from '../open-data.js';
+import { backendResources, startBackend } from '../stage-backend.js';
 import { AdamW } from '../optim/adamw.js';
-import { writeTaskParams } from '../task-info.js';
 import { textTokenizer } from '../tokens.js';
 import { TrainableParams } from '../trainable.js';
 import { infoNce } from './infonce.js';
@@ -38,16 +38,18 @@ export const pretrainStage = defineStage({
   packageName: '@lw/train',
   params: pretrainParams,
   inputs: { data: { description: 'A captioned data set (data/toy)', accepts: ['data/toy'], arity: 'one' } },
+  // No checkpoints (the model is saved at the end) and no resume input: its work is its epochs.
+  work: (p) => p.epochs,
+  resources: backendResources,
   async run(ctx) {
     const p = ctx.params;
-    const backend = await initBackend({ backend: p.backend });
-    const data = openTrainData((ctx.inputs.data as TaskResult).dir);
+    const backend = await startBackend(ctx, p.backend);
+    const data = openTrainData(singleInput(ctx.inputs, 'data', 'train/clip-pretrain').dir);
     const base = typeof p.model === 'string' ? modelConfig(p.model) : p.model;
     if (base.kind !== 'clip') throw new UserError(`params.model "${base.name}" is a ${base.kind} config`, 'use a CLIP config such as tiny-clip');
     const tokenizer = textTokenizer(data, base);
     const config: ClipConfig = { ...base, text: { ...base.text, vocabSize: tokenizer.vocabSize } };
     const clip = createClip(config, { seed: p.seed, trainable: true });
-    writeTaskParams(ctx.outDir, { stage: 'train/clip-pretrain', params: p, backend });
 
     const rows = await pretrain(clip, data, tokenizer.encodeBatch, p, {
       log: ctx.log, progress: ctx.progress, signal: ctx.signal,
