@@ -38,6 +38,7 @@ describe('train/classify', () => {
 
   it('writes epochs 1..12 with validation loss, top-1 and CLS-token RSA', () => {
     expect(base.header).toBe('epoch,train_loss,val_loss,val_acc,rsa_rho,rsa_p_value');
+    expect(base.ctx.recorded).toMatchObject({ backend: { name: expect.any(String) }, numClasses: 8 });
     expect(base.rows.map((r) => r[0])).toEqual(Array.from({ length: 12 }, (_, i) => String(i + 1)));
     for (const r of base.rows) expect(r.slice(1).every((x) => Number.isFinite(Number(x)))).toBe(true);
     expect(base.ctx.lines.join('\n')).toMatch(/epoch 1: lr 0\.1000 /); // the schedule's epoch-0 quirk: full rate first
