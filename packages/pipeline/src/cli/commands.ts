@@ -254,8 +254,9 @@ const schema: CliCommand = {
   describe: 'Print the pipeline file JSON Schema (or write it with --out)',
   builder: (y) => y.option('out', { type: 'string', describe: 'Write to this file, e.g. pipelines/schema.json' }),
   handler: async (a: { out?: string }) => {
-    if (a.out) writeFileSync(a.out, pipelineJsonSchema());
-    else process.stdout.write(pipelineJsonSchema());
+    const schema = pipelineJsonSchema(await loadRegistry());
+    if (a.out) writeFileSync(a.out, schema);
+    else process.stdout.write(schema);
   },
 };
 

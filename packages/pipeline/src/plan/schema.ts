@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import type { Registry } from '../stages/registry.js';
 
 /**
  * The pipeline file schema. `lw schema` (and `npm run build` via the test that checks it) writes
  * its JSON Schema to `pipelines/schema.json`, which every pipeline file names on its first line
  * (`# yaml-language-server: $schema=./schema.json`) so editors complete and check it.
- * Cross-field rules (references, types of params, cycles) live in the planner.
+ * Each registered stage's params schema is in it too, chosen by `uses`, so an editor completes
+ * `params` of a `train/behavior` stage and flags a wrong type. Cross-field rules (references,
+ * cycles) live in the planner, which also checks params again after interpolation.
  */
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -81,8 +84,47 @@ export type PipelineFile = z.infer<typeof PipelineFileSchema>;
 export type StageBlock = z.infer<typeof StageBlockSchema>;
 export type Matrix = z.infer<typeof MatrixSchema>;
 
-/** The JSON Schema editors use (`pipelines/schema.json`). */
-export function pipelineJsonSchema(): string {
-  const schema = z.toJSONSchema(PipelineFileSchema, { target: 'draft-7', io: 'input' });
+/**
+ * The JSON Schema editors use (`pipelines/schema.json`): the file schema, plus for every stage of
+ * `registry` an `if uses is <id> then params is <that stage's params>` rule.
+ */
+export function pipelineJsonSchema(registry: Registry): string {
+  const schema = z.toJSONSchema(PipelineFileSchema, { target: 'draft-7', io: 'input' }) as JsonSchema;
+  const stage = (schema.properties as Record<string, JsonSchema>).stages.additionalProperties as JsonSchema;
+  stage.allOf = [...registry.values()]
+    .sort((a, b) => a.def.id.localeCompare(b.def.id))
+    .map(({ def }) => ({
+      if: { properties: { uses: { const: def.id } }, required: ['uses'] },
+      then: { properties: { params: interpolatable(z.toJSONSchema(def.params, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as JsonSchema) } },
+    }));
   return JSON.stringify({ ...schema, title: 'learning-windows pipeline file' }, null, 2) + '\n';
+}
+
+type JsonSchema = Record<string, unknown>;
+
+/** Where a param takes a number, boolean or enum, the file may write `${expr}` instead (interpolated before the planner checks it). */
+function interpolatable(node: JsonSchema): JsonSchema {
+  const { $schema: _, ...rest } = node;
+  return widen(rest);
+}
+
+const placeholder = { type: 'string', pattern: '\\$\\{' };
+
+function widen(node: JsonSchema): JsonSchema {
+  const out: JsonSchema = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'properties' || k === 'definitions' || k === '$defs') out[k] = Object.fromEntries(Object.entries(v as Record<string, JsonSchema>).map(([name, sub]) => [name, widen(sub)]));
+    else if ((k === 'items' || k === 'additionalProperties') && v && typeof v === 'object' && !Array.isArray(v)) out[k] = widen(v as JsonSchema);
+    else if ((k === 'anyOf' || k === 'oneOf' || k === 'allOf') && Array.isArray(v)) out[k] = v.map((sub) => widen(sub as JsonSchema));
+    else out[k] = v;
+  }
+  // The planner rejects a key a stage's schema would drop (an unknown param), strict or not.
+  if (out.properties !== undefined && out.additionalProperties === undefined) out.additionalProperties = false;
+  const types = ([] as unknown[]).concat(out.type ?? []);
+  const scalarOnly = types.length > 0 && types.every((t) => t === 'number' || t === 'integer' || t === 'boolean');
+  if (scalarOnly || out.enum !== undefined || out.const !== undefined) {
+    const { description, default: dflt, ...value } = out;
+    return { ...(description === undefined ? {} : { description }), ...(dflt === undefined ? {} : { default: dflt }), anyOf: [value, placeholder] };
+  }
+  return out;
 }
