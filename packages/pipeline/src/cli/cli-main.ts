@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { formatError, type CliCommand } from '@lw/core';
+import { stagePackages } from '../stages/registry.js';
 import { commands as pipelineCommands } from './commands.js';
 
 /**
@@ -9,15 +10,13 @@ import { commands as pipelineCommands } from './commands.js';
  * stages) and every package's own commands. Errors print as one paragraph (no stack for user
  * errors) with exit status 1; usage errors exit with 2.
  */
-const packages = ['@lw/data', '@lw/models', '@lw/eval', '@lw/train', '@lw/analysis'];
-
 /** Other packages' commands, imported only when the command is not one of ours (imports can
  *  take seconds: tfjs), so `lw run` on a cached pipeline starts fast. */
 async function allCommands(argv: string[]): Promise<CliCommand[]> {
   const ours = new Set(pipelineCommands.map((c) => c.command.split(' ')[0]));
   const first = argv.find((a) => !a.startsWith('-'));
   if (first !== undefined && ours.has(first)) return pipelineCommands;
-  const mods = await Promise.all(packages.map((p) => import(p) as Promise<{ commands?: CliCommand[] }>));
+  const mods = await Promise.all(stagePackages.map((p) => import(p) as Promise<{ commands?: CliCommand[] }>));
   return [...pipelineCommands, ...mods.flatMap((m) => m.commands ?? [])];
 }
 

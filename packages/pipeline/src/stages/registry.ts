@@ -23,7 +23,8 @@ export interface RegisteredStage {
 
 export type Registry = Map<string, RegisteredStage>;
 
-const workspacePackages = ['@lw/data', '@lw/models', '@lw/eval', '@lw/train', '@lw/analysis'];
+/** The workspace packages that provide stages (`stages`) and `lw` commands (`commands`), in the order `lw --help` lists them. */
+export const stagePackages = ['@lw/data', '@lw/models', '@lw/eval', '@lw/train', '@lw/analysis'];
 
 /**
  * Loads the registry. Importing a package can be slow (tfjs), so with `uses` (the stage ids a
@@ -49,7 +50,7 @@ export async function loadRegistry(uses?: string[], extraModules: string[] = env
     for (const def of mod.stages) add(def, packageDirOf(abs));
   }
   const missing = uses?.filter((id) => !registry.has(id));
-  for (const name of missing === undefined ? workspacePackages : packagesFor(missing)) {
+  for (const name of missing === undefined ? stagePackages : packagesFor(missing)) {
     const mod = (await import(name)) as { stages?: StageDef[] };
     const dir = packageDirOf(fileURLToPath(import.meta.resolve(name)));
     for (const def of mod.stages ?? []) add(def, dir);
@@ -61,7 +62,7 @@ function packagesFor(uses: string[]): string[] {
   const out = new Set<string>();
   for (const id of uses) {
     const pkg = `@lw/${id.split('/')[0]}`;
-    if (!workspacePackages.includes(pkg)) return workspacePackages;
+    if (!stagePackages.includes(pkg)) return stagePackages;
     out.add(pkg);
   }
   return [...out];
