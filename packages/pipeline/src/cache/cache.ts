@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
+import { readTaskResultFile, writeTaskResultFile, type TaskResultFile } from '@lw/core';
 import { listFiles } from './fingerprint.js';
 import type { KeyInputs } from '../plan/key.js';
 import { processAlive, readLock } from './lock.js';
@@ -25,17 +25,8 @@ export { checkEntry, hashFile, ManifestSchema, manifestOf, RESERVED, type EntryC
  * Published entries are read-only, files and directories (read-only.ts).
  */
 
-export const ResultSchema = z.object({
-  key: z.string(),
-  name: z.string(),
-  stage: z.string(),
-  summary: z.record(z.string(), z.unknown()),
-  started: z.string(),
-  finished: z.string(),
-  seconds: z.number(),
-  host: z.string(),
-});
-export type EntryResult = z.infer<typeof ResultSchema>;
+/** An entry's `result.json` (format defined in @lw/core, which its readers share). */
+export type EntryResult = TaskResultFile;
 
 export class Cache {
   readonly dir: string;
@@ -89,7 +80,7 @@ export class Cache {
     const manifest = manifestOf(tmp);
     writeFileSync(join(tmp, 'task.json'), JSON.stringify(keyInputs, null, 2) + '\n');
     writeFileSync(join(tmp, 'checksums.json'), JSON.stringify(manifest, null, 2) + '\n');
-    writeFileSync(join(tmp, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+    writeTaskResultFile(tmp, result);
     const final = this.entryDir(result.key);
     mkdirSync(join(final, '..'), { recursive: true });
     sealTree(tmp, false);
@@ -111,8 +102,7 @@ export class Cache {
   }
 
   readResult(key: string): EntryResult | undefined {
-    const p = join(this.entryDir(key), 'result.json');
-    return existsSync(p) ? ResultSchema.parse(JSON.parse(readFileSync(p, 'utf8'))) : undefined;
+    return readTaskResultFile(this.entryDir(key));
   }
 
   /** Files whose bytes no longer match the manifest (missing, changed, or unlisted extra): every file hashed. */

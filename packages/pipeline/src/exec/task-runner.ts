@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { UserError, type StageDef, type StageInput, type TaskResult } from '@lw/core';
+import { packageVersions, provenancePackages, TASK_PARAMS_FILE, UserError, writeTaskParamsFile, type StageDef, type StageInput, type TaskResult } from '@lw/core';
 import { Cache } from '../cache/cache.js';
 import { TaskSpecSchema, type InputRef, type TaskSpec } from './executor.js';
 import type { KeyInputs } from '../plan/key.js';
@@ -84,6 +84,7 @@ export async function runTask(cache: Cache, key: string, opts: RunTaskOptions): 
       },
     });
     if (opts.signal.aborted) throw new Error('cancelled');
+    writeProvenance(tmp, spec, params, recorded);
     const finished = new Date();
     const published = cache.publish(tmp, spec.keyInputs as unknown as KeyInputs, {
       key,
@@ -105,6 +106,17 @@ export async function runTask(cache: Cache, key: string, opts: RunTaskOptions): 
     lock.release();
     inFlight.lock = undefined;
   }
+}
+
+/**
+ * `params.json` for every stage (as timm writes args.yaml): stage, params, package versions, and
+ * what the stage recorded (its backend). Written after the stage ran, into the entry being made.
+ */
+function writeProvenance(dir: string, spec: TaskSpec, params: unknown, recorded: Record<string, unknown>): void {
+  if (existsSync(join(dir, TASK_PARAMS_FILE))) {
+    throw new UserError(`task ${spec.name}: stage ${spec.stage} wrote ${TASK_PARAMS_FILE}, which the task runner writes (the task's provenance)`, `name the file otherwise; a stage adds to the provenance with ctx.record({...})`);
+  }
+  writeTaskParamsFile(dir, { ...recorded, stage: spec.stage, params: params as Record<string, unknown>, versions: packageVersions(provenancePackages) });
 }
 
 /**
