@@ -19,13 +19,10 @@ import { join } from 'node:path';
 import { Rng } from '@lw/core';
 import { toHumanRdm } from '@lw/eval';
 import { createClip, createClipHba, initBackend, modelConfig, tf, type BackendName, type ClipConfig } from '@lw/models';
-// Deep imports: the package index also loads @lw/data, whose image codec (sharp) is native and
-// absent on the GPU machine; the training loop itself needs none of it.
-import { trainBehavior } from '@lw/train/behavior/loop';
-import { behaviorParams } from '@lw/train/behavior/params';
-import { FeatureCache } from '@lw/train/feature-cache';
-import { writeFeatures } from '@lw/train/features/write';
-import type { BatchOptions, SplitArrays, TrainBatchData, TrainData } from '@lw/train/dataset';
+import type { BatchOptions } from '@lw/data';
+// @lw/train/loops, not the index: the index also loads @lw/data, whose image codec (sharp) is native
+// and absent on the GPU machine; the training loop itself needs none of it.
+import { behaviorParams, FeatureCache, trainBehavior, writeFeatures, type SplitArrays, type TrainBatchData, type TrainData } from '@lw/train/loops';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

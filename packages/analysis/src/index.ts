@@ -1,17 +1,20 @@
 export { stages, criticalPeriods } from './stages.js';
 export { commands, analyzeCommand, type AnalyzeArgs } from './commands.js';
-export * from './metrics.js';
+export { parseMetricsCsv, readMetricsCsv, rowAt, EpochRow, type MetricsTable } from './metrics.js';
 export { readMetricsArrow } from './metrics-arrow.js';
-export * from './runs.js';
-export * from './effects.js';
-export * from './recovery.js';
-export * from './summary.js';
+export {
+  studyTypeName, findMetricsFile, readMetrics, collect, studySweepRun, studyLengthRun, discoverSweep, discoverLengths,
+  discoverTypes, checkRunRows, PerturbType, Condition, type Run, type Problem,
+} from './runs.js';
+export { truncateBaseline, computeEffect, type Baseline, type Effect } from './effects.js';
+export { lossRecovery, alignmentRecovery, type Recovery } from './recovery.js';
+export { meanCI, groupBy, type MeanCI } from './summary.js';
 export { studentTCdf, studentTQuantile, studentTTwoSidedP } from './student-t.js';
 export { pairedTTest, benjaminiHochberg, type PairedTest } from './significance.js';
 export { baselineFor } from './pairing.js';
 export { buildFindings, findingsHtml, findingsMarkdown, type Findings, type ModelFindings, type TypeFindings } from './findings.js';
-export * from './analyze.js';
-export * from './tables.js';
+export { analyzeStudy, AnalysisParams, TESTED_MEASURES, type Arm, type Study, type SummaryRow, type Results } from './analyze.js';
+export { toCells, toCsv, toArrow, materialize, writeTable, type Column, type OutputTable, type MaterializedTable } from './tables.js';
 export { buildFigures, labelledEpochs, baselineBand, type Figure } from './figures.js';
 export { typeLabel } from './labels.js';
 export { renderSpec, FONT_FAMILY, type RenderedFigure } from './render.js';

@@ -1,10 +1,18 @@
 export { stages } from './stages.js';
 export { commands } from './commands.js';
-export * from './manifest.js';
-export * from './shards.js';
-export * from './human-rdm.js';
-export * from './dataset.js';
-export * from './batches.js';
+export {
+  readManifest, writeManifest, SPLITS, ImageStorage, ShardEntry, SourceFingerprint, Manifest, MANIFEST_FILE,
+  type SplitName,
+} from './manifest.js';
+export {
+  shardTable, writeShard, readShard, shardColumns, type ShardImages, type ShardRows, type StoredImages,
+  type ShardColumns,
+} from './shards.js';
+export { validateRdm, humanRdmTable, writeHumanRdm, readHumanRdm, type HumanRdm } from './human-rdm.js';
+export {
+  openDataset, loadSplit, IN_MEMORY_LIMIT_BYTES, type SplitView, type Dataset, type OpenOptions, type LoadedSplit,
+} from './dataset.js';
+export { batches, type Augment, type BatchOptions, type Batch } from './batches.js';
 export { randomResizedCropBox, centreCropBox, roundHalfEven } from './augment.js';
 export { resampleCrop, type Box } from './resample.js';
 export { channelStats, normalizeInto } from './pixels.js';

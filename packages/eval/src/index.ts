@@ -2,7 +2,7 @@ export { averageRanks, denseRanks, sortOrder } from './ranks.js';
 export { logGamma, regularizedIncompleteBeta, regularizedUpperGamma, erfc, studentTPValue, normalTwoSidedPValue } from './special.js';
 export { pearson, pearsonR, spearman, kendallTau, correlate, type CompareMethod, type Correlation } from './correlation.js';
 export {
-  METRICS, computeRdm, correlationRdm, cosineRdm, euclideanRdm, pairwiseDissimilarities, upperTriangle, squareForm,
+  METRICS, computeRdm, correlationRdm, pairwiseDissimilarities, upperTriangle, squareForm,
   pairCount, pairIndex, sizeOfRdm, validateRdm, type Metric,
 } from './rdm.js';
 export { permutationPValue, bootstrapCi, quantile, type PermutationOptions, type BootstrapOptions } from './inference.js';

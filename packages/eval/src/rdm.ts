@@ -120,8 +120,6 @@ export function computeRdm(features: Features, n: number, d: number, metric: Met
   return squareForm(pairwiseDissimilarities(features, n, d, metric), n);
 }
 export const correlationRdm = (f: Features, n: number, d: number) => computeRdm(f, n, d, 'correlation');
-export const cosineRdm = (f: Features, n: number, d: number) => computeRdm(f, n, d, 'cosine');
-export const euclideanRdm = (f: Features, n: number, d: number) => computeRdm(f, n, d, 'euclidean');
 
 /** n from the number of values of a square matrix (n*n) or of its upper triangle (n(n-1)/2); null if neither. */
 export function sizeOfRdm(length: number): { n: number; square: boolean } | null {

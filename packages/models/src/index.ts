@@ -1,20 +1,35 @@
 export { tf } from './tf.js';
-export * from './backend.js';
-export * from './config.js';
-export * from './params.js';
-export * from './layers.js';
+export {
+  backendUsesGpu, initBackend, wasmThreadCount, vulkanLoaderPresent, BackendName, type BackendInfo,
+  type InitBackendOptions,
+} from './backend.js';
+export {
+  modelConfig, configFromJson, VisionConfig, TextConfig, DoraConfig, ClipConfig, VitConfig, ModelConfig,
+  TINY_VOCAB_SIZE, MODEL_NAMES, type ConfigOverrides,
+} from './config.js';
+export { initValues, initParams, ParamStore, type Init, type ParamSpec } from './params.js';
+export {
+  frozenLinear, linear, layerNorm, activation, embedRows, selectRows, attention, residualBlock, residualBlockAt,
+  causalMask, columnNorms, unitRows, matMulPlain, type FrozenLinear, type BlockWeights, type BlockShape,
+} from './layers.js';
 export { normalNoise, normalNoiseOnDevice } from './noise.js';
 export { lwMatMul, setLwMatMulEnabled, setMatMulTiling } from './webgpu/matmul.js';
-export * from './vit.js';
-export * from './text.js';
-export * from './clip.js';
-export * from './dora.js';
-export * from './clip_hba.js';
-export * from './vit_classifier.js';
-export * from './word_tokenizer.js';
-export * from './bpe_tokenizer.js';
-export * from './safetensors.js';
-export * from './checkpoint.js';
-export * from './summary.js';
+export {
+  vitBlockNames, blockWeights, blockSpecs, vitSpecs, VisionTransformer, type BlockNames, type VitForwardOptions,
+  type VitOutput,
+} from './vit.js';
+export { textSpecs, usedLength, eotPositions, TextTransformer } from './text.js';
+export { clipSpecs, cosineLogits, createClip, Clip } from './clip.js';
+export { doraWeight, createDora, type DoraLayer } from './dora.js';
+export { createClipHba, type ClipHbaOptions, type ClipHba } from './clip_hba.js';
+export { vitClassifierSpecs, createVitClassifier, vitClassifierFromParams, type VitClassifier } from './vit_classifier.js';
+export { WordTokenizer } from './word_tokenizer.js';
+export { bytesToUnicode, ClipTokenizer } from './bpe_tokenizer.js';
+export {
+  halfToFloat, toFloat32, readSafetensors, writeSafetensors, DTYPES, SafetensorsFile, type Dtype, type TensorEntry,
+  type TypedArray, type TensorData,
+} from './safetensors.js';
+export { detectLayout, mapCheckpoint, loadParams, loadClip, loadVit, type CheckpointLayout } from './checkpoint.js';
+export { summarize, type ModelSummary } from './summary.js';
 export { stages } from './stages.js';
 export { commands } from './commands.js';
