@@ -77,6 +77,9 @@ function context(root: string, inputs: Record<string, TaskResult | TaskResult[]>
     progress: () => {},
     signal: new AbortController().signal,
     scratchDir: join(root, 'scratch'),
+    threads: 1,
+    gpus: [],
+    record: () => {},
     lines,
   };
 }
