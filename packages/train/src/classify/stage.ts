@@ -5,9 +5,8 @@ import { createVitClassifier, modelConfig, type VitConfig } from '@lw/models';
 import { writeMetrics } from '../metrics.js';
 import { openTrainData } from '../open-data.js';
 import { backendResources, startBackend } from '../stage-backend.js';
-import type { ClassifyParams } from './params.js';
 import { trainClassify } from './loop.js';
-import { classifyParams } from './params.js';
+import { classifyParams, type ClassifyParams } from './params.js';
 
 /**
  * The last epoch a task trains and checkpoints: params.epochs, or for a measurement (params.perturb)
