@@ -11,26 +11,82 @@ export class InterpolationError extends Error {}
 const whole = /^\$\{([^}]*)\}$/;
 const anywhere = /\$\{([^}]*)\}/g;
 
-export function interpolateString(text: string, vars: Vars): string | number | boolean {
+/**
+ * A text as interpolation sees it, worked out once per distinct text (a matrix stage interpolates
+ * the same params for every condition): one whole expression, literal text and expressions in
+ * turn, or an unclosed `${`.
+ */
+type Template = { kind: 'whole'; expr: string } | { kind: 'parts'; literals: string[]; exprs: string[] } | { kind: 'unclosed' };
+const templates = new Map<string, Template>();
+
+function template(text: string): Template {
+  let t = templates.get(text);
+  if (t !== undefined) return t;
   const one = whole.exec(text);
-  if (one) return evaluate(one[1], vars);
-  if (text.includes('${') && !/\$\{[^}]*\}/.test(text)) throw new InterpolationError(`unclosed "\${" in "${text}"`);
-  return text.replace(anywhere, (_, expr: string) => String(evaluate(expr, vars)));
+  if (one) t = { kind: 'whole', expr: one[1] };
+  else if (!/\$\{[^}]*\}/.test(text)) t = { kind: 'unclosed' };
+  else {
+    const literals: string[] = [];
+    const exprs: string[] = [];
+    let last = 0;
+    for (const m of text.matchAll(anywhere)) {
+      literals.push(text.slice(last, m.index));
+      exprs.push(m[1]);
+      last = m.index + m[0].length;
+    }
+    literals.push(text.slice(last));
+    t = { kind: 'parts', literals, exprs };
+  }
+  if (templates.size < 100_000) templates.set(text, t);
+  return t;
 }
 
-/** Interpolates every string inside a JSON-like value; calls `onError(path, message)` on failures. */
+export function interpolateString(text: string, vars: Vars): string | number | boolean {
+  if (!text.includes('${')) return text;
+  const t = template(text);
+  if (t.kind === 'whole') return evaluate(t.expr, vars);
+  if (t.kind === 'unclosed') throw new InterpolationError(`unclosed "\${" in "${text}"`);
+  // Left to right, as String.replace would: the first failing expression is the one reported.
+  let out = t.literals[0];
+  for (let i = 0; i < t.exprs.length; i++) out += String(evaluate(t.exprs[i], vars)) + t.literals[i + 1];
+  return out;
+}
+
+/** Interpolates every string inside a JSON-like value; a failure throws PathedInterpolationError with the value's path. */
 export function interpolateDeep(value: unknown, vars: Vars, path: (string | number)[] = []): unknown {
+  return deep(value, vars, [...path]);
+}
+
+/** `path` is a stack, pushed and popped on the way down (copied only for an error). */
+function deep(value: unknown, vars: Vars, path: (string | number)[]): unknown {
   if (typeof value === 'string') {
     try {
       return interpolateString(value, vars);
     } catch (e) {
-      if (e instanceof InterpolationError) throw new PathedInterpolationError(e.message, path);
+      if (e instanceof InterpolationError) throw new PathedInterpolationError(e.message, [...path]);
       throw e;
     }
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolateDeep(v, vars, [...path, i]));
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      out[i] = deep(value[i], vars, path);
+      path.pop();
+    }
+    return out;
+  }
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateDeep(v, vars, [...path, k])]));
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value)) {
+      path.push(k);
+      const v = deep((value as Record<string, unknown>)[k], vars, path);
+      // A key "__proto__" stays a plain own key (as Object.fromEntries makes it), never the prototype.
+      if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[k] = v;
+      path.pop();
+    }
+    return out;
   }
   return value;
 }
@@ -43,7 +99,18 @@ export class PathedInterpolationError extends InterpolationError {
 
 type Token = { kind: 'num'; value: number } | { kind: 'name'; value: string } | { kind: 'op'; value: string };
 
+/** Tokens of each expression seen (they depend on the text alone); a failing one is tokenized again to throw. */
+const tokenized = new Map<string, Token[]>();
+
 function tokenize(expr: string): Token[] {
+  const known = tokenized.get(expr);
+  if (known !== undefined) return known;
+  const tokens = scan(expr);
+  if (tokenized.size < 100_000) tokenized.set(expr, tokens);
+  return tokens;
+}
+
+function scan(expr: string): Token[] {
   const tokens: Token[] = [];
   const re = /\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|([-+*/()]))/y;
   let at = 0;

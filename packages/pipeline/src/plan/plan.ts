@@ -72,7 +72,7 @@ export function plan(source: SourceFile, registry: Registry, fingerprints: Finge
     }
   }
   const order = stageOrder(file, note);
-  const byStage = new Map<string, PlannedTask[]>();
+  const byStage = new Map<string, Upstream>();
   const tasks: PlannedTask[] = [];
   const skipped: string[] = [];
   for (const name of order) {
@@ -111,7 +111,7 @@ export function plan(source: SourceFile, registry: Registry, fingerprints: Finge
     let complete = true;
     for (const condition of conditions) {
       try {
-        stageTasks.push(planTask({ name, block, reg, condition, vars: { ...vars, ...condition }, byStage, file, fail, note: noteOnce, fingerprints, dir }));
+        stageTasks.push(planTask({ name, block, reg, condition, vars: { ...vars, ...condition }, byStage, fail, note: noteOnce, fingerprints, dir }));
       } catch (e) {
         if (!(e instanceof PlanProblem)) throw e;
         complete = false;
@@ -122,8 +122,8 @@ export function plan(source: SourceFile, registry: Registry, fingerprints: Finge
       skipped.push(name);
       continue;
     }
-    byStage.set(name, stageTasks);
-    tasks.push(...stageTasks);
+    byStage.set(name, new Upstream(stageTasks, matrixVars(block.matrix)));
+    for (const t of stageTasks) tasks.push(t);
   }
   problems.throwIfAny();
   if (skipped.length) throw new Error(`planner: stages ${skipped.join(', ')} were left out without an error`);
@@ -132,7 +132,7 @@ export function plan(source: SourceFile, registry: Registry, fingerprints: Finge
     file: source.file,
     dir,
     tasks,
-    stages: order.map((name) => ({ name, uses: file.stages[name].uses, keys: byStage.get(name)!.map((t) => t.key) })),
+    stages: order.map((name) => ({ name, uses: file.stages[name].uses, keys: byStage.get(name)!.tasks.map((t) => t.key) })),
     executor: file.executor,
   };
 }
@@ -225,8 +225,7 @@ interface TaskContext {
   reg: RegisteredStage;
   condition: Condition;
   vars: Vars;
-  byStage: Map<string, PlannedTask[]>;
-  file: PipelineFile;
+  byStage: Map<string, Upstream>;
   fail: Fail;
   note: Note;
   fingerprints: Fingerprints;
@@ -262,7 +261,8 @@ function planTask(c: TaskContext): PlannedTask {
     }
   }
   const keyInputs: KeyInputs = { version: 1, stage: reg.def.id, code: c.fingerprints.code(reg), params, inputs: keys, files };
-  const resumedFrom = Math.max(0, ...Object.values(inputs).flat().map((r) => r.epoch ?? 0));
+  let resumedFrom = 0;
+  for (const v of Object.values(inputs)) for (const r of Array.isArray(v) ? v : [v]) resumedFrom = Math.max(resumedFrom, r.epoch ?? 0);
   const declared = reg.def.resources?.(params as never);
   const resources = declared && Object.keys(declared).length > 0 ? { ...declared, ...block.resources } : block.resources;
   const lastCheckpoint = reg.def.lastCheckpoint?.(params as never);
@@ -366,7 +366,7 @@ function resolveInputs(c: TaskContext, where: string) {
       const ref = parseReference(text);
       if (!ref) throw new PlanProblem(); // reported with the stage order
       const bound = bindReference(c, ref, text, path, where);
-      resolved.push(...bound.refs);
+      for (const r of bound.refs) resolved.push(r);
       wholeMatrix ||= bound.wholeMatrix;
     });
     for (const r of resolved) deps.add(r.key);
@@ -395,11 +395,10 @@ function bindReference(c: TaskContext, ref: Reference, text: string, path: Path,
   const upstream = c.byStage.get(ref.stage);
   // Not planned: its own error (or the cycle through it) is already reported.
   if (!upstream) throw new PlanProblem();
-  const upMatrix = c.file.stages[ref.stage].matrix;
-  const upVars = upMatrix ? Object.keys(upMatrix).filter((k) => k !== 'include' && k !== 'exclude') : [];
+  const upVars = upstream.vars;
   // Same matrix variables: bind to the one upstream task of this very condition.
   const binds = upVars.length > 0 && upVars.every((v) => Object.hasOwn(c.condition, v));
-  const chosen = binds ? upstream.filter((t) => upVars.every((v) => t.condition[v] === c.condition[v])) : upstream;
+  const chosen = binds ? upstream.matching(c.condition) : upstream.tasks;
   if (binds && chosen.length === 0) {
     c.fail(path, `${where}: "${text}" binds to condition ${upVars.map((v) => `${v}=${String(c.condition[v])}`).join(',')} of stage "${ref.stage}", which has no such condition`, `add it to ${ref.stage}'s matrix, or exclude it here`);
   }
@@ -423,8 +422,57 @@ function bindReference(c: TaskContext, ref: Reference, text: string, path: Path,
       c.fail(path, `${where}: "${text}" gives epoch ${epoch}, but ${chosen[0].name} trains only ${last} epochs`, `checkpoints of ${chosen[0].name} are epochs 0..${last}`);
     }
   }
-  const refs = chosen.map((t) => ({ key: t.key, stage: t.stage, name: t.name, params: t.params, condition: t.condition, ...(epoch === undefined ? {} : { epoch }) }));
+  const refs = !binds && epoch === undefined ? upstream.allRefs() : chosen.map((t) => inputRef(t, epoch));
   return { refs, wholeMatrix: upVars.length > 0 && !binds };
+}
+
+function inputRef(t: PlannedTask, epoch?: number): InputRef {
+  return { key: t.key, stage: t.stage, name: t.name, params: t.params, condition: t.condition, ...(epoch === undefined ? {} : { epoch }) };
+}
+
+/** The variables of a matrix (its keys but include and exclude). */
+function matrixVars(matrix: StageBlock['matrix']): string[] {
+  return matrix ? Object.keys(matrix).filter((k) => k !== 'include' && k !== 'exclude') : [];
+}
+
+/**
+ * A planned stage as its consumers read it. Indexed by condition once, so binding each of N
+ * downstream conditions to its upstream task is a lookup rather than a scan of the N upstream
+ * tasks; the references to the whole stage are made once and shared by every consumer.
+ */
+class Upstream {
+  private byCondition?: Map<string, PlannedTask[]>;
+  private refs?: InputRef[];
+
+  constructor(
+    readonly tasks: PlannedTask[],
+    /** Its matrix variables. */
+    readonly vars: string[],
+  ) {}
+
+  /** The tasks whose matrix variables have the values they have in `condition` (in plan order). */
+  matching(condition: Condition): PlannedTask[] {
+    if (!this.byCondition) {
+      this.byCondition = new Map();
+      for (const t of this.tasks) {
+        const k = this.valuesKey(t.condition);
+        const list = this.byCondition.get(k);
+        if (list) list.push(t);
+        else this.byCondition.set(k, [t]);
+      }
+    }
+    return this.byCondition.get(this.valuesKey(condition)) ?? [];
+  }
+
+  /** Every task, as plain references (no epoch). */
+  allRefs(): InputRef[] {
+    return (this.refs ??= this.tasks.map((t) => inputRef(t)));
+  }
+
+  /** Equal exactly when every variable's value is === (values are strings, finite numbers and booleans). */
+  private valuesKey(condition: Condition): string {
+    return JSON.stringify(this.vars.map((v) => (Object.hasOwn(condition, v) ? condition[v] : null)));
+  }
 }
 
 /** `; did you mean "x"?` for a near miss (1 edit, 2 for words of 6+ letters), else ''. */

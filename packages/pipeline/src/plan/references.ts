@@ -12,7 +12,17 @@ export interface Reference {
 const plain = /^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*$/;
 const checkpoint = /^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*@\s*epoch\s*\((.*)\)\s*$/;
 
+/** Every task of a stage parses the same reference texts: each is parsed once (the result is frozen). */
+const parsed = new Map<string, Reference | undefined>();
+
 export function parseReference(text: string): Reference | undefined {
+  if (parsed.has(text)) return parsed.get(text);
+  const ref = parse(text);
+  if (parsed.size < 10_000) parsed.set(text, ref && Object.freeze(ref));
+  return ref;
+}
+
+function parse(text: string): Reference | undefined {
   const p = plain.exec(text);
   if (p) return { stage: p[1] };
   const c = checkpoint.exec(text);
