@@ -4,7 +4,7 @@
 // targets, backward, and AdamW (lr 3e-4, betas .9/.999, eps 1e-8, weight decay .01) on the 183,040
 // DoRA parameters. Frozen weights are random (no checkpoint needed: the cost does not depend on them).
 import { Clip, clipSpecs, createClipHba, initParams, modelConfig, tf, usedLength } from '@lw/models';
-import { AdamW } from '@lw/train/optim/adamw';
+import { AdamW } from '@lw/train/loops';
 
 // `micro` splits the batch into micro-batches whose gradients are summed before the one AdamW update
 // (the same step: loss = mean over the batch). wasm needs it at batch 64: its memory stops at 4 GB.
