@@ -3,6 +3,7 @@ import { tf } from './tf.js';
 import { layerNormGradKernel, layerNormKernel, layerNormKernelsApply, registerWebgpuLayerNorm } from './webgpu/layernorm.js';
 import { fusedElementwiseApplies, quickGeluFused, quickGeluGradFused, registerWebgpuElementwise } from './webgpu/elementwise.js';
 import { lwMatMul, lwMatMulApplies, registerWebgpuMatMul } from './webgpu/matmul.js';
+import { fusedAttention, fusedAttentionApplies, registerWebgpuAttention } from './webgpu/attention.js';
 
 /**
  * The building blocks shared by the ViT and text towers. Tokens travel as [B, T, W]; linear layers
@@ -18,6 +19,7 @@ type T2 = tf.Tensor2D;
 registerWebgpuMatMul();
 registerWebgpuElementwise();
 registerWebgpuLayerNorm();
+registerWebgpuAttention();
 /**
  * a @ b, plain: [M, K] x [K, N] or batched [G, M, K] x [G, K, N]. On webgpu, products with at least
  * 32 rows and 32 columns go to our tiled kernel (webgpu/matmul.ts); everything else to tf.matMul.
@@ -289,6 +291,12 @@ export function attention(x: tf.Tensor3D, w: BlockWeights, s: BlockShape, at?: A
     const f = w.frozen?.[(['q', 'k', 'v'] as const)[i]];
     return f ? frozenLinear(input, f) : linear(input, tf.slice(w.qkv[0], [i * W, 0], [W, W]), tf.slice(w.qkv[1], [i * W], [W]), w.grad.qkv);
   };
+  if (fusedAttentionApplies(hd)) {
+    // webgpu: fused kernels on the projections' row layout (webgpu/attention.ts); the mask is the causal one.
+    const q2 = proj(0, at ? selectRows(x, at) : x2), k2 = proj(1, x2), v2 = proj(2, x2);
+    const ctx2 = fusedAttention(q2, k2, v2, { B, Tq, T, heads: H, scale: 1 / Math.sqrt(hd), causal: s.mask != null, at });
+    return linear(ctx2, w.out[0], w.out[1], w.grad.out); // [B*Tq, W]
+  }
   const heads = (t: T2, rows: number, perm: number[], shape: [number, number, number]) => tf.reshape(tf.transpose(tf.reshape(t, [B, rows, H, hd]), perm), shape) as tf.Tensor3D;
   const q = heads(tf.mul(proj(0, at ? selectRows(x, at) : x2), 1 / Math.sqrt(hd)) as T2, Tq, [0, 2, 1, 3], [B * H, Tq, hd]); // [B*H, Tq, hd]
   const kT = heads(proj(1, x2), T, [0, 2, 3, 1], [B * H, hd, T]); // [B*H, hd, T]
