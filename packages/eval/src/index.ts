@@ -15,3 +15,7 @@ export { readFeaturesArrow, readRdmArrow, writeFeaturesArrow, writeRdmArrow } fr
 export { loadFeatures, loadHumanRdm, type LoadedFeatures, type LoadRdmOptions } from './load.js';
 export { stages, rsaStage, rsaParams, embeddingEpochs, checkSameStimuli, type RsaParams } from './stages.js';
 export { commands, rsaCommand, runRsaCommand, rsaArgs, rsaJson, type RsaArgs } from './commands.js';
+export {
+  cka, ckaLayers, ckaMatrix, centeredGram, ckaFromGrams, hsic, rbfBandwidth, medianSquaredDistance, CKA_KERNELS, CKA_DEFAULT_SIGMA,
+  type CkaKernel, type CkaOptions, type CkaResult, type CkaMatrix, type CenteredGram, type FeatureMatrix,
+} from './cka.js';
