@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, jsonKey } from '@lw/core';
-import { keyText, taskKey, type KeyInputs } from './key.js';
+import { taskKey, type KeyInputs } from './key.js';
 
 describe('task keys', () => {
-  it('serialise exactly as @lw/core canonicalJson does', () => {
+  it('serialise by @lw/core canonicalJson, whose text for these edge cases is fixed (as the generic version wrote it)', () => {
     const values: unknown[] = [
       null, 0, -0, 1.5, 1e21, -3, 'a"b\\c\u2028\n', '', true, false, 12n, [], {}, [undefined, null, [[]]],
       { b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } },
@@ -11,9 +11,10 @@ describe('task keys', () => {
       Object.assign(Object.create(null), { x: 1 }),
       JSON.parse('{"__proto__": {"y": 1}}'),
     ];
-    for (const v of values) expect(keyText(v)).toBe(canonicalJson(v));
-    for (const bad of [NaN, Infinity, { x: -Infinity }]) expect(() => keyText(bad)).toThrow(/non-finite/);
-    expect(() => keyText(() => 1)).toThrow(/cannot serialise/);
+    const expected = ["null","0","0","1.5","1e+21","-3","\"a\\\"b\\\\c \\n\"","\"\"","true","false","\"12\"","[]","{}","[null,null,[[]]]","{\"a\":{\"d\":[1,{\"y\":2,\"z\":1}]},\"b\":1}","{\"\":3,\"10\":1,\"9\":2,\"Z\":5,\"a\":6,\"a b\":7,\"é\":4,\"😀\":8,\"￿\":9}","{\"x\":1}","{\"__proto__\":{\"y\":1}}"];
+    expect(values.map((v) => canonicalJson(v))).toEqual(expected);
+    for (const bad of [NaN, Infinity, { x: -Infinity }]) expect(() => canonicalJson(bad)).toThrow(/non-finite/);
+    expect(() => canonicalJson(() => 1)).toThrow(/cannot serialise/);
   });
   it('equal jsonKey of the key inputs', () => {
     const inputs: KeyInputs = { version: 1, stage: 'exec', code: 'c0de', params: { cmd: 'echo 1', env: { B: '2', A: '1' }, outs: ['o'] }, inputs: { up: 'k1', many: ['k2', { key: 'k3', epoch: 4 }] }, files: {} };

@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import { canonicalJson } from '@lw/core';
 
 /**
  * Everything a task's cache key depends on, and nothing else. This object is hashed into the key,
@@ -30,49 +31,7 @@ export type InputKey = string | { key: string; epoch: number };
 
 /** The one function that turns key inputs into a task key: sha256 of the canonical JSON (@lw/core's `jsonKey`). */
 export function taskKey(inputs: KeyInputs): string {
-  return sha256Hex(keyText(inputs));
-}
-
-/**
- * @lw/core's `canonicalJson`, character for character (a test holds them equal), written as
- * loops: a dry run serialises every task's key inputs, and the generic version (entries, filter,
- * sort with a comparator, map, join at every level) was most of the planner's time. Plain
- * `sort()` orders by UTF-16 code units, as core's comparator does.
- */
-export function keyText(value: unknown): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: non-finite number ${value}`);
-      return JSON.stringify(value);
-    case 'string':
-    case 'boolean':
-      return JSON.stringify(value);
-    case 'bigint':
-      return JSON.stringify(value.toString());
-    case 'object': {
-      if (Array.isArray(value)) {
-        let out = '[';
-        for (let i = 0; i < value.length; i++) {
-          const v: unknown = value[i];
-          out += (i > 0 ? ',' : '') + keyText(v === undefined ? null : v);
-        }
-        return out + ']';
-      }
-      const keys = Object.keys(value).sort();
-      let out = '{';
-      let first = true;
-      for (const k of keys) {
-        const v = (value as Record<string, unknown>)[k];
-        if (v === undefined) continue;
-        out += (first ? '' : ',') + JSON.stringify(k) + ':' + keyText(v);
-        first = false;
-      }
-      return out + '}';
-    }
-    default:
-      throw new TypeError(`canonicalJson: cannot serialise a ${typeof value}`);
-  }
+  return sha256Hex(canonicalJson(inputs));
 }
 
 /** One-shot `crypto.hash` where Node has it (20.12+), about twice as fast as createHash for short texts. */
