@@ -46,6 +46,12 @@ function idColumn(table: Table): string[] | undefined {
   return vec ? Array.from({ length: vec.length }, (_, i) => String(vec.get(i))) : undefined;
 }
 
+/** A FixedSizeList column of an Arrow file as a float64 matrix [rows, width], with the file's `id` column. */
+export function readListColumnArrow(path: string, column: string): { values: Float64Array; rows: number; width: number; ids?: string[] } {
+  const table = readTable(path);
+  return { ...fixedListRows(table, column, path), ids: idColumn(table) };
+}
+
 export function readFeaturesArrow(path: string): { features: Float64Array; n: number; d: number; ids?: string[] } {
   const table = readTable(path);
   const { values, rows, width } = fixedListRows(table, 'features', path);

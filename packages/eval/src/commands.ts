@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { UserError, type CliCommand } from '@lw/core';
+import { ckaCommand } from './cka-command.js';
+import { optionsFromSchema } from './cli-options.js';
 import { checkFeatures } from './check-features.js';
 import { loadFeatures, loadHumanRdm } from './load.js';
 import { rsa, type RsaResult } from './rsa.js';
@@ -62,20 +64,11 @@ export function runRsaCommand(argv: Record<string, unknown>, stdout: (line: stri
 export const rsaCommand: CliCommand = {
   command: 'rsa',
   describe: 'RSA of a feature matrix against a human RDM (Spearman of 1 - Pearson RDMs by default)',
-  builder: (yargs) => {
-    for (const [name, schema] of Object.entries(rsaArgs.shape)) {
-      const inner = schema instanceof z.ZodDefault || schema instanceof z.ZodOptional ? schema.unwrap() : schema;
-      const type = inner instanceof z.ZodNumber ? 'number' : inner instanceof z.ZodBoolean ? 'boolean' : 'string';
-      const choices = inner instanceof z.ZodEnum ? (inner.options as string[]) : undefined;
-      const fallback = schema instanceof z.ZodDefault ? schema.parse(undefined) : undefined;
-      yargs.option(name, { describe: schema.description, type, choices, default: fallback, demandOption: name === 'features' || name === 'human-rdm' });
-    }
-    return yargs;
-  },
+  builder: (yargs) => optionsFromSchema(yargs, rsaArgs.shape, ['features', 'human-rdm']),
   handler: async (argv) => {
     runRsaCommand(argv, (line) => process.stdout.write(line + '\n'));
   },
 };
 
 /** The `lw` subcommands this package provides; `@lw/pipeline` mounts them. */
-export const commands: CliCommand[] = [rsaCommand];
+export const commands: CliCommand[] = [rsaCommand, ckaCommand];

@@ -8,7 +8,8 @@ import { writeFeaturesArrow, writeRdmArrow } from './arrow-io.js';
 import { loadFeatures, loadHumanRdm } from './load.js';
 import { rsa } from './rsa.js';
 import { squareForm } from './rdm.js';
-import { rsaParams, rsaStage, stages, type RsaParams } from './stages.js';
+import { rsaParams, rsaStage, type RsaParams } from './stages.js';
+import { stages } from './registry.js';
 
 const things = join(sharedDir(), 'data', 'things');
 
@@ -44,7 +45,7 @@ describe('stage eval/rsa', () => {
   }
 
   it('is registered and its params default to the study\'s method', () => {
-    expect(stages.map((s) => s.id)).toEqual(['eval/rsa']);
+    expect(stages.map((s) => s.id)).toEqual(['eval/rsa', 'eval/cka']);
     expect(rsaParams.parse({})).toEqual({ metric: 'correlation', compare: 'spearman', permutations: 0, bootstrap: 0, seed: 0 });
     expect(() => rsaParams.parse({ metrc: 'cosine' })).toThrow();
   });

@@ -2,7 +2,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Float64, Int32, Table, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { z } from 'zod';
-import { UserError, defineStage, singleInput, type StageDef } from '@lw/core';
+import { UserError, defineStage, singleInput } from '@lw/core';
 import { readFeaturesArrow, readRdmArrow } from './arrow-io.js';
 import { checkFeatures } from './check-features.js';
 import { toHumanRdm, rsa, type HumanRdm, type RsaResult } from './rsa.js';
@@ -104,5 +104,3 @@ export const rsaStage = defineStage({
   },
 });
 
-/** The pipeline stages this package provides; `@lw/pipeline` registers them. */
-export const stages: StageDef[] = [rsaStage as unknown as StageDef];
