@@ -1,5 +1,6 @@
 import { UserError } from '@lw/core';
 import { z } from 'zod';
+import { ResnetConfig, resnetConfigs } from './resnet-config.js';
 
 /**
  * Named model configs. A config fully determines the architecture (and so every parameter shape);
@@ -65,7 +66,7 @@ export const VitConfig = z.object({
 });
 export type VitConfig = z.infer<typeof VitConfig>;
 
-export const ModelConfig = z.discriminatedUnion('kind', [ClipConfig, VitConfig]);
+export const ModelConfig = z.discriminatedUnion('kind', [ClipConfig, VitConfig, ResnetConfig]);
 export type ModelConfig = z.infer<typeof ModelConfig>;
 
 const clipVision = (o: Pick<VisionConfig, 'imageSize' | 'patchSize' | 'width' | 'layers' | 'heads'>): VisionConfig =>
@@ -128,6 +129,7 @@ const named: Record<string, () => ModelConfig> = {
     kind: 'vit', name: 'test-vit', numClasses: 5,
     vision: timmVision({ imageSize: 8, patchSize: 4, width: 16, layers: 2, heads: 2 }),
   }),
+  ...resnetConfigs,
 };
 
 export const MODEL_NAMES = Object.keys(named);
@@ -142,13 +144,14 @@ export interface ConfigOverrides {
 /** The named config, validated. Overrides fit it to a data set (vocabulary, classes). */
 export function modelConfig(name: 'clip-vit-l14' | 'clip-vit-b16' | 'tiny-clip' | 'test-clip', overrides?: ConfigOverrides): ClipConfig;
 export function modelConfig(name: 'vit-b16' | 'tiny-vit' | 'test-vit', overrides?: ConfigOverrides): VitConfig;
+export function modelConfig(name: 'resnet18' | 'resnet50' | 'tiny-resnet', overrides?: ConfigOverrides): ResnetConfig;
 export function modelConfig(name: string, overrides?: ConfigOverrides): ModelConfig;
 export function modelConfig(name: string, overrides: ConfigOverrides = {}): ModelConfig {
   const make = named[name];
   if (!make) throw new UserError(`unknown model config "${name}"`, `known configs: ${MODEL_NAMES.join(', ')}`);
   const c = make();
   if (c.kind === 'clip' && overrides.vocabSize !== undefined) c.text.vocabSize = overrides.vocabSize;
-  if (c.kind === 'vit' && overrides.numClasses !== undefined) c.numClasses = overrides.numClasses;
+  if ((c.kind === 'vit' || c.kind === 'resnet') && overrides.numClasses !== undefined) c.numClasses = overrides.numClasses;
   return ModelConfig.parse(c);
 }
 

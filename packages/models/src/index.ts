@@ -23,6 +23,12 @@ export { clipSpecs, cosineLogits, createClip, Clip } from './clip.js';
 export { doraWeight, createDora, type DoraLayer } from './dora.js';
 export { createClipHba, type ClipHbaOptions, type ClipHba } from './clip_hba.js';
 export { vitClassifierSpecs, createVitClassifier, vitClassifierFromParams, type VitClassifier } from './vit_classifier.js';
+export { ResnetConfig, resnetConfigs, blockExpansion, resnetFeatureWidth } from './resnet-config.js';
+export {
+  Resnet, createResnet, resnetPlan, resnetSpecs, stateVariables, BN_EPS, BN_MOMENTUM, type ResnetBlockPlan,
+  type ResnetForwardOptions, type ResnetOutput,
+} from './resnet.js';
+export { loadResnet, resnetConfigFromWeights } from './resnet-checkpoint.js';
 export { WordTokenizer } from './word_tokenizer.js';
 export { bytesToUnicode, ClipTokenizer } from './bpe_tokenizer.js';
 export {

@@ -1,6 +1,7 @@
 import { clipSpecs } from './clip.js';
 import type { ModelConfig } from './config.js';
 import type { ParamSpec } from './params.js';
+import { resnetSpecs } from './resnet.js';
 import { vitClassifierSpecs } from './vit_classifier.js';
 
 /** Parameter counts of a config, computed from shapes alone (nothing is allocated). */
@@ -28,7 +29,8 @@ function moduleOf(name: string): string {
  * parameter is trainable (CLIP pretraining, ViT training).
  */
 export function summarize(config: ModelConfig, opts: { dora?: boolean } = {}): ModelSummary {
-  const specs = config.kind === 'clip' ? clipSpecs(config) : vitClassifierSpecs(config, config.numClasses);
+  // A ResNet's running statistics are state, not parameters: only its trainable weights are counted.
+  const specs = config.kind === 'clip' ? clipSpecs(config) : config.kind === 'resnet' ? resnetSpecs(config).params : vitClassifierSpecs(config, config.numClasses);
   const rows: { module: string; params: number }[] = [];
   let total = 0;
   for (const [name, spec] of specs) {
