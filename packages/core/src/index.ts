@@ -22,3 +22,7 @@ export {
   studyMetricsColumns, perturbationFlagColumns, behaviorMetricsColumns, classifyMetricsColumns, measureMetricsColumns,
   type PerturbationFlagColumn,
 } from './formats/metrics.js';
+export {
+  LAYER_RSA_FILE, layerRsaColumns, layerRsaIntColumns, LayerRsaRow,
+  EPOCH_MEASURES_FILE, epochMeasuresColumns, epochMeasuresIntColumns, EpochMeasuresRow,
+} from './formats/epoch-measures.js';
