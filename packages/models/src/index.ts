@@ -23,6 +23,7 @@ export { clipSpecs, cosineLogits, createClip, Clip } from './clip.js';
 export { doraWeight, createDora, type DoraLayer } from './dora.js';
 export { createClipHba, type ClipHbaOptions, type ClipHba } from './clip_hba.js';
 export { vitClassifierSpecs, createVitClassifier, vitClassifierFromParams, type VitClassifier } from './vit_classifier.js';
+export { vitConfigFromTimm, TimmHubConfig, TIMM_VIT_ARCHITECTURES, type TimmVitInfo } from './timm-config.js';
 export { ResnetConfig, resnetConfigs, blockExpansion, resnetFeatureWidth } from './resnet-config.js';
 export {
   Resnet, createResnet, resnetPlan, resnetSpecs, stateVariables, BN_EPS, BN_MOMENTUM, type ResnetBlockPlan,
