@@ -1,8 +1,12 @@
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { UserError } from '@lw/core';
 import { Clip, clipSpecs } from './clip.js';
-import type { ClipConfig, VitConfig } from './config.js';
+import { type ClipConfig, configFromJson, type VitConfig } from './config.js';
+import { clipConfigFromHf, isHfClipJson } from './hf-clip-config.js';
+import { checkpointName } from './imported-config.js';
+import { clipConfigFromShapes } from './openai-clip-shapes.js';
+import { clipConfigFromOpenClip } from './openclip-config.js';
 import { type ParamSpec, ParamStore } from './params.js';
 import { readSafetensors, type SafetensorsFile } from './safetensors.js';
 import { tf } from './tf.js';
@@ -17,7 +21,7 @@ import { type VitClassifier, vitClassifierFromParams, vitClassifierSpecs } from 
 export type CheckpointLayout = 'openai-clip' | 'hf-clip' | 'timm';
 
 /** A checkpoint tensor under its internal name, read when needed. */
-interface Source {
+export interface Source {
   shape: number[];
   /** File names it comes from (for error messages). */
   from: string[];
@@ -126,21 +130,87 @@ export function mapCheckpoint(file: SafetensorsFile, layout: CheckpointLayout): 
 const sameShape = (a: number[], b: number[]) =>
   a.length === b.length ? a.every((v, i) => v === b[i]) : a.reduce((x, y) => x * y, 1) === 1 && b.reduce((x, y) => x * y, 1) === 1;
 
-/** Reads every spec'd parameter from the file; missing, unexpected or mis-shaped keys are one UserError. */
-export function loadParams(file: SafetensorsFile, specs: Map<string, ParamSpec>, opts: { trainable: boolean; layout?: CheckpointLayout }): ParamStore {
-  const layout = opts.layout ?? detectLayout(file.names(), file.path);
+/** How a file's tensors line up with a config's parameters (internal names, in the config's order). */
+export interface ParamMatch {
+  layout: CheckpointLayout;
+  sources: Map<string, Source>;
+  /** Config parameters the file lacks. */
+  missing: string[];
+  /** File keys (as the file names them) that the config has no place for. */
+  unexpected: string[];
+  /** `file key: [shape], expected [shape]` per parameter whose shape differs. */
+  misshaped: string[];
+  /** The first config parameter that is missing or ill-shaped (file name and internal name), else the first unexpected key. */
+  first?: string;
+}
+
+export function matchParams(file: SafetensorsFile, specs: Map<string, ParamSpec>, layout: CheckpointLayout = detectLayout(file.names(), file.path)): ParamMatch {
   const { sources, unexpected } = mapCheckpoint(file, layout);
-  const missing = [...specs.keys()].filter((n) => !sources.has(n));
-  unexpected.push(...[...sources.keys()].filter((n) => !specs.has(n)).map((n) => sources.get(n)!.from.join(' + ')));
-  const misshaped: string[] = [];
+  const missing: string[] = [], misshaped: string[] = [];
+  let first: string | undefined;
   for (const [name, spec] of specs) {
     const s = sources.get(name);
-    if (s && !sameShape(s.shape, spec.shape)) misshaped.push(`${s.from.join(' + ')}: ${JSON.stringify(s.shape)}, expected ${JSON.stringify(spec.shape)}`);
+    if (!s) {
+      missing.push(name);
+      first ??= `missing ${fileKeyName(name, layout)}`;
+    } else if (!sameShape(s.shape, spec.shape)) {
+      misshaped.push(`${s.from.join(' + ')}: ${JSON.stringify(s.shape)}, expected ${JSON.stringify(spec.shape)}`);
+      first ??= `ill-shaped ${misshaped[misshaped.length - 1]}`;
+    }
   }
-  if (missing.length || unexpected.length || misshaped.length) {
+  unexpected.push(...[...sources.keys()].filter((n) => !specs.has(n)).map((n) => sources.get(n)!.from.join(' + ')));
+  first ??= unexpected.length ? `unexpected ${unexpected[0]}` : undefined;
+  return { layout, sources, missing, unexpected, misshaped, first };
+}
+
+/**
+ * The name a parameter has in a file of this layout, for messages: Hugging Face names are given with the
+ * internal (OpenAI) name after them; in_proj is named by its q_proj part.
+ */
+export function fileKeyName(internal: string, layout: CheckpointLayout): string {
+  if (layout !== 'hf-clip') return internal;
+  const hf = hfNameOf(internal);
+  return hf ? `${hf} (${internal})` : internal;
+}
+
+function hfNameOf(internal: string): string | null {
+  const fixed: Record<string, string> = {
+    'visual.conv1.weight': 'vision_model.embeddings.patch_embedding.weight',
+    'visual.class_embedding': 'vision_model.embeddings.class_embedding',
+    'visual.positional_embedding': 'vision_model.embeddings.position_embedding.weight',
+    'token_embedding.weight': 'text_model.embeddings.token_embedding.weight',
+    positional_embedding: 'text_model.embeddings.position_embedding.weight',
+    logit_scale: 'logit_scale',
+    'visual.proj': 'visual_projection.weight',
+    text_projection: 'text_projection.weight',
+  };
+  if (fixed[internal]) return fixed[internal];
+  let m = /^visual\.(ln_pre|ln_post)\.(weight|bias)$/.exec(internal);
+  if (m) return `vision_model.${m[1] === 'ln_pre' ? 'pre_layrnorm' : 'post_layernorm'}.${m[2]}`;
+  m = /^ln_final\.(weight|bias)$/.exec(internal);
+  if (m) return `text_model.final_layer_norm.${m[1]}`;
+  m = /^(visual\.)?transformer\.resblocks\.(\d+)\.(.+)$/.exec(internal);
+  if (!m) return null;
+  const prefix = `${m[1] ? 'vision_model' : 'text_model'}.encoder.layers.${m[2]}.`;
+  const qkv = /^attn\.in_proj_(weight|bias)$/.exec(m[3]);
+  if (qkv) return `${prefix}self_attn.q_proj.${qkv[1]}`;
+  const part = /^(ln_1|ln_2|mlp\.c_fc|mlp\.c_proj|attn\.out_proj)\.(weight|bias)$/.exec(m[3]);
+  const hfPart: Record<string, string> = { ln_1: 'layer_norm1', ln_2: 'layer_norm2', 'mlp.c_fc': 'mlp.fc1', 'mlp.c_proj': 'mlp.fc2', 'attn.out_proj': 'self_attn.out_proj' };
+  if (part) return `${prefix}${hfPart[part[1]]}.${part[2]}`;
+  return null;
+}
+
+/**
+ * Reads every spec'd parameter from the file. Missing, unexpected or mis-shaped keys are one UserError whose
+ * first line names the first missing or ill-shaped parameter; the lists follow.
+ */
+export function loadParams(file: SafetensorsFile, specs: Map<string, ParamSpec>, opts: { trainable: boolean; layout?: CheckpointLayout }): ParamStore {
+  const match = matchParams(file, specs, opts.layout);
+  const { layout, sources, missing, unexpected, misshaped } = match;
+  if (match.first) {
     const list = (title: string, xs: string[]) => (xs.length ? `\n  ${title} (${xs.length}): ${xs.slice(0, 30).join(', ')}${xs.length > 30 ? ', ...' : ''}` : '');
     throw new UserError(
-      `${file.path} (${layout} layout) does not match the model config:` + list('missing', missing) + list('unexpected', unexpected) + list('mis-shaped', misshaped),
+      `${file.path} (${layout} layout) does not match the model config: ${match.first}` + list('missing', missing) + list('unexpected', unexpected) + list('mis-shaped', misshaped),
       'check that the config (size, patch, layers, vocabulary, classes) is the one the checkpoint was trained with');
   }
   const tensors = new Map<string, tf.Tensor>();
@@ -150,6 +220,118 @@ export function loadParams(file: SafetensorsFile, specs: Map<string, ParamSpec>,
     if (opts.trainable) t.dispose();
   }
   return new ParamStore(tensors);
+}
+
+/**
+ * Where a CLIP checkpoint's config comes from, by what lies at the path:
+ *  - `hf-clip`: config.json with model_type "clip" (CLIPModel.save_pretrained) + model.safetensors;
+ *  - `openclip`: open_clip_config.json + open_clip_model.safetensors (or open_clip_pytorch_model.safetensors),
+ *    OpenAI key names;
+ *  - `lw`: a model task of this tool (train/clip-pretrain, train/clip-import): our config.json + model.safetensors;
+ *  - `openai-clip`: a bare OpenAI state dict (visual.conv1.weight, ...) as .safetensors; the config is read
+ *    from its tensor shapes (clipConfigFromShapes).
+ * A file path is read with the config files beside it; a folder is searched for them.
+ */
+export type ClipCheckpointLayout = 'hf-clip' | 'openclip' | 'lw' | 'openai-clip';
+
+export interface ClipCheckpoint {
+  layout: ClipCheckpointLayout;
+  /** The file the config was read from, `tensor shapes of FILE`, or `given config NAME`. */
+  configSource: string;
+  config: ClipConfig;
+  /** The weights (.safetensors). */
+  file: string;
+}
+
+const OPENCLIP_WEIGHTS = ['open_clip_model.safetensors', 'open_clip_pytorch_model.safetensors'];
+const STANDARD_WEIGHTS = ['model.safetensors', ...OPENCLIP_WEIGHTS];
+
+export interface FindClipOptions {
+  /** Heads per tower for a bare OpenAI state dict whose widths are not multiples of 64 (they leave no trace in the shapes). */
+  heads?: { vision?: number; text?: number };
+  /** Use this config instead of reading the checkpoint's own (the layout is still detected; loading checks it against the weights). */
+  config?: ClipConfig;
+}
+
+export function findClipCheckpoint(path: string, opts: FindClipOptions = {}): ClipCheckpoint {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (e) {
+    throw new UserError(`cannot read checkpoint ${path}: ${(e as Error).message}`, 'give a checkpoint folder (Hugging Face, OpenCLIP) or an OpenAI CLIP .safetensors file', { cause: e });
+  }
+  const dir = isDir ? path : dirname(path);
+  const given = isDir ? undefined : safetensorsPath(path);
+  const name = checkpointName(isDir || STANDARD_WEIGHTS.includes(basename(path)) ? dir : path, isDir || STANDARD_WEIGHTS.includes(basename(path)));
+  const weights = (candidates: string[]): string => {
+    if (given) return given;
+    const found = candidates.map((c) => join(dir, c)).find((f) => existsSync(f));
+    if (found) return found;
+    const other = readdirSync(dir).filter((f) => /\.(bin|pt|pth|ckpt)$/.test(f));
+    throw new UserError(`${dir}: no ${candidates.join(' or ')}${other.length ? ` (found ${other.join(', ')})` : ''}`,
+      'weights are read from .safetensors only; convert a PyTorch file with safetensors.torch.save_file(torch.load(path), "model.safetensors")');
+  };
+  // The checkpoint's own config, unless one was given.
+  const own = (source: string, read: () => ClipConfig): { configSource: string; config: ClipConfig } =>
+    (opts.config ? { configSource: `given config ${opts.config.name}`, config: opts.config } : { configSource: source, config: read() });
+
+  const configJson = join(dir, 'config.json');
+  if (existsSync(configJson)) {
+    const json = readJson(configJson);
+    if (isHfClipJson(json)) return { layout: 'hf-clip', ...own(configJson, () => clipConfigFromHf(json, { name, source: configJson })), file: weights(['model.safetensors']) };
+    const o = (json ?? {}) as Record<string, unknown>;
+    if (o.kind === 'clip') return { layout: 'lw', ...own(configJson, () => configFromJson(json, configJson) as ClipConfig), file: weights(['model.safetensors']) };
+    if (isDir || !existsSync(join(dir, 'open_clip_config.json'))) {
+      if ('architecture' in o) throw new UserError(`${configJson} is a timm model config (architecture ${JSON.stringify(o.architecture)})`, 'timm ViTs are imported by train/vit-import; train/clip-import reads CLIP checkpoints');
+      if (o.kind !== undefined) throw new UserError(`${configJson} is a ${String(o.kind)} config, not a CLIP`, 'train/clip-import reads CLIP checkpoints');
+      if (isDir) throw new UserError(`${configJson}: model_type is ${JSON.stringify(o.model_type)}, not "clip"`, 'give a Hugging Face CLIPModel folder (model_type "clip"), an OpenCLIP folder (open_clip_config.json) or an OpenAI CLIP .safetensors file');
+    }
+  }
+  const openclipJson = join(dir, 'open_clip_config.json');
+  if (existsSync(openclipJson)) {
+    return { layout: 'openclip', ...own(openclipJson, () => clipConfigFromOpenClip(readJson(openclipJson), { name, source: openclipJson })), file: weights(OPENCLIP_WEIGHTS) };
+  }
+  const file = given ?? onlySafetensors(dir);
+  const st = readSafetensors(file);
+  try {
+    const layout = detectLayout(st.names(), file);
+    if (layout === 'hf-clip') throw new UserError(`${file} has Hugging Face CLIP keys but no config.json beside it`, 'keep config.json (CLIPModel.save_pretrained writes it) in the same folder');
+    if (layout === 'timm') throw new UserError(`${file} is a timm ViT (patch_embed.proj.weight)`, 'timm ViTs are imported by train/vit-import; train/clip-import reads CLIP checkpoints');
+    const shapes = new Map([...st.entries].map(([k, e]) => [k, e.shape]));
+    const source = `tensor shapes of ${file}`;
+    return { layout: 'openai-clip', ...own(source, () => clipConfigFromShapes(shapes, { name, source, heads: opts.heads })), file };
+  } finally {
+    st.close();
+  }
+}
+
+/** A CLIP checkpoint found by findClipCheckpoint, loaded with its own config or with `config` (checked against the weights). */
+export function loadClipCheckpoint(path: string, opts: FindClipOptions & { trainable?: boolean } = {}): { clip: Clip; found: ClipCheckpoint } {
+  const found = findClipCheckpoint(path, opts);
+  return { clip: loadClip(found.config, found.file, { trainable: opts.trainable }), found };
+}
+
+function safetensorsPath(file: string): string {
+  if (!file.endsWith('.safetensors')) {
+    throw new UserError(`${file} is not a .safetensors file`, 'convert a PyTorch state dict with safetensors.torch.save_file(torch.load(path), "model.safetensors")');
+  }
+  return file;
+}
+
+function onlySafetensors(dir: string): string {
+  if (existsSync(join(dir, 'model.safetensors'))) return join(dir, 'model.safetensors');
+  const all = readdirSync(dir).filter((f) => f.endsWith('.safetensors'));
+  if (all.length === 1) return join(dir, all[0]);
+  throw new UserError(`${dir}: ${all.length ? `${all.length} .safetensors files (${all.join(', ')}) and no config file to choose between them` : 'no config.json, open_clip_config.json or .safetensors file'}`,
+    'give the weights file itself, or a Hugging Face CLIP folder (config.json) or an OpenCLIP folder (open_clip_config.json)');
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`cannot read ${file}: ${(e as Error).message}`, 'it should be the JSON file the checkpoint came with', { cause: e });
+  }
 }
 
 /** A directory holding `model.safetensors`, or the file itself. */

@@ -35,6 +35,13 @@ export const TextConfig = z.object({
   mlpWidth: posInt,
   /** Which tokenizer produces the ids: CLIP BPE (real checkpoints) or the toy `WordTokenizer`. */
   tokenizer: z.enum(['bpe', 'words']),
+  /**
+   * OpenAI CLIP uses QuickGELU; Hugging Face checkpoints say which in `text_config.hidden_act`, OpenCLIP
+   * models without `quick_gelu` use the exact GELU. Defaults keep config.json files written before the field.
+   */
+  activation: z.enum(['quick_gelu', 'gelu']).default('quick_gelu'),
+  /** LayerNorm epsilon of the blocks and ln_final (HF `text_config.layer_norm_eps`); 1e-5 in OpenAI CLIP. */
+  lnEps: z.number().positive().default(1e-5),
 }).refine((v) => v.width % v.heads === 0, { message: 'width must be a multiple of heads' });
 export type TextConfig = z.infer<typeof TextConfig>;
 
@@ -74,7 +81,7 @@ const clipVision = (o: Pick<VisionConfig, 'imageSize' | 'patchSize' | 'width' | 
 const timmVision = (o: Pick<VisionConfig, 'imageSize' | 'patchSize' | 'width' | 'layers' | 'heads'>): VisionConfig =>
   ({ layout: 'timm', mlpWidth: 4 * o.width, lnEps: 1e-6, activation: 'gelu', ...o });
 const clipText = (o: Pick<TextConfig, 'width' | 'layers' | 'heads'> & Partial<TextConfig>): TextConfig =>
-  ({ vocabSize: 49408, contextLength: 77, mlpWidth: 4 * o.width, tokenizer: 'bpe', ...o });
+  ({ vocabSize: 49408, contextLength: 77, mlpWidth: 4 * o.width, tokenizer: 'bpe', activation: 'quick_gelu', lnEps: 1e-5, ...o });
 
 /** Default vocabulary size of the tiny text tower; the toy set's real size comes from its vocab.txt. */
 export const TINY_VOCAB_SIZE = 512;
@@ -86,6 +93,19 @@ const named: Record<string, () => ModelConfig> = {
     vision: clipVision({ imageSize: 224, patchSize: 14, width: 1024, layers: 24, heads: 16 }),
     text: clipText({ width: 768, layers: 12, heads: 12 }),
     dora: { visionBlocks: [22, 23], textBlocks: [11], rank: 32, alpha: 16 },
+  }),
+  // OpenAI ViT-L/14 fine-tuned at 336 px (577 image tokens).
+  'clip-vit-l14-336': () => ({
+    kind: 'clip', name: 'clip-vit-l14-336', embedDim: 768,
+    vision: clipVision({ imageSize: 336, patchSize: 14, width: 1024, layers: 24, heads: 16 }),
+    text: clipText({ width: 768, layers: 12, heads: 12 }),
+    dora: { visionBlocks: [22, 23], textBlocks: [11], rank: 32, alpha: 16 },
+  }),
+  'clip-vit-b32': () => ({
+    kind: 'clip', name: 'clip-vit-b32', embedDim: 512,
+    vision: clipVision({ imageSize: 224, patchSize: 32, width: 768, layers: 12, heads: 12 }),
+    text: clipText({ width: 512, layers: 12, heads: 8 }),
+    dora: { visionBlocks: [10, 11], textBlocks: [11], rank: 32, alpha: 16 },
   }),
   'clip-vit-b16': () => ({
     kind: 'clip', name: 'clip-vit-b16', embedDim: 512,
@@ -142,7 +162,7 @@ export interface ConfigOverrides {
 }
 
 /** The named config, validated. Overrides fit it to a data set (vocabulary, classes). */
-export function modelConfig(name: 'clip-vit-l14' | 'clip-vit-b16' | 'tiny-clip' | 'test-clip', overrides?: ConfigOverrides): ClipConfig;
+export function modelConfig(name: 'clip-vit-l14' | 'clip-vit-l14-336' | 'clip-vit-b32' | 'clip-vit-b16' | 'tiny-clip' | 'test-clip', overrides?: ConfigOverrides): ClipConfig;
 export function modelConfig(name: 'vit-b16' | 'tiny-vit' | 'test-vit', overrides?: ConfigOverrides): VitConfig;
 export function modelConfig(name: 'resnet18' | 'resnet50' | 'tiny-resnet', overrides?: ConfigOverrides): ResnetConfig;
 export function modelConfig(name: string, overrides?: ConfigOverrides): ModelConfig;

@@ -14,6 +14,7 @@ export {
 } from './layers.js';
 export { normalNoise, normalNoiseOnDevice } from './noise.js';
 export { lwMatMul, setLwMatMulEnabled, setMatMulTiling } from './webgpu/matmul.js';
+export { setFusedAttentionEnabled } from './webgpu/attention.js';
 export {
   vitBlockNames, blockWeights, blockSpecs, vitSpecs, VisionTransformer, type BlockNames, type VitForwardOptions,
   type VitOutput,
@@ -37,6 +38,14 @@ export {
   type TypedArray, type TensorData,
 } from './safetensors.js';
 export { detectLayout, mapCheckpoint, loadParams, loadClip, loadVit, type CheckpointLayout } from './checkpoint.js';
+export {
+  findClipCheckpoint, loadClipCheckpoint, matchParams, fileKeyName, type ClipCheckpoint, type ClipCheckpointLayout, type FindClipOptions,
+  type ParamMatch,
+} from './checkpoint.js';
+export { clipConfigFromHf, isHfClipJson } from './hf-clip-config.js';
+export { clipConfigFromOpenClip } from './openclip-config.js';
+export { clipConfigFromShapes } from './openai-clip-shapes.js';
+export { studyDora, checkpointName } from './imported-config.js';
 export { summarize, type ModelSummary } from './summary.js';
 export { stages } from './stages.js';
 export { commands } from './commands.js';

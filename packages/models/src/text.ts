@@ -49,7 +49,7 @@ export class TextTransformer {
   private readonly shape: BlockShape;
 
   constructor(readonly config: TextConfig, readonly params: ParamStore) {
-    this.shape = { heads: config.heads, lnEps: 1e-5, activation: 'quick_gelu', mask: tf.keep(causalMask(config.contextLength)) };
+    this.shape = { heads: config.heads, lnEps: config.lnEps, activation: config.activation, mask: tf.keep(causalMask(config.contextLength)) };
   }
 
   private check(tokens: Int32Array): number {
@@ -82,7 +82,7 @@ export class TextTransformer {
 
   /** ln_final @ text_projection of the EOT rows. eot [P, Wt] -> [P, embed]. */
   head(eot: tf.Tensor2D): tf.Tensor2D {
-    const normed = layerNorm(eot, this.params.get('ln_final.weight'), this.params.get('ln_final.bias'), 1e-5, this.params.needsGrad('ln_final.weight'));
+    const normed = layerNorm(eot, this.params.get('ln_final.weight'), this.params.get('ln_final.bias'), this.config.lnEps, this.params.needsGrad('ln_final.weight'));
     return matMulPlain(normed as tf.Tensor2D, this.params.get<tf.Tensor2D>('text_projection'));
   }
 

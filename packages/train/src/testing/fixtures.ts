@@ -49,7 +49,7 @@ export function microClipConfig(): ClipConfig {
   return {
     kind: 'clip', name: 'micro-clip', embedDim: 64,
     vision: { layout: 'clip', imageSize: 8, patchSize: 4, width: 32, layers: 2, heads: 2, mlpWidth: 64, lnEps: 1e-5, activation: 'quick_gelu' },
-    text: { vocabSize: 512, contextLength: 8, width: 32, layers: 2, heads: 2, mlpWidth: 64, tokenizer: 'words' },
+    text: { vocabSize: 512, contextLength: 8, width: 32, layers: 2, heads: 2, mlpWidth: 64, tokenizer: 'words', activation: 'quick_gelu', lnEps: 1e-5 },
     dora: { visionBlocks: [1], textBlocks: [1], rank: 4, alpha: 2 },
   };
 }
