@@ -7,6 +7,11 @@ import { makePretrainedClip, makeToy, stageContext, task, tempDir } from '../tes
 import { behaviorParams, type BehaviorParams } from './params.js';
 import { behaviorStage } from './stage.js';
 import { featuresParams, featuresStage } from '../features/stage.js';
+import { tableFromIPC } from 'apache-arrow';
+import { rsa } from '@lw/eval';
+import { tf } from '@lw/models';
+import { loadSavedClip } from '../model-store.js';
+import { openTrainData } from '../open-data.js';
 
 /**
  * train/behavior on a small toy set (252 train+val items at 8x8 px, 48 test items) with a micro CLIP
@@ -140,6 +145,74 @@ describe('train/behavior', () => {
       expect(rel(r[1], full[1])).toBeLessThan(1e-3);
       expect(rel(r[2], full[2])).toBeLessThan(1e-3);
       expect(Math.abs(Number(r[3]) - Number(full[3]))).toBeLessThan(1e-3);
+    });
+  });
+
+  describe('layer-wise RSA and Fisher trace (params.layers, params.fisher)', () => {
+    let measured: Awaited<ReturnType<typeof runBehavior>>;
+    const read = (dir: string, file: string) => readFileSync(join(dir, file), 'utf8');
+    beforeAll(async () => {
+      measured = await runBehavior({ epochs: 3, layers: 'all', fisher: { probe: 8 } });
+    });
+
+    it('leaves training and metrics unchanged', () => {
+      expect(rowsOf(measured.csv)).toEqual(rowsOf(baseline.csv).slice(0, 3));
+      expect(existsSync(join(baseline.ctx.outDir, 'layer_rsa.csv'))).toBe(false);
+      expect(existsSync(join(baseline.ctx.outDir, 'epoch_measures.csv'))).toBe(false);
+    });
+
+    it('writes every block and the output per epoch; the output is metrics\' RSA exactly', () => {
+      const lines = read(measured.ctx.outDir, 'layer_rsa.csv').trim().split('\n');
+      expect(lines[0]).toBe('epoch,layer,layer_name,rsa_rho,rsa_p_value');
+      const rows = lines.slice(1).map((l) => l.split(','));
+      expect(rows.map((r) => r.slice(0, 3).join(' '))).toEqual(['1 0 block0', '1 1 block1', '1 2 output', '2 0 block0', '2 1 block1', '2 2 output', '3 0 block0', '3 1 block1', '3 2 output']);
+      const metrics = rowsOf(measured.csv);
+      const outputs = rows.filter((r) => r[2] === 'output');
+      outputs.forEach((r, i) => expect(r.slice(3)).toEqual(metrics[i]!.slice(3, 5)));
+      const arrow = tableFromIPC(readFileSync(join(measured.ctx.outDir, 'layer_rsa.arrow')));
+      const metricsArrow = tableFromIPC(readFileSync(join(measured.ctx.outDir, 'metrics.arrow')));
+      expect(arrow.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual(['epoch:Int32', 'layer:Int32', 'layer_name:Utf8', 'rsa_rho:Float64', 'rsa_p_value:Float64']);
+      const rho = arrow.getChild('rsa_rho')!.toArray() as Float64Array;
+      expect([rho[2], rho[5], rho[8]]).toEqual([...(metricsArrow.getChild('behavioral_rsa_rho')!.toArray() as Float64Array)]);
+      // block 0 is frozen (DoRA is on block 1): the same every epoch; block 1 trains.
+      const block = (name: string) => rows.filter((r) => r[2] === name).map((r) => r[3]);
+      expect(new Set(block('block0')).size).toBe(1);
+      expect(new Set(block('block1')).size).toBe(3);
+    });
+
+    it('block 0 equals the RSA of the plain CLIP\'s CLS after block 0 from a full forward', async () => {
+      const clip = loadSavedClip(model.dir);
+      const test = openTrainData(data.dir).loadSplit('test');
+      const [, H, W] = [test.count, 8, 8];
+      const out = clip.visual.forward(tf.tensor4d(test.images, [test.count, H, W, 3]), { blockCls: true });
+      const cls0 = (await out.blockCls![0]!.data()) as Float32Array;
+      tf.dispose([out.cls, ...out.blockCls!]);
+      const want = rsa(cls0, test.count, cls0.length / test.count, openTrainData(data.dir).humanRdm!);
+      const got = read(measured.ctx.outDir, 'layer_rsa.csv').trim().split('\n')[1]!.split(',');
+      expect(Number(got[3])).toBeCloseTo(want.rho, 6);
+      clip.dispose();
+    });
+
+    it('writes the Fisher trace of each epoch on the 8-item probe, not in metrics', () => {
+      const lines = read(measured.ctx.outDir, 'epoch_measures.csv').trim().split('\n');
+      expect(lines[0]).toBe('epoch,fisher_trace,fisher_probe');
+      const rows = lines.slice(1).map((l) => l.split(',').map(Number));
+      expect(rows.map((r) => [r[0], r[2]])).toEqual([[1, 8], [2, 8], [3, 8]]);
+      for (const r of rows) expect(Number.isFinite(r[1]) && r[1]! > 0).toBe(true);
+      expect(new Set(rows.map((r) => r[1])).size).toBe(3);
+      expect(measured.csv).not.toMatch(/fisher/);
+    });
+
+    it('a kill after epoch 2 and a rerun in place write the same tables', async () => {
+      const scratch = tempDir('lw-scratch-');
+      const params = { epochs: 3, layers: 'all', fisher: { probe: 8 } };
+      await expect(runBehavior(params, { scratch, abortAfterEpoch: 2 })).rejects.toThrow(/stopped after epoch 2/);
+      const resumed = await runBehavior(params, { scratch });
+      for (const f of ['layer_rsa.csv', 'epoch_measures.csv']) expect(read(resumed.ctx.outDir, f)).toBe(read(measured.ctx.outDir, f));
+    });
+
+    it('rejects blocks the tower does not have, naming the param', async () => {
+      await expect(runBehavior({ epochs: 1, layers: [0, 5] })).rejects.toThrow(/params\.layers: .*name blocks 5/);
     });
   });
 });

@@ -12,7 +12,9 @@ import { AdamW } from '../optim/adamw.js';
 import { epochFlags, inWindow, perturbBatch, perturbsImages, targetStats } from '../perturb.js';
 import { perturbedImages } from '../perturb-device.js';
 import { TrainableParams } from '../trainable.js';
+import { createEpochMeasures } from './epoch-measures.js';
 import type { BehaviorParams } from './params.js';
+import type { EpochMeasuresRow, LayerRsaRow } from '@lw/core';
 
 /**
  * The CLIP-HBA training loop (method §3.2, §3.4), top to bottom: where to start, then per epoch
@@ -41,6 +43,9 @@ export interface BehaviorResult {
   trainableCount: number;
   stoppedEarly: boolean;
   epochSeconds: number[];
+  /** Layer-wise RSA rows (params.layers) and Fisher rows (params.fisher); null when off. */
+  layerRows: LayerRsaRow[] | null;
+  fisherRows: EpochMeasuresRow[] | null;
 }
 
 type Start = { epoch: number; rows: MetricsRow[]; stopping: EarlyStoppingState; done: boolean };
@@ -66,6 +71,9 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
   const stats = targetStats(pool);
   env.log(`target statistics (train + val): mean ${stats.mean.toFixed(4)}, std ${stats.std.toFixed(4)} over ${pool.length} values`);
   const textPrefix = tf.keep(cache ? tf.tensor3d(cache.text, cache.manifest.textShape) : hba.textPrefix());
+  const measures = await createEpochMeasures({
+    params: p, hba, cache, imageShape: data.imageShape, train, test, humanRdm: data.humanRdm, scratch: env.scratch, log: env.log,
+  });
 
   const [H, W] = data.imageShape;
   // [n, T, W] inputs of the first DoRA vision block for n images: gathered from the cache (images null),
@@ -104,6 +112,7 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
       weights.load(ck.params, `${ckDir}/epoch${ck.info.epoch}.safetensors`);
       opt.loadStateDict({ tensors: ck.optimizerState, step: ck.info.optimizer.step });
       env.log(`resuming in place after epoch ${ck.info.epoch}`);
+      measures?.resumeAt(ck.info.epoch);
       const stopping = ck.info.earlyStopping ?? { best: RESUMED_BEST_LOSS, counter: 0 };
       return { epoch: ck.info.epoch, rows: ck.info.rows, stopping, done: ck.info.stopped || ck.info.epoch >= p.epochs };
     }
@@ -174,6 +183,7 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
       ...epochFlags(p.perturb, epoch),
     };
     rows.push(row);
+    await measures?.afterEpoch(epoch, r, textPrefix);
     writeEmbeddings(join(env.scratch, 'embeddings', `epoch${epoch}.arrow`), test.ids, preds, preds.length / test.count);
     const es = earlyStoppingUpdate(stopping, testLoss, p.patience, perturbed);
     stopping = es.state;
@@ -189,7 +199,11 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
     if (env.signal.aborted) throw env.signal.reason ?? new Error('aborted');
   }
   textPrefix.dispose();
-  return { rows, checkpointEpochs: listCheckpoints(ckDir), trainableCount: weights.count(), stoppedEarly: stopped, epochSeconds };
+  measures?.dispose();
+  return {
+    rows, checkpointEpochs: listCheckpoints(ckDir), trainableCount: weights.count(), stoppedEarly: stopped, epochSeconds,
+    layerRows: measures?.layerRows ?? null, fisherRows: measures?.fisherRows ?? null,
+  };
 }
 
 /** Mean squared error over all entries, accumulated per batch as the study does (Σ batch mean × B / N = overall mean). */

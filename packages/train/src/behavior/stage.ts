@@ -3,6 +3,8 @@ import { behaviorMetricsColumns, defineStage, singleInput } from '@lw/core';
 import { resumePoint } from '../inputs.js';
 import { createClipHba, type ClipConfig } from '@lw/models';
 import { writeMetrics } from '../metrics.js';
+import { writeEpochMeasures } from '../fisher.js';
+import { writeLayerRsa } from '../layer-rsa.js';
 import { residentClip, residentData, residentFeatures } from '../resident.js';
 import { backendResources, startBackend } from '../stage-backend.js';
 import { promptTokens } from '../tokens.js';
@@ -14,6 +16,7 @@ import { behaviorParams } from './params.js';
  * fine-tune (a train/clip-pretrain task), optionally its feature cache (train/features), and
  * optionally one checkpoint of another behaviour task to resume from (`baseline@epoch(E - 1)`).
  * Outputs: metrics.csv/.arrow (the study's 9 columns), checkpoints/epoch{N}.*, embeddings/epoch{N}.arrow,
+ * with params.layers layer_rsa.csv/.arrow, with params.fisher epoch_measures.csv/.arrow (behavior/epoch-measures.ts),
  * task.log; it records the backend, the model's name and whether the feature cache was used (params.json).
  */
 export const behaviorStage = defineStage({
@@ -73,6 +76,8 @@ export const behaviorStage = defineStage({
     mark = performance.now();
     publishScratch(ctx.scratchDir, ctx.outDir);
     writeMetrics(ctx.outDir, behaviorMetricsColumns, result.rows);
+    if (result.layerRows) writeLayerRsa(ctx.outDir, result.layerRows);
+    if (result.fisherRows) writeEpochMeasures(ctx.outDir, result.fisherRows);
     ctx.log(`teardown: ${((performance.now() - mark) / 1000).toFixed(3)}s`);
     const last = result.rows.at(-1);
     const meanEpoch = result.epochSeconds.length ? result.epochSeconds.reduce((a, b) => a + b, 0) / result.epochSeconds.length : undefined;
