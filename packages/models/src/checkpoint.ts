@@ -295,7 +295,10 @@ export function findClipCheckpoint(path: string, opts: FindClipOptions = {}): Cl
   const st = readSafetensors(file);
   try {
     const layout = detectLayout(st.names(), file);
-    if (layout === 'hf-clip') throw new UserError(`${file} has Hugging Face CLIP keys but no config.json beside it`, 'keep config.json (CLIPModel.save_pretrained writes it) in the same folder');
+    if (layout === 'hf-clip') {
+      if (opts.config) return { layout: 'hf-clip', configSource: `given config ${opts.config.name}`, config: opts.config, file };
+      throw new UserError(`${file} has Hugging Face CLIP keys but no config.json beside it`, 'keep config.json (CLIPModel.save_pretrained writes it) in the same folder, or name the config');
+    }
     if (layout === 'timm') throw new UserError(`${file} is a timm ViT (patch_embed.proj.weight)`, 'timm ViTs are imported by train/vit-import; train/clip-import reads CLIP checkpoints');
     const shapes = new Map([...st.entries].map(([k, e]) => [k, e.shape]));
     const source = `tensor shapes of ${file}`;
