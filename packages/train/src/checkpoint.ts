@@ -10,7 +10,8 @@ import { readTensorFile, writeTensorFile, type NamedTensor } from './tensor-file
  * state as `adam.exp_avg.<name>`, `adam.exp_avg_sq.<name>` or `sgd.momentum_buffer.<name>`, the
  * step count in the metadata) and `epoch{N}.json` (epoch, metrics, early-stopping state, the rows
  * this task wrote so far). N is the 1-based epoch; 0 is the initial state. The JSON is written
- * last, so a checkpoint counts as complete only when its JSON exists.
+ * last, so a checkpoint counts as complete only when its JSON exists. Non-trainable model state
+ * (BatchNorm running statistics) is saved as `state.<name>`, flat.
  */
 export const checkpointInfo = z.object({
   epoch: z.number().int().min(0),
@@ -32,6 +33,8 @@ export interface Checkpoint {
   shapes: Map<string, number[]>;
   /** Optimiser state tensors by their state key (`exp_avg.<name>`, `momentum_buffer.<name>`). */
   optimizerState: Map<string, Float32Array>;
+  /** Non-trainable model state by name (BatchNorm running statistics), flat; absent when the model has none. */
+  state?: Map<string, Float32Array>;
 }
 
 const OPT_PREFIX = { adamw: 'adam.', sgd: 'sgd.' } as const;
@@ -49,6 +52,7 @@ export function writeCheckpoint(dir: string, ck: Checkpoint): void {
     const shape = ck.shapes.get(key.slice(key.indexOf('.') + 1)) ?? [data.length];
     tensors.set(prefix + key, { dtype: 'F32', shape, data });
   }
+  for (const [name, data] of ck.state ?? []) tensors.set(`state.${name}`, { dtype: 'F32', shape: [data.length], data });
   const paths = checkpointPaths(dir, ck.info.epoch);
   writeTensorFile(paths.tensors, tensors, {
     format: 'lw-checkpoint/1',
@@ -73,14 +77,16 @@ export function readCheckpoint(dir: string, epoch: number): Checkpoint {
   const params = new Map<string, Float32Array>();
   const shapes = new Map<string, number[]>();
   const optimizerState = new Map<string, Float32Array>();
+  const state = new Map<string, Float32Array>();
   for (const [key, t] of file.tensors) {
     if (key.startsWith('param.')) {
       params.set(key.slice(6), t.data as Float32Array);
       shapes.set(key.slice(6), t.shape);
     } else if (key.startsWith(prefix)) optimizerState.set(key.slice(prefix.length), t.data as Float32Array);
-    else throw new UserError(`${paths.tensors}: unexpected tensor ${key}`, `a ${info.optimizer.kind} checkpoint holds param.* and ${prefix}* tensors`);
+    else if (key.startsWith('state.')) state.set(key.slice(6), t.data as Float32Array);
+    else throw new UserError(`${paths.tensors}: unexpected tensor ${key}`, `a ${info.optimizer.kind} checkpoint holds param.*, ${prefix}* and state.* tensors`);
   }
-  return { info, params, shapes, optimizerState };
+  return { info, params, shapes, optimizerState, ...(state.size ? { state } : {}) };
 }
 
 /** Epochs with a complete checkpoint in `dir`, ascending. */

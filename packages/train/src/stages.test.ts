@@ -8,6 +8,7 @@ import { featuresParams, featuresStage } from './features/stage.js';
 import { pretrainParams, pretrainStage } from './pretrain/stage.js';
 import { startBackend } from './stage-backend.js';
 import { stages } from './stages.js';
+import { vitImportParams, vitImportStage } from './vit-import/stage.js';
 
 /**
  * What the train stages tell the pipeline through the stage contract (@lw/core stage.ts): the
@@ -34,7 +35,7 @@ describe('train stages: the stage contract', () => {
   it('stages without checkpoints: pretraining counts its epochs, the others the default', () => {
     expect(pretrainStage.lastCheckpoint).toBeUndefined();
     expect(pretrainStage.work!(pretrainParams.parse({ epochs: 8 }), 0)).toBe(8);
-    for (const s of [featuresStage, clipImportStage]) {
+    for (const s of [featuresStage, clipImportStage, vitImportStage]) {
       expect(s.lastCheckpoint).toBeUndefined();
       expect(s.work).toBeUndefined();
     }
@@ -44,6 +45,7 @@ describe('train stages: the stage contract', () => {
     const cases = [
       [behaviorStage, behaviorParams], [classifyStage, classifyParams], [pretrainStage, pretrainParams],
       [featuresStage, featuresParams], [clipImportStage, clipImportParams.extend({ checkpoint: clipImportParams.shape.checkpoint.default('/x') })],
+      [vitImportStage, vitImportParams.extend({ checkpoint: vitImportParams.shape.checkpoint.default('/x') })],
     ] as const;
     expect(stages).toHaveLength(cases.length);
     for (const [stage, schema] of cases) {

@@ -1,3 +1,4 @@
+import { UserError } from '@lw/core';
 import {
   createResnet, createVitClassifier, tf, type Resnet, type ResnetConfig, type VitClassifier, type VitConfig,
 } from '@lw/models';
@@ -74,4 +75,29 @@ export function createClassifier(config: ClassifierConfig, opts: { numClasses: n
   return config.kind === 'vit'
     ? vitAsClassifier(createVitClassifier(config, opts))
     : resnetAsClassifier(createResnet(config, opts));
+}
+
+/** The non-trainable state's current values (asynchronously: webgpu in Node cannot read synchronously). */
+export async function stateValues(model: Classifier): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const [name, v] of model.state) out.set(name, Float32Array.from((await v.data()) as Float32Array));
+  return out;
+}
+
+/** Sets the state from a checkpoint's, which must hold exactly the model's names and sizes. */
+export function loadState(model: Classifier, values: Map<string, Float32Array> | undefined, source: string): void {
+  const given = values ?? new Map<string, Float32Array>();
+  const missing = [...model.state.keys()].filter((k) => !given.has(k));
+  const extra = [...given.keys()].filter((k) => !model.state.has(k));
+  const wrong = [...model.state].filter(([k, v]) => given.has(k) && given.get(k)!.length !== v.size).map(([k]) => k);
+  if (missing.length || extra.length || wrong.length) {
+    const list = (xs: string[]) => xs.slice(0, 10).join(', ') + (xs.length > 10 ? ', ...' : '') || 'none';
+    throw new UserError(`${source}: model state (BatchNorm running statistics) does not match the model (missing: ${list(missing)}; unexpected: ${list(extra)}; wrong size: ${list(wrong)})`,
+      'resume from a checkpoint written by the same model config');
+  }
+  for (const [name, v] of model.state) {
+    const t = tf.tensor(given.get(name)!, v.shape, 'float32');
+    v.assign(t);
+    t.dispose();
+  }
 }

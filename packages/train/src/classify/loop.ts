@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { UserError } from '@lw/core';
 import { rsa } from '@lw/eval';
-import { tf, type VitClassifier } from '@lw/models';
+import { tf } from '@lw/models';
 import { listCheckpoints, readCheckpoint, writeCheckpoint } from '../checkpoint.js';
 import type { SplitArrays, TrainData } from '../dataset.js';
 import { writeEmbeddings } from '../embeddings.js';
@@ -10,13 +10,17 @@ import type { MetricsRow } from '../metrics.js';
 import { AdamW } from '../optim/adamw.js';
 import { Sgd } from '../optim/sgd.js';
 import { TrainableParams } from '../trainable.js';
+import { loadState, stateValues, type Classifier } from './classifier.js';
 import type { ClassifyParams } from './params.js';
 import { perturbedLabelTable, perturbVitBatch } from './perturb.js';
 
 /**
- * The ViT loop (method §7): per epoch SGD with momentum at the scheduled rate over augmented,
- * shuffled batches; then validation cross-entropy and top-1, and RSA of the final-norm CLS token of
- * the test images (single process, RDM order). Checkpoints go to `scratch` after every epoch.
+ * The classification loop (method §7): per epoch SGD with momentum at the scheduled rate over augmented,
+ * shuffled batches; then validation cross-entropy and top-1, and RSA of the model's features (ViT:
+ * final-norm CLS token; ResNet: global-average-pooled last stage) of the test images (single process,
+ * RDM order). The train step runs the model in training mode (BatchNorm on batch statistics, moving
+ * the running statistics); validation and features in eval mode. Checkpoints (weights, optimiser and
+ * BatchNorm state) go to `scratch` after every epoch, so a resumed run continues exactly.
  * With `perturb` (start E), it trains only epoch E = resume + 1, perturbed, and evaluates (method §7.3).
  */
 export interface ClassifyEnv {
@@ -24,7 +28,7 @@ export interface ClassifyEnv {
   data: TrainData;
   /** The RSA images and human RDM (the same set for the toy). */
   rsaData: TrainData;
-  model: VitClassifier;
+  model: Classifier;
   resume?: { dir: string; epoch: number };
   scratch: string;
   log(message: string): void;
@@ -40,7 +44,7 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
   const weights = await TrainableParams.from(model.variables);
   // The study's SGD with momentum, or AdamW for a small ViT that SGD moves too slowly (both take the scheduled lr per step).
   const opt = p.optimizer === 'adamw' ? new AdamW({ lr: p.lr, weightDecay: p.weightDecay }) : new Sgd({ momentum: p.momentum, weightDecay: p.weightDecay });
-  const classes = data.classes?.length ?? model.config.numClasses;
+  const classes = data.classes?.length ?? model.numClasses;
   const [H, W] = data.imageShape;
   const val = data.loadSplit('val');
   const test = await rsaImages(env.rsaData, data, p.batchSize);
@@ -56,12 +60,13 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
   if (from) {
     const ck = readCheckpoint(from.dir, from.epoch);
     weights.load(ck.params, join(from.dir, `epoch${from.epoch}.safetensors`));
+    loadState(model, ck.state, join(from.dir, `epoch${from.epoch}.safetensors`));
     opt.loadStateDict({ tensors: ck.optimizerState, step: ck.info.optimizer.step });
     start = from.epoch;
     if (from.dir === ckDir) rows = ck.info.rows;
     env.log(`starting after epoch ${start} from ${from.dir}`);
   } else {
-    writeCheckpoint(ckDir, { info: { epoch: 0, optimizer: { kind: p.optimizer, step: 0 }, rows: [], stopped: false }, params: weights.values, shapes: weights.shapes, optimizerState: new Map() });
+    writeCheckpoint(ckDir, { info: { epoch: 0, optimizer: { kind: p.optimizer, step: 0 }, rows: [], stopped: false }, params: weights.values, shapes: weights.shapes, optimizerState: new Map(), state: await stateValues(model) });
   }
   // A measurement trains exactly epoch E = start = resume + 1; training runs to params.epochs.
   const last = perturb ? perturb.start : p.epochs;
@@ -77,7 +82,7 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
       const B = batch.ids.length;
       const clean = { images: batch.images, labels: batch.labels!, rows: batch.rows };
       const b = perturb ? perturbVitBatch(clean, perturb, epoch, batch.index, labelTable) : clean;
-      const { loss, grads } = await weights.lossAndGrads(() => crossEntropy(model.forward(tf.tensor4d(b.images, [B, H, W, 3])).logits, b.labels, classes));
+      const { loss, grads } = await weights.lossAndGrads(() => crossEntropy(model.forward(tf.tensor4d(b.images, [B, H, W, 3]), { training: true }).logits, b.labels, classes));
       if (!Number.isFinite(loss)) {
         throw new UserError(`non-finite training loss ${loss} at epoch ${epoch}, batch ${batch.index}`, `checkpoints up to epoch ${epoch - 1} are kept in ${ckDir}; lower params.lr`);
       }
@@ -87,14 +92,14 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
       seen += B;
     }
     const v = await evaluate(model, val, classes, p.batchSize, [H, W]);
-    const features = await featuresOf(model, test, p.batchSize, [H, W]); // [48, width]
+    const features = await featuresOf(model, test, p.batchSize, [H, W]); // [48, featureWidth]
     const d = features.length / test.count;
     const r = rsa(features, test.count, d, env.rsaData.humanRdm);
     const row: MetricsRow = { epoch, train_loss: lossSum / seen, val_loss: v.loss, val_acc: v.acc, rsa_rho: r.rho, rsa_p_value: r.p };
     if (perturb) Object.assign(row, { perturbation: perturb.type, perturb_epoch: epoch });
     rows = [...rows, row];
     writeEmbeddings(join(env.scratch, 'embeddings', `epoch${epoch}.arrow`), test.ids, features, d);
-    writeCheckpoint(ckDir, { info: { epoch, optimizer: { kind: p.optimizer, step: opt.stepCount }, metrics: row, rows, stopped: false }, params: weights.values, shapes: weights.shapes, optimizerState: opt.stateDict().tensors });
+    writeCheckpoint(ckDir, { info: { epoch, optimizer: { kind: p.optimizer, step: opt.stepCount }, metrics: row, rows, stopped: false }, params: weights.values, shapes: weights.shapes, optimizerState: opt.stateDict().tensors, state: await stateValues(model) });
     epochSeconds.push((performance.now() - t0) / 1000);
     env.log(`epoch ${epoch}: lr ${lr.toPrecision(4)} train ${row.train_loss} val ${v.loss.toFixed(4)} acc ${v.acc.toFixed(4)} rsa ${r.rho.toFixed(4)} ${epochSeconds.at(-1)!.toFixed(2)}s`);
     env.progress(epoch, last, `acc ${v.acc.toFixed(3)} rsa ${r.rho.toFixed(3)}`);
@@ -148,7 +153,7 @@ export function crossEntropy(logits: tf.Tensor2D, labels: Int32Array, classes: n
 }
 
 /** Validation: mean cross-entropy over all images (Σ batch mean × B / N) and top-1 accuracy. */
-async function evaluate(model: VitClassifier, split: SplitArrays, classes: number, batchSize: number, [H, W]: number[]) {
+async function evaluate(model: Classifier, split: SplitArrays, classes: number, batchSize: number, [H, W]: number[]) {
   let loss = 0, correct = 0;
   for (let s = 0; s < split.count; s += batchSize) {
     const n = Math.min(batchSize, split.count - s);
@@ -166,9 +171,9 @@ async function evaluate(model: VitClassifier, split: SplitArrays, classes: numbe
   return { loss: loss / split.count, acc: correct / split.count };
 }
 
-/** Final-norm CLS features [count, width] of a split, in its stored (RDM) order. */
-async function featuresOf(model: VitClassifier, split: SplitArrays, batchSize: number, [H, W]: number[]): Promise<Float32Array> {
-  const width = model.config.vision.width;
+/** Eval-mode features [count, featureWidth] of a split, in its stored (RDM) order. */
+async function featuresOf(model: Classifier, split: SplitArrays, batchSize: number, [H, W]: number[]): Promise<Float32Array> {
+  const width = model.featureWidth;
   const out = new Float32Array(split.count * width);
   for (let s = 0; s < split.count; s += batchSize) {
     const n = Math.min(batchSize, split.count - s);

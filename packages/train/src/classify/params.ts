@@ -1,15 +1,17 @@
 import { z } from 'zod';
-import { BackendName, VitConfig } from '@lw/models';
+import { BackendName, ResnetConfig, VitConfig } from '@lw/models';
 import { vitPerturbSpec } from './perturb.js';
 
 /**
- * `train/classify` params: the ViT arm (method §7.1). The defaults are the study's (ViT-B/16,
+ * `train/classify` params: the ViT arm (method §7.1) and its CNN counterpart (a ResNet with the same
+ * loop, schedule and RSA). The defaults are the study's (ViT-B/16,
  * batch 512, SGD lr 0.1, 100 epochs, 5 warm-up). For the toy, scale the learning rate with the
  * batch (Goyal et al.'s linear rule: 0.1 x 64 / 512 = 0.0125 at batch 64): the study's 0.1 was
  * tuned for 512 images per step.
  */
 export const classifyParams = z.object({
-  model: z.union([z.string(), VitConfig]).default('vit-b16').describe('ViT config name (tiny-vit for the toy), or a whole ViT config'),
+  model: z.union([z.string(), VitConfig, ResnetConfig]).optional()
+    .describe("ViT or ResNet config name (tiny-vit / tiny-resnet for the toy; vit-b16, resnet18, resnet50), or a whole config; default vit-b16, or with an init input the init's architecture (a given model must match it)"),
   seed: z.number().int().default(1).describe('Init, shuffle and augmentation seed'),
   epochs: z.number().int().min(2).default(100).describe('Epochs; the cosine schedule spans them'),
   warmupEpochs: z.number().int().min(1).default(5),
