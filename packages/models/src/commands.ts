@@ -1,6 +1,7 @@
 import type { CliCommand } from '@lw/core';
 import { formatError } from '@lw/core';
 import { MODEL_NAMES, modelConfig } from './config.js';
+import { type CheckpointReport, formatReport, inspectCheckpoint } from './inspect.js';
 import { summarize } from './summary.js';
 
 const summary: CliCommand = {
@@ -26,5 +27,39 @@ const summary: CliCommand = {
   },
 };
 
+export interface InspectArgs {
+  path: string;
+  json?: boolean;
+  visionHeads?: number;
+  textHeads?: number;
+}
+
+/** `lw models inspect`: prints the report (text, or one JSON object with --json) and returns it. */
+export function runInspect(argv: InspectArgs, stdout: (line: string) => void): CheckpointReport {
+  const report = inspectCheckpoint(argv.path, { heads: { vision: argv.visionHeads, text: argv.textHeads } });
+  if (argv.json) stdout(JSON.stringify(report));
+  else for (const line of formatReport(report)) stdout(line);
+  return report;
+}
+
+const inspect: CliCommand = {
+  command: 'models inspect <path>',
+  describe: 'what a checkpoint is (layout, config source, both towers, parameters) and whether its weights match that config; exit code 1 when they do not',
+  builder: (y) => y
+    .positional('path', { type: 'string', describe: 'a checkpoint folder (Hugging Face CLIP, OpenCLIP, timm ViT, a model task) or a .safetensors file (OpenAI CLIP state dict, ResNet)' })
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead of the text' })
+    .option('vision-heads', { type: 'number', describe: 'image tower heads of a bare OpenAI CLIP state dict whose width is not a multiple of 64' })
+    .option('text-heads', { type: 'number', describe: 'text tower heads of such a state dict' })
+    .example('lw models inspect packages/models/fixtures/zoo/hf-clip', 'a Hugging Face CLIPModel folder'),
+  handler: async (argv: InspectArgs) => {
+    try {
+      if (!runInspect(argv, (line) => console.log(line)).match.ok) process.exitCode = 1;
+    } catch (e) {
+      console.error(formatError(e));
+      process.exitCode = 1;
+    }
+  },
+};
+
 /** The `lw` subcommands this package provides; `@lw/pipeline` mounts them. */
-export const commands: CliCommand[] = [summary];
+export const commands: CliCommand[] = [summary, inspect];

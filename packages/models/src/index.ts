@@ -46,6 +46,7 @@ export { clipConfigFromHf, isHfClipJson } from './hf-clip-config.js';
 export { clipConfigFromOpenClip } from './openclip-config.js';
 export { clipConfigFromShapes } from './openai-clip-shapes.js';
 export { studyDora, checkpointName } from './imported-config.js';
+export { inspectCheckpoint, formatReport, type CheckpointReport, type InspectOptions } from './inspect.js';
 export { summarize, type ModelSummary } from './summary.js';
 export { stages } from './stages.js';
 export { commands } from './commands.js';
