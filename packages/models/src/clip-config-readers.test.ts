@@ -115,6 +115,8 @@ describe('clipConfigFromOpenClip', () => {
     expect(e.message).toBe('open_clip_config.json: model_cfg.vision_cfg.timm_model_name is "vit_base_patch16_224"');
     expect(caught(() => clipConfigFromOpenClip({ model_cfg: { embed_dim: 1024, vision_cfg: { layers: [3, 4, 6, 3], width: 64 } } }, { name: 'RN50', source: 'o.json' })).message)
       .toMatch(/ModifiedResNet/);
+    expect(caught(() => clipConfigFromOpenClip({ model_cfg: { embed_dim: 512, vision_cfg: { pool_type: 'avg' } } }, { name: 'x', source: 'o.json' })).message)
+      .toBe('o.json: model_cfg.vision_cfg.pool_type is "avg"');
   });
 });
 

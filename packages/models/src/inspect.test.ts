@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runInspect } from './commands.js';
-import { readSafetensors } from './index.js';
+import { readSafetensors, resnetConfigFromWeights, vitConfigFromTimm } from './index.js';
 
 /** `lw models inspect` on fixtures/zoo (make.py: transformers 5.17, timm 1.0.29, torchvision 0.26; random weights). */
 const zoo = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'zoo');
@@ -88,6 +88,19 @@ describe('lw models inspect', () => {
       expect(text).toContain(`blocks         ${block}, layers ${layers.join('-')}, widths 8-16-32-64`);
     });
   }
+
+  it('a model task of this tool (our config.json beside the weights): layout lw, its own config', () => {
+    const vit = tmp([['timm-vit/model.safetensors', 'model.safetensors']]);
+    const vitConfig = vitConfigFromTimm(JSON.parse(readFileSync(join(zoo, 'timm-vit', 'config.json'), 'utf8'))).config;
+    writeFileSync(join(vit, 'config.json'), JSON.stringify({ ...vitConfig, name: 'my-vit' }));
+    expect(inspect(vit).report).toMatchObject({ kind: 'vit', layout: 'lw', configSource: join(vit, 'config.json'), config: { name: 'my-vit' }, match: { ok: true } });
+    const res = tmp([['resnet18-tv/model.safetensors', 'model.safetensors']]);
+    const st = readSafetensors(join(res, 'model.safetensors'));
+    const resConfig = resnetConfigFromWeights(st, { name: 'my-resnet', imageSize: 64 });
+    st.close();
+    writeFileSync(join(res, 'config.json'), JSON.stringify({ ...resConfig, numClasses: 7 }));
+    expect(inspect(res).report).toMatchObject({ kind: 'resnet', layout: 'lw', config: { name: 'my-resnet', imageSize: 64 }, match: { ok: false, misshaped: 2, first: 'ill-shaped fc.weight: [10,64], expected [7,64]' } });
+  });
 
   it('a path that is not a checkpoint', () => {
     expect(() => runInspect({ path: '/nonexistent/x' }, () => {})).toThrow(/cannot read checkpoint \/nonexistent\/x/);

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { UserError } from '@lw/core';
 import { findClipCheckpoint, matchParams } from './checkpoint.js';
 import { clipSpecs } from './clip.js';
-import type { ClipConfig, ModelConfig, TextConfig, VisionConfig, VitConfig } from './config.js';
+import { type ClipConfig, configFromJson, type ModelConfig, type TextConfig, type VisionConfig, type VitConfig } from './config.js';
 import type { ParamSpec } from './params.js';
 import type { ResnetConfig } from './resnet-config.js';
 import { resnetConfigFromWeights } from './resnet-checkpoint.js';
@@ -22,7 +22,7 @@ import { vitClassifierSpecs } from './vit_classifier.js';
 export interface CheckpointReport {
   path: string;
   kind: ModelConfig['kind'];
-  /** hf-clip | openclip | lw | openai-clip (CLIP), timm (ViT), resnet (torchvision/timm key names). */
+  /** hf-clip | openclip | openai-clip (CLIP), timm (ViT), resnet (torchvision/timm key names), lw (a model task of this tool). */
   layout: string;
   configSource: string;
   weights: string;
@@ -42,8 +42,9 @@ export function inspectCheckpoint(path: string, opts: InspectOptions = {}): Chec
   const file = readSafetensors(weights);
   try {
     const names = new Set(file.names());
-    if (names.has('conv1.weight') && names.has('layer1.0.conv1.weight')) return resnetReport(path, file);
-    if (names.has('patch_embed.proj.weight')) return timmReport(path, file);
+    const own = ownConfig(path);
+    if (names.has('conv1.weight') && names.has('layer1.0.conv1.weight')) return resnetReport(path, file, own?.kind === 'resnet' ? own : undefined);
+    if (names.has('patch_embed.proj.weight')) return timmReport(path, file, own?.kind === 'vit' ? own : undefined);
   } finally {
     file.close();
   }
@@ -82,22 +83,41 @@ function matchSummary(file: SafetensorsFile, missing: number, unexpected: number
   return { ok: !missing && !unexpected && !misshaped, tensors: file.names().length, missing, unexpected, misshaped, ...(first ? { first } : {}) };
 }
 
-function timmReport(path: string, file: SafetensorsFile): CheckpointReport {
-  const configJson = join(statSync(path).isDirectory() ? path : dirname(path), 'config.json');
+const configJsonOf = (path: string) => join(statSync(path).isDirectory() ? path : dirname(path), 'config.json');
+
+/** The config.json of a model task of this tool (train/vit-import, train/classify, ...): one with a `kind`. */
+function ownConfig(path: string): ModelConfig | undefined {
+  const file = configJsonOf(path);
+  if (!existsSync(file)) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`cannot read ${file}: ${(e as Error).message}`, 'it should be the JSON file the checkpoint came with', { cause: e });
+  }
+  return typeof json === 'object' && json !== null && 'kind' in json ? configFromJson(json, file) : undefined;
+}
+
+function timmReport(path: string, file: SafetensorsFile, own?: VitConfig): CheckpointReport {
+  const configJson = configJsonOf(path);
+  if (own) return vitReport(path, file, 'lw', configJson, own);
   if (!existsSync(configJson)) {
     throw new UserError(`${file.path} is a timm ViT (patch_embed.proj.weight) with no config.json beside it, so its config cannot be read`,
       'keep the config.json timm saves with the weights, or import it with train/vit-import and a named ViT config');
   }
-  const { config } = vitConfigFromTimm(JSON.parse(readFileSync(configJson, 'utf8')), { source: configJson });
+  return vitReport(path, file, 'timm', configJson, vitConfigFromTimm(JSON.parse(readFileSync(configJson, 'utf8')), { source: configJson }).config);
+}
+
+function vitReport(path: string, file: SafetensorsFile, layout: string, configSource: string, config: VitConfig): CheckpointReport {
   const m = matchParams(file, vitClassifierSpecs(config, config.numClasses), 'timm');
   return {
-    path, kind: 'vit', layout: 'timm', configSource: configJson, weights: file.path, config,
+    path, kind: 'vit', layout, configSource, weights: file.path, config,
     parameters: summarize(config).total, match: matchSummary(file, m.missing.length, m.unexpected.length, m.misshaped.length, m.first),
   };
 }
 
-function resnetReport(path: string, file: SafetensorsFile): CheckpointReport {
-  const config = resnetConfigFromWeights(file, { name: path.replace(/[/\\]+$/, '').split(/[/\\]/).pop() });
+function resnetReport(path: string, file: SafetensorsFile, own?: ResnetConfig): CheckpointReport {
+  const config = own ?? resnetConfigFromWeights(file, { name: path.replace(/[/\\]+$/, '').split(/[/\\]/).pop() });
   const { params, state } = resnetSpecs(config);
   const specs = new Map<string, ParamSpec>([...params, ...state]);
   // The file holds convs as OIHW [out, in, kh, kw]; the specs are HWIO [kh, kw, in, out].
@@ -109,7 +129,8 @@ function resnetReport(path: string, file: SafetensorsFile): CheckpointReport {
     .map(([n, s]) => `ill-shaped ${n}: ${JSON.stringify(file.entries.get(n)!.shape)}, expected ${JSON.stringify(fileShape(s.shape))}`);
   const first = missing.length ? `missing ${missing[0]}` : misshaped[0] ?? (unexpected.length ? `unexpected ${unexpected[0]}` : undefined);
   return {
-    path, kind: 'resnet', layout: 'resnet', configSource: `tensor shapes of ${file.path} (image size not stored: ${config.imageSize} assumed)`, weights: file.path,
+    path, kind: 'resnet', layout: own ? 'lw' : 'resnet', weights: file.path,
+    configSource: own ? configJsonOf(path) : `tensor shapes of ${file.path} (image size not stored: ${config.imageSize} assumed)`,
     config, parameters: summarize(config).total, match: matchSummary(file, missing.length, unexpected.length, misshaped.length, first),
   };
 }

@@ -42,7 +42,7 @@ const OpenClipJson = z.object({
 
 /** Settings that make a tower something other than OpenAI's ViT / text transformer, when set to a truthy value. */
 const OTHER_ARCHITECTURE: Record<'vision_cfg' | 'text_cfg', string[]> = {
-  vision_cfg: ['timm_model_name', 'attentional_pool', 'ls_init_value', 'no_ln_pre', 'final_ln_after_pool', 'proj_bias'],
+  vision_cfg: ['timm_model_name', 'attentional_pool', 'ls_init_value', 'no_ln_pre', 'final_ln_after_pool', 'proj_bias', 'global_average_pool', 'input_patchnorm'],
   text_cfg: ['hf_model_name', 'ls_init_value', 'embed_cls', 'no_causal_mask', 'final_ln_after_pool', 'proj_bias'],
 };
 
@@ -62,6 +62,8 @@ export function clipConfigFromOpenClip(json: unknown, opts: { name: string; sour
   }
   const pool = (m.text_cfg as Record<string, unknown>).pool_type;
   if (pool !== undefined && pool !== 'argmax') throw new UserError(`${source}: model_cfg.text_cfg.pool_type is ${JSON.stringify(pool)}`, 'this CLIP takes the text feature at the EOT (argmax) token: pool_type "argmax"');
+  const visionPool = (m.vision_cfg as Record<string, unknown>).pool_type;
+  if (visionPool !== undefined && visionPool !== 'tok') throw new UserError(`${source}: model_cfg.vision_cfg.pool_type is ${JSON.stringify(visionPool)}`, 'this CLIP takes the image feature at the class token: pool_type "tok"');
   const v = m.vision_cfg, t = m.text_cfg;
   if (Array.isArray(v.layers)) throw new UserError(`${source}: model_cfg.vision_cfg.layers is ${JSON.stringify(v.layers)} (a ModifiedResNet image tower)`, 'only ViT image towers (layers: an integer) are read');
   const square = (field: 'image_size' | 'patch_size'): number => {
