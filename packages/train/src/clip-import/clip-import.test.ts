@@ -68,6 +68,15 @@ describe('train/clip-import', () => {
     const err = await run({ checkpoint: join(zoo, 'hf-clip'), config: 'tiny-clip-bpe', tokenizer: bpeTokenizer() }).catch((e: Error) => e);
     expect((err as Error).message.split('\n')[0]).toMatch(/model\.safetensors \(hf-clip layout\) does not match the model config: ill-shaped vision_model\.embeddings\.patch_embedding\.weight: \[32,3,8,8\], expected \[64,3,4,4\]$/);
     await expect(run({ checkpoint: join(zoo, 'hf-clip'), config: 'resnet18' })).rejects.toThrow(/"resnet18" is a resnet config/);
+    // Same shapes, other activation: only the checkpoint's own config can tell.
+    const dir = tempDir('lw-named-');
+    const clip = createClip(modelConfig('test-clip') as ClipConfig, { seed: 1 });
+    saveClip(dir, clip);
+    clip.dispose();
+    const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as ClipConfig;
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...saved, text: { ...saved.text, activation: 'gelu' } }));
+    await expect(run({ checkpoint: dir, config: 'test-clip' })).rejects.toThrow(`params.config "test-clip" has text.activation "quick_gelu", but ${join(dir, 'config.json')} gives "gelu"`);
+    expect((await run({ checkpoint: dir })).result).toMatchObject({ layout: 'lw' });
   });
 
   it('a saved model task (own config.json) under auto or its name, with the same weights', async () => {

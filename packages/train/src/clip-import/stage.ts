@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { defineStage, UserError } from '@lw/core';
-import { BackendName, ClipTokenizer, type ClipConfig, loadClipCheckpoint, modelConfig } from '@lw/models';
+import { BackendName, ClipTokenizer, type ClipConfig, findClipCheckpoint, loadClipCheckpoint, modelConfig } from '@lw/models';
 import { z } from 'zod';
 import { saveClip } from '../model-store.js';
 import { backendResources, startBackend } from '../stage-backend.js';
@@ -18,7 +18,8 @@ import { backendResources, startBackend } from '../stage-backend.js';
  *    shapes, heads = width / 64 unless visionHeads / textHeads give them, QuickGELU, LayerNorm eps 1e-5;
  *  - a model task of this tool (config.json with kind "clip").
  * A named config (clip-vit-l14, ...) is still accepted, and checked against the weights: a mismatch names the
- * first missing or ill-shaped key. Weights are read from .safetensors only. Not timm ViTs: those are
+ * first missing or ill-shaped key. Where the checkpoint's own config can be read, the named one must also
+ * agree with it on what the shapes do not show (heads, activation, LayerNorm eps). Weights are read from .safetensors only. Not timm ViTs: those are
  * `train/vit-import`'s.
  */
 export const TOKENIZER_DIR = 'tokenizer';
@@ -51,8 +52,11 @@ export const clipImportStage = defineStage({
       if (c.kind !== 'clip') throw new UserError(`params.config "${p.config}" is a ${c.kind} config`, 'use "auto" or a CLIP config such as clip-vit-l14');
       named = c;
     }
-    const { clip, found } = loadClipCheckpoint(p.checkpoint, { config: named, heads: { vision: p.visionHeads, text: p.textHeads } });
+    const heads = { vision: p.visionHeads, text: p.textHeads };
+    const { clip, found } = loadClipCheckpoint(p.checkpoint, { config: named, heads });
     try {
+      // After the weights check, so that a config of other sizes is told by its first ill-shaped key.
+      if (named) checkAgainstOwnConfig(p.checkpoint, named, heads);
       // BPE configs need the checkpoint's tokenizer; word-tokenizer configs take theirs from the data set.
       if (found.config.text.tokenizer === 'bpe' || p.tokenizer) {
         const to = join(ctx.outDir, TOKENIZER_DIR);
@@ -67,6 +71,26 @@ export const clipImportStage = defineStage({
     return { config: found.config.name, layout: found.layout, configSource: found.configSource, backend: backend.name };
   },
 });
+
+/** Fields the weights' shapes do not show: a named config that differs there would load and compute wrongly. */
+const UNSEEN: Array<['vision' | 'text', 'heads' | 'activation' | 'lnEps']> = [
+  ['vision', 'heads'], ['vision', 'activation'], ['vision', 'lnEps'], ['text', 'heads'], ['text', 'activation'], ['text', 'lnEps'],
+];
+
+function checkAgainstOwnConfig(checkpoint: string, named: ClipConfig, heads: { vision?: number; text?: number }): void {
+  let own;
+  try {
+    own = findClipCheckpoint(checkpoint, { heads });
+  } catch {
+    return; // no readable config of its own (e.g. HF weights without config.json): the weights check is all there is
+  }
+  for (const [tower, field] of UNSEEN) {
+    if (own.config[tower][field] !== named[tower][field]) {
+      throw new UserError(`params.config "${named.name}" has ${tower}.${field} ${JSON.stringify(named[tower][field])}, but ${own.configSource} gives ${JSON.stringify(own.config[tower][field])}`,
+        'use config: auto to import the checkpoint with its own config');
+    }
+  }
+}
 
 function copyTokenizer(from: string, to: string): void {
   mkdirSync(to, { recursive: true });
