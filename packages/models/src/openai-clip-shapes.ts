@@ -41,7 +41,7 @@ export function clipConfigFromShapes(
     if (given !== undefined) return given;
     if (w % 64 !== 0) {
       throw new UserError(`${source}: the ${tower} tower's width ${w} is not a multiple of 64, so its heads cannot be read from the shapes (OpenAI's rule: width / 64)`,
-        'give a named config, or keep the checkpoint beside the open_clip_config.json or config.json it came with');
+        'give the heads (train/clip-import visionHeads / textHeads; lw models inspect --vision-heads / --text-heads), a named config, or keep the checkpoint beside the open_clip_config.json or config.json it came with');
     }
     return w / 64;
   };
