@@ -282,7 +282,7 @@ export function findClipCheckpoint(path: string, opts: FindClipOptions = {}): Cl
     const o = (json ?? {}) as Record<string, unknown>;
     if (o.kind === 'clip') return { layout: 'lw', ...own(configJson, () => configFromJson(json, configJson) as ClipConfig), file: weights(['model.safetensors']) };
     if (isDir || !existsSync(join(dir, 'open_clip_config.json'))) {
-      if ('architecture' in o) throw new UserError(`${configJson} is a timm model config (architecture ${JSON.stringify(o.architecture)})`, 'timm ViTs are imported by train/vit-import; train/clip-import reads CLIP checkpoints');
+      if ('architecture' in o) throw new UserError(`${configJson} is a timm model config (architecture ${JSON.stringify(o.architecture)}), not a CLIP: import timm ViTs with train/vit-import`, 'train/clip-import reads Hugging Face CLIPModel and OpenCLIP folders and OpenAI CLIP state dicts');
       if (o.kind !== undefined) throw new UserError(`${configJson} is a ${String(o.kind)} config, not a CLIP`, 'train/clip-import reads CLIP checkpoints');
       if (isDir) throw new UserError(`${configJson}: model_type is ${JSON.stringify(o.model_type)}, not "clip"`, 'give a Hugging Face CLIPModel folder (model_type "clip"), an OpenCLIP folder (open_clip_config.json) or an OpenAI CLIP .safetensors file');
     }
@@ -299,7 +299,7 @@ export function findClipCheckpoint(path: string, opts: FindClipOptions = {}): Cl
       if (opts.config) return { layout: 'hf-clip', configSource: `given config ${opts.config.name}`, config: opts.config, file };
       throw new UserError(`${file} has Hugging Face CLIP keys but no config.json beside it`, 'keep config.json (CLIPModel.save_pretrained writes it) in the same folder, or name the config');
     }
-    if (layout === 'timm') throw new UserError(`${file} is a timm ViT (patch_embed.proj.weight)`, 'timm ViTs are imported by train/vit-import; train/clip-import reads CLIP checkpoints');
+    if (layout === 'timm') throw new UserError(`${file} is a timm ViT (patch_embed.proj.weight), not a CLIP: import timm ViTs with train/vit-import`, 'train/clip-import reads Hugging Face CLIPModel and OpenCLIP folders and OpenAI CLIP state dicts');
     const shapes = new Map([...st.entries].map(([k, e]) => [k, e.shape]));
     const source = `tensor shapes of ${file}`;
     return { layout: 'openai-clip', ...own(source, () => clipConfigFromShapes(shapes, { name, source, heads: opts.heads })), file };

@@ -191,15 +191,13 @@ describe('timm ViTs are not CLIPs', () => {
   it('a timm folder (config.json with architecture) points at train/vit-import', () => {
     const e = caught(() => findClipCheckpoint(join(zoo, 'timm-vit')));
     expect(isUserError(e)).toBe(true);
-    expect(e.message).toMatch(/timm model config/);
-    expect((e as { hint?: string }).hint).toMatch(/train\/vit-import/);
+    expect(e.message).toMatch(/timm model config \(architecture "vit_base_patch16_224"\), not a CLIP: import timm ViTs with train\/vit-import$/);
   });
 
   it('timm weights alone point at train/vit-import', () => {
     const dir = copyFixture('timm-vit', ['model.safetensors']);
     const e = caught(() => findClipCheckpoint(join(dir, 'model.safetensors')));
     expect(isUserError(e)).toBe(true);
-    expect(e.message).toMatch(/is a timm ViT/);
-    expect((e as { hint?: string }).hint).toMatch(/train\/vit-import/);
+    expect(e.message).toMatch(/is a timm ViT \(patch_embed\.proj\.weight\), not a CLIP: import timm ViTs with train\/vit-import$/);
   });
 });
