@@ -1,3 +1,4 @@
+import { conv2dIm2colGrad, hasConvFilterGrad } from './conv-grad.js';
 import { linear } from './layers.js';
 import { initParams, type ParamSpec, type ParamStore } from './params.js';
 import { blockExpansion, resnetFeatureWidth, type ResnetConfig } from './resnet-config.js';
@@ -142,10 +143,12 @@ export class Resnet {
   /** PyTorch Conv2d(bias=False) with symmetric zero padding `pad`: x [B, H, W, Cin] -> [B, H', W', Cout]. */
   private conv(x: tf.Tensor4D, name: string, stride: number, pad: number): tf.Tensor4D {
     const w = this.params.get<tf.Tensor4D>(`${name}.weight`); // [kh, kw, in, out]
+    // A trainable conv on a backend without Conv2DBackpropFilter (wasm) takes its filter gradient from im2col.
+    const im2col = this.params.needsGrad(`${name}.weight`) && !hasConvFilterGrad();
     // tfjs' 'same' pads asymmetrically at stride 2 (0 before, 1 after); it equals PyTorch's only at stride 1.
-    if (stride === 1 && pad === (w.shape[0] - 1) / 2) return tf.conv2d(x, w, 1, 'same');
+    if (!im2col && stride === 1 && pad === (w.shape[0] - 1) / 2) return tf.conv2d(x, w, 1, 'same');
     const xp = pad ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
-    return tf.conv2d(xp, w, stride, 'valid');
+    return im2col ? conv2dIm2colGrad(xp, w, stride) : tf.conv2d(xp, w, stride, 'valid');
   }
 
   private batchNorm(x: tf.Tensor4D, name: string, training: boolean): tf.Tensor4D {

@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readPerturbation, type TaskResult } from '@lw/core';
 import type { VitConfig } from '@lw/models';
+import { readCheckpoint, writeCheckpoint } from '../checkpoint.js';
 import { targetStats } from '../perturb.js';
-import { makeToy, stageContext, task } from '../testing/fixtures.js';
+import { makeToy, stageContext, task, tempDir } from '../testing/fixtures.js';
 import { classifyParams, type ClassifyParams } from './params.js';
 import { perturbedLabelTable, perturbVitBatch, vitPerturbSpec } from './perturb.js';
 import { classifyStage } from './stage.js';
@@ -88,6 +89,71 @@ describe('train/classify', () => {
     const aug = await runClassify({ epochs: 2, warmupEpochs: 1, augment: 'imagenet-train' });
     expect(aug.rows.length).toBe(2);
     expect(aug.rows[0][1]).not.toBe(base.rows[0][1]);
+  });
+});
+
+/**
+ * The CNN arm: tiny-resnet (one basic block per stage, 16-128 channels) through the same loop on 300
+ * toy items at 16 px (about 200 train images, 2 epochs). Learning is shown on the full toy by
+ * pipelines/cnn-vs-vit.yaml (test/e2e/cnn-vs-vit.test.ts); here the BatchNorm mechanics.
+ */
+describe('train/classify with a ResNet', () => {
+  let small: TaskResult;
+  const resnetRun = (params: Record<string, unknown>, inputs: Record<string, TaskResult> = {}, opts: { scratch?: string; abortAfterEpoch?: number } = {}) =>
+    stageContext(classifyParams.parse({ model: 'tiny-resnet', epochs: 2, warmupEpochs: 1, batchSize: 32, lr: 0.05, augment: 'none', ...params }), { data: small, ...inputs }, opts);
+  const metrics = (dir: string) => readFileSync(join(dir, 'metrics.csv'), 'utf8');
+  let straight: ReturnType<typeof resnetRun>;
+  beforeAll(async () => {
+    small = makeToy({ images: 300, size: 16, seed: 2 });
+    straight = resnetRun({});
+    await classifyStage.run(straight);
+  });
+
+  it('trains tiny-resnet: metrics per epoch, RSA of the pooled 128-channel features, BatchNorm statistics in every checkpoint', () => {
+    const lines = metrics(straight.outDir).trim().split('\n');
+    expect(lines[0]).toBe('epoch,train_loss,val_loss,val_acc,rsa_rho,rsa_p_value');
+    expect(lines.length).toBe(3);
+    for (const r of lines.slice(1)) expect(r.split(',').every((x) => Number.isFinite(Number(x)))).toBe(true);
+    expect(straight.recorded).toMatchObject({ model: 'tiny-resnet', kind: 'resnet', numClasses: 8 });
+    // 48 items x 128 features x 4 bytes
+    expect(readFileSync(join(straight.outDir, 'embeddings', 'epoch2.arrow')).length).toBeGreaterThan(48 * 128 * 4);
+    const ck = [0, 1, 2].map((e) => readCheckpoint(join(straight.outDir, 'checkpoints'), e));
+    for (const c of ck) expect(c.state?.size).toBe(24);
+    // epoch 0 holds the init (running mean 0, var 1); training moved them
+    expect(Array.from(ck[0].state!.get('bn1.running_var')!)).toEqual(new Array(16).fill(1));
+    expect(ck[1].state!.get('bn1.running_mean')).not.toEqual(ck[0].state!.get('bn1.running_mean'));
+    expect(ck[2].state!.get('bn1.running_mean')).not.toEqual(ck[1].state!.get('bn1.running_mean'));
+  });
+
+  it('resumed after epoch 1 equals the uninterrupted run: the same metrics, weights and running statistics', async () => {
+    const first = resnetRun({}, {}, { abortAfterEpoch: 1 });
+    await expect(classifyStage.run(first)).rejects.toThrow(/stopped after epoch 1/);
+    const resumed = resnetRun({}, {}, { scratch: first.scratchDir });
+    await classifyStage.run(resumed);
+    expect(resumed.lines.join('\n')).toMatch(/starting after epoch 1/);
+    expect(metrics(resumed.outDir)).toBe(metrics(straight.outDir));
+    const a = readCheckpoint(join(straight.outDir, 'checkpoints'), 2), b = readCheckpoint(join(resumed.outDir, 'checkpoints'), 2);
+    expect(b.params).toEqual(a.params);
+    expect(b.state).toEqual(a.state);
+    expect(b.optimizerState).toEqual(a.optimizerState);
+  });
+
+  it('refuses to resume from a checkpoint without the running statistics', async () => {
+    const dir = join(tempDir(), 'checkpoints');
+    cpSync(join(straight.outDir, 'checkpoints'), dir, { recursive: true });
+    const ck = readCheckpoint(dir, 1);
+    writeCheckpoint(dir, { ...ck, state: undefined });
+    await expect(classifyStage.run(resnetRun({ perturb: { type: 'gaussian', start: 2 } }, { resume: task(dirname(dir), 'train/classify', {}, 1) })))
+      .rejects.toThrow(/model state \(BatchNorm running statistics\) does not match the model \(missing: bn1\.running_mean/);
+  });
+
+  it('measures a perturbed epoch from its checkpoint, as the ViT does', async () => {
+    const m = resnetRun({ perturb: { type: 'label_shuffle', start: 2 } }, { resume: task(straight.outDir, 'train/classify', {}, 1) });
+    await classifyStage.run(m);
+    const rows = metrics(m.outDir).trim().split('\n');
+    expect(rows.length).toBe(2);
+    expect(rows[1].split(',').slice(-2)).toEqual(['label_shuffle', '2']);
+    expect(rows[1].split(',')[1]).not.toBe(metrics(straight.outDir).trim().split('\n')[2].split(',')[1]);
   });
 });
 
