@@ -137,6 +137,8 @@ export async function createEpochMeasures(s: MeasuresSetup): Promise<EpochMeasur
       if (m.fisherRows) m.fisherRows = readBack(measuresDir, epochMeasuresFormat.stem, (r) => EpochMeasuresRow.parse(r)).filter((r) => r.epoch <= epoch);
     },
     async afterEpoch(epoch, output, textPrefix) {
+      // Seconds of each measure, logged per epoch (what it costs beside training).
+      const t0 = performance.now();
       if (layers) {
         const { live, frozenScores, testPrefix } = layers;
         const liveFeats = live.length
@@ -147,6 +149,7 @@ export async function createEpochMeasures(s: MeasuresSetup): Promise<EpochMeasur
         m.layerRows!.push(...layerRsaRows(epoch, scores));
         writeLayerRsa(measuresDir, m.layerRows!);
       }
+      const t1 = performance.now();
       if (probe) {
         const { n, prefix, targets, dim } = probe;
         const f = await empiricalFisherTrace([...hba.trainable.values()], n, (i) => {
@@ -157,6 +160,8 @@ export async function createEpochMeasures(s: MeasuresSetup): Promise<EpochMeasur
         m.fisherRows!.push({ epoch, fisher_trace: f.trace, fisher_probe: n });
         writeEpochMeasures(measuresDir, m.fisherRows!);
       }
+      const sec = (a: number, b: number) => ((b - a) / 1000).toFixed(3);
+      s.log(`epoch ${epoch} measures: ${layers ? `layer RSA ${sec(t0, t1)}s` : ''}${layers && probe ? ', ' : ''}${probe ? `Fisher ${sec(t1, performance.now())}s` : ''}`);
     },
     dispose() {
       tf.dispose(disposables);
