@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { computeEffect, type Baseline, type Effect } from './effects.js';
+import { layerEffectsOf, type LayerEffect } from './layer-effects.js';
 import { baselineFor } from './pairing.js';
 import { alignmentRecovery, lossRecovery, type Recovery } from './recovery.js';
 import { collect, type Problem, type Run } from './runs.js';
@@ -69,6 +70,8 @@ export interface Results {
   recovery: Recovery[];
   alignment: Recovery[];
   summary: SummaryRow[];
+  /** Per-layer Δρ of runs whose folder and baseline's have layer_rsa (layer-effects.ts); empty otherwise. */
+  layerEffects: LayerEffect[];
   problems: Problem[];
 }
 
@@ -78,6 +81,7 @@ export function analyzeStudy(study: Study, params: AnalysisParams): Results {
   const effects: Effect[] = [];
   const recovery: Recovery[] = [];
   const alignment: Recovery[] = [];
+  const layerEffects: LayerEffect[] = [];
   for (const arm of study.arms) {
     for (const run of arm.runs) {
       const paired = collect(problems, run.name, () => {
@@ -86,6 +90,7 @@ export function analyzeStudy(study: Study, params: AnalysisParams): Results {
       });
       if (!paired) continue;
       effects.push(paired.effect);
+      layerEffects.push(...layerEffectsOf(arm.model, run, paired.baseline));
       // A run that stopped inside its window never recovered (NR); a one-epoch measurement never tried.
       if (arm.runsContinue) {
         recovery.push(lossRecovery(run, paired.baseline, params.recoveryThreshold));
@@ -98,7 +103,8 @@ export function analyzeStudy(study: Study, params: AnalysisParams): Results {
   effects.sort(order);
   recovery.sort(order);
   alignment.sort(order);
-  return { effects, recovery, alignment, summary: summarize(effects, recovery, alignment, params), problems };
+  layerEffects.sort((a, b) => order(a, b) || (a.seed ?? 0) - (b.seed ?? 0) || a.layer - b.layer);
+  return { effects, recovery, alignment, summary: summarize(effects, recovery, alignment, params), layerEffects, problems };
 }
 
 const conditionOf = (r: { model: string; type: string; start: number; length: number }) => ({

@@ -1,5 +1,6 @@
 import { UserError } from '@lw/core';
 import { rowAt, type EpochRow, type MetricsTable } from './metrics.js';
+import type { EpochMeasures } from './epoch-measures.js';
 import type { Condition, Run } from './runs.js';
 
 /** The baseline as every analysis sees it (method §6): cut at its minimum test loss. */
@@ -13,6 +14,8 @@ export interface Baseline {
   truncated: EpochRow[];
   best: EpochRow;
   maxRsa: number;
+  /** Layer-wise RSA and Fisher trace of every epoch, where the run folder has them (epoch-measures.ts). */
+  measures?: EpochMeasures;
 }
 
 export function truncateBaseline(table: MetricsTable, model = 'CLIP-HBA', seed: number | null = null): Baseline {

@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { TASK_PARAMS_FILE, UserError, isUserError, readPerturbation, readTaskParamsFile, type TaskResult } from '@lw/core';
 import type { Arm, Study } from './analyze.js';
 import { truncateBaseline, type Baseline } from './effects.js';
+import { attachMeasures } from './epoch-measures.js';
 import { checkBaselineSeeds } from './pairing.js';
 import {
   Condition,
@@ -121,7 +122,7 @@ export function loadStudyFromDirs(dirs: StudyDirs): Study {
   for (const r of runs.filter((r) => !models.includes(r.condition.model))) {
     problems.push({ source: r.name, message: `no ${r.condition.model} baseline among the --baseline files` });
   }
-  return { arms, problems };
+  return attachMeasures({ arms, problems });
 }
 
 function arm(model: string, baselines: Baseline[], runs: Run[]): Arm {
@@ -147,5 +148,5 @@ export function loadStudyFromTasks(inputs: {
   const arms = [read(inputs.baseline, inputs.runs, 'CLIP-HBA')];
   if (inputs.vit?.length) arms.push(read(inputs.vit, inputs.vitPerturb ?? [], 'ViT'));
   else if (inputs.vitPerturb?.length) problems.push({ source: 'vitPerturb', message: `${inputs.vitPerturb.length} ViT measurements but no vit baseline input` });
-  return { arms, problems };
+  return attachMeasures({ arms, problems });
 }

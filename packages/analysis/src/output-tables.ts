@@ -1,5 +1,6 @@
 import type { AnalysisParams, Results, SummaryRow } from './analyze.js';
 import type { Effect } from './effects.js';
+import type { LayerEffect } from './layer-effects.js';
 import { typeLabel } from './labels.js';
 import type { Recovery } from './recovery.js';
 import type { Problem } from './runs.js';
@@ -80,6 +81,28 @@ function summaryTable(rows: SummaryRow[], params: Pick<AnalysisParams, 'ciLevel'
   };
 }
 
+function layerEffectsTable(rows: LayerEffect[]): OutputTable<LayerEffect> {
+  return {
+    name: 'layer_effects',
+    title: "Per-layer Δρ: the run's layer-wise ρ minus its seed's baseline's at the same epoch and layer (Fig 7)",
+    rows,
+    columns: [
+      { name: 'model', type: 'utf8', value: (r) => r.model },
+      { name: 'run', type: 'utf8', value: (r) => r.run },
+      { name: 'seed', type: 'int', value: (r) => r.seed },
+      { name: 'type', type: 'utf8', value: (r) => r.type },
+      { name: 'start', type: 'int', value: (r) => r.start },
+      { name: 'length', type: 'int', value: (r) => r.length },
+      { name: 'layer', type: 'int', value: (r) => r.layer },
+      { name: 'layer_name', type: 'utf8', value: (r) => r.layer_name },
+      { name: 'epoch', type: 'int', value: (r) => r.epoch },
+      { name: 'delta_rsa', type: 'float', value: (r) => r.delta_rsa },
+      { name: 'end_epoch', type: 'int', value: (r) => r.end_epoch },
+      { name: 'delta_rsa_end', type: 'float', value: (r) => r.delta_rsa_end },
+    ],
+  };
+}
+
 function problemsTable(rows: Problem[]): OutputTable<Problem> {
   return {
     name: 'problems',
@@ -99,6 +122,8 @@ export function outputTables(results: Results, params: Pick<AnalysisParams, 'ciL
     materialize(recoveryTable('recovery', 'Loss recovery (method §6, Fig 4)', results.recovery)),
     materialize(recoveryTable('alignment_recovery', 'Alignment recovery (ρ back within the tolerance of the baseline)', results.alignment)),
     materialize(summaryTable(results.summary, params)),
+    // Only where runs have layer_rsa: analyses without it write the same files as before.
+    ...(results.layerEffects.length ? [materialize(layerEffectsTable(results.layerEffects))] : []),
     materialize(problemsTable(results.problems)),
   ];
 }

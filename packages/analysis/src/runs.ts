@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PerturbationKind, UserError, isUserError } from '@lw/core';
 import { readMetricsCsv, type MetricsTable } from './metrics.js';
 import { readMetricsArrow } from './metrics-arrow.js';
+import type { EpochMeasures } from './epoch-measures.js';
 
 /** The shared perturbation kinds (@lw/core perturbation.ts); the ViT's type names are mapped to them when read. */
 export const PerturbType = PerturbationKind;
@@ -25,6 +26,8 @@ export interface Run {
   name: string;
   condition: Condition;
   table: MetricsTable;
+  /** Layer-wise RSA and Fisher trace of every epoch, where the run folder has them (epoch-measures.ts). */
+  measures?: EpochMeasures;
 }
 
 /** A file or run that could not be read; collected so that one bad run never hides the others. */
