@@ -7,6 +7,7 @@ import { clipImportParams, clipImportStage } from './clip-import/stage.js';
 import { featuresParams, featuresStage } from './features/stage.js';
 import { pretrainParams, pretrainStage } from './pretrain/stage.js';
 import { startBackend } from './stage-backend.js';
+import { resnetImportParams, resnetImportStage } from './resnet-import/stage.js';
 import { stages } from './stages.js';
 import { vitImportParams, vitImportStage } from './vit-import/stage.js';
 
@@ -35,7 +36,7 @@ describe('train stages: the stage contract', () => {
   it('stages without checkpoints: pretraining counts its epochs, the others the default', () => {
     expect(pretrainStage.lastCheckpoint).toBeUndefined();
     expect(pretrainStage.work!(pretrainParams.parse({ epochs: 8 }), 0)).toBe(8);
-    for (const s of [featuresStage, clipImportStage, vitImportStage]) {
+    for (const s of [featuresStage, clipImportStage, vitImportStage, resnetImportStage]) {
       expect(s.lastCheckpoint).toBeUndefined();
       expect(s.work).toBeUndefined();
     }
@@ -46,6 +47,7 @@ describe('train stages: the stage contract', () => {
       [behaviorStage, behaviorParams], [classifyStage, classifyParams], [pretrainStage, pretrainParams],
       [featuresStage, featuresParams], [clipImportStage, clipImportParams.extend({ checkpoint: clipImportParams.shape.checkpoint.default('/x') })],
       [vitImportStage, vitImportParams.extend({ checkpoint: vitImportParams.shape.checkpoint.default('/x') })],
+      [resnetImportStage, resnetImportParams.extend({ checkpoint: resnetImportParams.shape.checkpoint.default('/x') })],
     ] as const;
     expect(stages).toHaveLength(cases.length);
     for (const [stage, schema] of cases) {

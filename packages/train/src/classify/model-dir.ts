@@ -29,12 +29,12 @@ export async function saveClassifierModel(dir: string, model: Classifier): Promi
 export function loadClassifierModel(dir: string): Classifier {
   const configPath = join(dir, CONFIG_FILE), modelPath = join(dir, MODEL_FILE);
   if (!existsSync(configPath) || !existsSync(modelPath)) {
-    throw new UserError(`${dir} holds no saved classifier (expected ${CONFIG_FILE} and ${MODEL_FILE})`, 'the init input must be a train/vit-import task');
+    throw new UserError(`${dir} holds no saved classifier (expected ${CONFIG_FILE} and ${MODEL_FILE})`, 'the init input must be a train/vit-import or train/resnet-import task');
   }
   const config = configFromJson(JSON.parse(readFileSync(configPath, 'utf8')), configPath);
   if (config.kind === 'vit') return vitAsClassifier(loadVit(config, modelPath));
   if (config.kind === 'resnet') return resnetAsClassifier(loadResnet(config, modelPath));
-  throw new UserError(`${configPath}: a ${config.kind} config, not a classifier`, 'the init input must be a ViT or ResNet model task (train/vit-import)');
+  throw new UserError(`${configPath}: a ${config.kind} config, not a classifier`, 'the init input must be a ViT or ResNet model task (train/vit-import, train/resnet-import)');
 }
 
 /** The architecture a config fixes, apart from its name and class count. */

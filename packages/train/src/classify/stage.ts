@@ -49,7 +49,7 @@ export const classifyStage = defineStage({
     data: { description: 'A labelled data set (data/toy, data/imagenet)', accepts: ['data/toy', 'data/imagenet'], arity: 'one' },
     rsa: { description: 'The RSA images and human RDM (data/things); default: data', accepts: ['data/toy', 'data/things'], arity: 'one', optional: true },
     resume: { description: 'A checkpoint of another train/classify task: baseline@epoch(E-1)', accepts: ['train/classify'], arity: 'one', optional: true, checkpoint: true },
-    init: { description: 'Pretrained start weights (train/vit-import); the head is re-initialised when its class count is not the data set\'s', accepts: ['train/vit-import'], arity: 'one', optional: true },
+    init: { description: 'Pretrained start weights (train/vit-import, train/resnet-import); the head is re-initialised when its class count is not the data set\'s', accepts: ['train/vit-import', 'train/resnet-import'], arity: 'one', optional: true },
   },
   lastCheckpoint: lastEpoch,
   // A measurement resumes from E-1 and trains epoch E alone: 1.

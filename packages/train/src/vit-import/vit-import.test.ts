@@ -70,7 +70,7 @@ describe('train/vit-import', () => {
       data = makeToy({ images: 160, size: 32 });
     });
     const run = (params: Record<string, unknown>) => {
-      const p = classifyParams.parse({ epochs: 2, warmupEpochs: 1, batchSize: 32, lr: 0.01, augment: 'none', backend: 'cpu', ...params });
+      const p = classifyParams.parse({ epochs: 2, warmupEpochs: 1, batchSize: 32, lr: 0.01, augment: 'none', ...params });
       return stageContext(p, { data, init: imported });
     };
 
