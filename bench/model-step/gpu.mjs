@@ -4,7 +4,7 @@
 //   bash .gpu-kit/run.sh --batch 64 && python3 bench/model-step/torch_step.py --device cuda --batch 64 --steps 10 --warmup 2 --out $OUT/model-step-torch.json
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend, lwMatMul, setMatMulTiling, setLwMatMulEnabled, tf } from '@lw/models';
+import { initBackend, lwMatMul, setFusedAttentionEnabled, setMatMulTiling, setLwMatMulEnabled, tf } from '@lw/models';
 import { buildStep, timeSteps } from './step.mjs';
 import { startCpuProfile } from '../cpu-profile.mjs';
 
@@ -23,6 +23,8 @@ async function main() {
   // --bk 8|16|32: our matMul's K-slice (default: the library's); --tfjs-matmul: tf.matMul everywhere (the before).
   if (arg('bk')) setMatMulTiling({ bk: Number(arg('bk')) });
   setLwMatMulEnabled(!process.argv.includes('--tfjs-matmul'));
+  // --fused: the fused attention kernels (forward, dq, dk/dv) instead of the composed ops.
+  setFusedAttentionEnabled(process.argv.includes('--fused'));
   const batch = Number(arg('batch', 64));
   const { step } = buildStep({ batch, micro: Number(arg('micro', batch)), optimizer: arg('optimizer', 'host') });
   // --ab: tf.matMul, ours on plain-shaped products only (K, N multiples of 4), and ours everywhere, in turns
@@ -40,6 +42,19 @@ async function main() {
     }
     setLwMatMulEnabled(!process.argv.includes('--tfjs-matmul'));
     setMatMulTiling({ bk: Number(arg('bk', 16)) });
+  }
+  // --ab-fused: composed attention and the fused kernels in turns, in this one process.
+  if (process.argv.includes('--ab-fused')) {
+    for (let i = 0; i < 2; i++) await step();
+    for (let round = 0; round < 3; round++) {
+      for (const on of [false, true]) {
+        setFusedAttentionEnabled(on);
+        if (round === 0) for (let i = 0; i < 2; i++) await step(); // compile the other variant's shaders first
+        const t = await timeSteps(step, { warmup: 1, steps: 4 });
+        console.log(`ab-fused round ${round}: ${(on ? 'fused attention' : 'composed attention').padEnd(18)} ${t.seconds.toFixed(4)} s/step, host CPU ${t.cpuSeconds.toFixed(4)} s/step, loss ${t.loss}`);
+      }
+    }
+    setFusedAttentionEnabled(process.argv.includes('--fused'));
   }
   // --cpu-prof: a V8 CPU profile of the timed steps (the host side of dispatch), written to $OUT.
   // Warm-up first (shader compilation, buffer pool), so the profile shows the steady state.
