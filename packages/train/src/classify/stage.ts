@@ -64,6 +64,11 @@ export const classifyStage = defineStage({
     const initInput = singleInput(ctx.inputs, 'init', 'train/classify', true);
     const init = initInput ? loadClassifierModel(initInput.dir) : undefined;
     const base = modelToTrain(p.model, init?.config, initInput?.dir);
+    const [H, W] = data.imageShape;
+    if (base.kind === 'vit' && (H !== base.vision.imageSize || W !== base.vision.imageSize)) {
+      throw new UserError(`ViT "${base.name}" takes ${base.vision.imageSize}x${base.vision.imageSize} images; the data set ${data.dir} has ${H}x${W}`,
+        `make the data at ${base.vision.imageSize} px (data/toy: size), or use a ViT config of the data's size (a ResNet takes any size)`);
+    }
     const model = createClassifier(base, { numClasses: data.classes?.length ?? base.numClasses, seed: p.seed });
     if (init) {
       const done = startFrom(model, init, initInput!.dir);

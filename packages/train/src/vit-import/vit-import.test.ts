@@ -92,6 +92,12 @@ describe('train/vit-import', () => {
       expect(readCheckpoint(join(ctx.outDir, 'checkpoints'), 2).params.get('blocks.0.attn.qkv.weight')).not.toEqual(start.get('blocks.0.attn.qkv.weight'));
     });
 
+    it('refuses data whose image size is not the ViT\'s, naming both', async () => {
+      const p = classifyParams.parse({ epochs: 2, warmupEpochs: 1, augment: 'none' });
+      await expect(classifyStage.run(stageContext(p, { data: makeToy({ images: 60, size: 16 }), init: imported })))
+        .rejects.toThrow(/ViT "vit_base_patch16_224" takes 32x32 images; the data set .* has 16x16/);
+    });
+
     it('refuses a params.model of another architecture than the init\'s', async () => {
       await expect(classifyStage.run(run({ model: 'tiny-vit' }))).rejects.toThrow(/params\.model "tiny-vit" is not the architecture of the init input/);
     });
