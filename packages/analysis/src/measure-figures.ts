@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
+import { perturbationKinds, type PerturbationKind } from '@lw/core';
 import type { Arm, Results } from './analyze.js';
 import type { Baseline } from './effects.js';
 import type { Figure } from './figures.js';
@@ -55,9 +56,10 @@ export function layerRsaBaselineFigure(arms: Arm[]): Figure | null {
 const conditionLabel = (e: LayerEffect) => `${typeLabel(e.type)}, epoch ${e.start}${e.length > 1 ? `–${e.start + e.length - 1}` : ''}`;
 
 /** One heatmap panel: condition × layer, mean over seeds of `field`, symmetric diverging colours. */
-function effectPanel(values: Array<Record<string, unknown>>, field: 'delta' | 'delta_end', title: string, layers: { names: string[] }, extent: number): object {
+function effectPanel(values: Array<Record<string, unknown>>, field: 'delta' | 'delta_end', title: string, layers: { names: string[] }, extent: number, yLabels: boolean): object {
   const x = { field: 'layer_name', type: 'ordinal', title: 'Layer', sort: [...layers.names].reverse(), axis: { labelAngle: -30, grid: false } };
-  const y = { field: 'condition', type: 'ordinal', title: null, sort: { field: 'order' }, axis: { grid: false } };
+  // The conditions are labelled once, on the left panel; the right one has the same rows.
+  const y = { field: 'condition', type: 'ordinal', title: null, sort: { field: 'order' }, axis: yLabels ? { grid: false, labelLimit: 320 } : { grid: false, labels: false, ticks: false } };
   return {
     title,
     width: { step: 54 },
@@ -87,7 +89,8 @@ export function layerEffectsFigure(results: Results): Figure | null {
       const ends = g.items.flatMap((e) => (e.delta_rsa_end === null ? [] : [e.delta_rsa_end]));
       return {
         ...g.key,
-        order: `${first.type}|${String(first.start).padStart(4, '0')}|${String(first.length).padStart(3, '0')}`,
+        // Rows in the kinds' order (random targets first, as in Fig 2), then by start and length.
+        order: `${perturbationKinds.indexOf(first.type as PerturbationKind)}|${String(first.start).padStart(4, '0')}|${String(first.length).padStart(3, '0')}`,
         delta: mean(g.items.map((e) => e.delta_rsa)),
         delta_end: ends.length ? mean(ends) : null,
         n: g.items.length,
@@ -98,8 +101,8 @@ export function layerEffectsFigure(results: Results): Figure | null {
     return {
       title: `${arm.key}: ${new Set(arm.items.map((e) => e.run)).size} runs`,
       hconcat: [
-        effectPanel(values, 'delta', 'At the last perturbed epoch', layers, extent),
-        effectPanel(values, 'delta_end', "At the run's last epoch", layers, extent),
+        effectPanel(values, 'delta', 'At the last perturbed epoch', layers, extent, true),
+        effectPanel(values, 'delta_end', "At the run's last epoch", layers, extent, false),
       ],
       resolve: { scale: { color: 'shared' } },
     };
@@ -109,7 +112,7 @@ export function layerEffectsFigure(results: Results): Figure | null {
     title: 'Fig 7. Per-layer effect of each perturbation on RSA',
     caption:
       'ρ of the run − ρ of its own seed\'s baseline at the same epoch and layer (layer_rsa of both), at the last perturbed epoch (left) and at the run\'s last epoch (right); ' +
-      'with several seeds, their mean (each run in layer_effects.csv). Red: the perturbation lowered that layer\'s alignment. Frozen blocks cannot change: their Δρ is 0 unless the perturbation replaced the images.',
+      'with several seeds, their mean (each run in layer_effects.csv). Red: the perturbation lowered that layer\'s alignment. Blocks before the first trained one are frozen and the RSA images are always clean, so their Δρ is 0.',
     spec: { vconcat: panels } as TopLevelSpec,
   };
 }
