@@ -67,13 +67,14 @@ const expectedFiles: Record<string, string[]> = {
   vit_data: ['manifest.json', 'human_rdm.arrow'],
   pretrain: ['model.safetensors', 'config.json', 'metrics.csv'],
   features: ['features.json'],
-  baseline: ['metrics.csv', 'metrics.arrow', 'params.json'],
-  sweep: ['metrics.csv', 'metrics.arrow'],
-  types: ['metrics.csv'],
-  lengths: ['metrics.csv'],
+  baseline: ['metrics.csv', 'metrics.arrow', 'params.json', 'layer_rsa.csv', 'layer_rsa.arrow', 'epoch_measures.csv', 'epoch_measures.arrow'],
+  sweep: ['metrics.csv', 'metrics.arrow', 'layer_rsa.arrow'],
+  types: ['metrics.csv', 'layer_rsa.arrow'],
+  lengths: ['metrics.csv', 'layer_rsa.arrow'],
   vit: ['metrics.csv'],
   vit_perturb: ['metrics.csv'],
-  report: ['report.html', 'findings.md', 'effects.csv', 'summary.csv', 'recovery.csv', 'problems.csv', 'fig1_baseline.png', 'fig2_types.png', 'fig3_sweep.png', 'fig4_recovery.png'],
+  report: ['report.html', 'findings.md', 'effects.csv', 'summary.csv', 'recovery.csv', 'problems.csv', 'fig1_baseline.png', 'fig2_types.png', 'fig3_sweep.png', 'fig4_recovery.png',
+    'fig6_layer_rsa.png', 'fig7_layer_effects.png', 'fig8_fisher.png', 'layer_effects.csv'],
 };
 
 describe.runIf(e2e())('the default study (pipelines/sweep.yaml)', () => {
@@ -101,6 +102,7 @@ describe.runIf(e2e())('the default study (pipelines/sweep.yaml)', () => {
     const html = readFileSync(join(report, 'report.html'), 'utf8');
     expect(html).not.toMatch(/Problems \(/);
     expect(html).toMatch(/Findings/);
+    for (const id of ['fig6_layer_rsa', 'fig7_layer_effects', 'fig8_fisher']) expect(html, `report figure ${id}`).toContain(`<figure id="${id}">`);
     const effects = readCsv(join(report, 'effects.csv'));
     expect(new Set(effects.map((e) => e.model))).toEqual(new Set(['CLIP-HBA', 'ViT']));
     const summary = readCsv(join(report, 'summary.csv')).filter((r) => r.measure === 'delta_rsa' || r.measure === 'delta_test_loss');
@@ -125,6 +127,17 @@ describe.runIf(e2e())('the default study (pipelines/sweep.yaml)', () => {
       expect(Math.max(...rsa), `${name}: best RSA`).toBeGreaterThanOrEqual(0.5);
       expect(Math.max(...rsa) - rsa[0]!, `${name}: RSA rise over epoch 1`).toBeGreaterThanOrEqual(0.15);
       expect(Math.min(...rows.map((r) => Number(r.test_loss))), `${name}: best val MSE vs per-dimension mean ${meanMse}`).toBeLessThan(0.8 * meanMse);
+    }
+    // The per-epoch measures of the baselines (layers: all, fisher): every block and the output each
+    // epoch, the output's ρ being metrics' exactly; a positive Fisher trace every epoch.
+    for (const [name, entry] of Object.entries(index.baseline!)) {
+      const metrics = readCsv(join(entry, 'metrics.csv'));
+      const layers = readCsv(join(entry, 'layer_rsa.csv'));
+      expect(new Set(layers.map((r) => r.layer_name)), name).toEqual(new Set(['block0', 'block1', 'block2', 'block3', 'output']));
+      expect(layers.filter((r) => r.layer_name === 'output').map((r) => [r.epoch, r.rsa_rho]), `${name}: output layer`).toEqual(metrics.map((r) => [r.epoch, r.behavioral_rsa_rho]));
+      const fisher = readCsv(join(entry, 'epoch_measures.csv'));
+      expect(fisher.map((r) => r.epoch), `${name}: Fisher epochs`).toEqual(metrics.map((r) => r.epoch));
+      for (const r of fisher) expect(Number(r.fisher_trace), `${name}: Fisher trace at epoch ${r.epoch}`).toBeGreaterThan(0);
     }
     for (const [name, entry] of Object.entries(index.vit!)) {
       const rows = readCsv(join(entry, 'metrics.csv'));
