@@ -1,5 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Float64, Int32, Table, Utf8, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
+import { Float64, Int32, Table, Utf8, tableFromIPC, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
 import type { z } from 'zod';
 import { writeFileAtomic } from './files.js';
 import { metricsCsv, type MetricsRow } from './metrics.js';
@@ -35,4 +36,11 @@ export function writeEpochTable<Row extends MetricsRow>(dir: string, format: Epo
   });
   writeFileAtomic(join(dir, `${format.stem}.csv`), metricsCsv(format.columns, rows));
   writeFileAtomic(join(dir, `${format.stem}.arrow`), tableToIPC(epochTable(format, rows), 'file'));
+}
+
+/** The rows of `{stem}.arrow` in `dir` (validated), or [] when there is none: a run resumed in place keeps its earlier rows. */
+export function readEpochTable<Row extends MetricsRow>(dir: string, format: EpochTableFormat<Row>): Row[] {
+  const file = join(dir, `${format.stem}.arrow`);
+  if (!existsSync(file)) return [];
+  return tableFromIPC(readFileSync(file)).toArray().map((r) => format.schema.parse((r as { toJSON(): unknown }).toJSON()));
 }

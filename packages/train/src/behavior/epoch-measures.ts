@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tableFromIPC } from 'apache-arrow';
-import { EpochMeasuresRow, LayerRsaRow, UserError } from '@lw/core';
+import { UserError, type EpochMeasuresRow, type LayerRsaRow } from '@lw/core';
 import type { HumanRdm, RsaResult } from '@lw/eval';
 import { tf, type ClipHba, type VisionTransformer } from '@lw/models';
 import type { SplitArrays } from '../dataset.js';
+import { readEpochTable } from '../epoch-tables.js';
 import type { FeatureCache } from '../feature-cache.js';
 import { empiricalFisherTrace, epochMeasuresFormat, writeEpochMeasures } from '../fisher.js';
 import { blockLayerName, layerRsaFormat, layerRsaRows, outputLayerName, scoreLayers, selectBlocks, writeLayerRsa, type LayerScore } from '../layer-rsa.js';
@@ -77,16 +76,6 @@ async function blockFeatures(
   return feats;
 }
 
-function readBack<Row>(dir: string, stem: string, parse: (r: unknown) => Row): Row[] {
-  const file = join(dir, `${stem}.arrow`);
-  if (!existsSync(file)) return [];
-  return tableFromIPC(readFileSync(file)).toArray().map((r) => {
-    // Arrow rows -> plain objects; Int32 comes back as number
-    const o = (r as { toJSON(): Record<string, unknown> }).toJSON();
-    return parse(o);
-  });
-}
-
 export async function createEpochMeasures(s: MeasuresSetup): Promise<EpochMeasures | null> {
   const { params: p, hba, cache, test, train } = s;
   const fisher = p.fisher;
@@ -133,8 +122,8 @@ export async function createEpochMeasures(s: MeasuresSetup): Promise<EpochMeasur
     layerRows: layers ? [] : null,
     fisherRows: probe ? [] : null,
     resumeAt(epoch) {
-      if (m.layerRows) m.layerRows = readBack(measuresDir, layerRsaFormat.stem, (r) => LayerRsaRow.parse(r)).filter((r) => r.epoch <= epoch);
-      if (m.fisherRows) m.fisherRows = readBack(measuresDir, epochMeasuresFormat.stem, (r) => EpochMeasuresRow.parse(r)).filter((r) => r.epoch <= epoch);
+      if (m.layerRows) m.layerRows = readEpochTable(measuresDir, layerRsaFormat).filter((r) => r.epoch <= epoch);
+      if (m.fisherRows) m.fisherRows = readEpochTable(measuresDir, epochMeasuresFormat).filter((r) => r.epoch <= epoch);
     },
     async afterEpoch(epoch, output, textPrefix) {
       // Seconds of each measure, logged per epoch (what it costs beside training).
