@@ -1,0 +1,73 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, tf, type VitConfig } from '@lw/models';
+import { rsa } from '@lw/eval';
+import { openTrainData } from '../open-data.js';
+import { makeToy, tempDir } from '../testing/fixtures.js';
+import { TrainableParams } from '../trainable.js';
+import { createClassifier, type Classifier } from './classifier.js';
+import { createClassifyMeasures } from './epoch-measures.js';
+import { crossEntropy } from './loop.js';
+
+/**
+ * The classify measures on a seeded micro ViT (2 blocks) and 300 toy items: layer rows block0,
+ * block1 and the output (metrics' RSA result itself); the Fisher trace equal to the mean of squared
+ * gradient norms taken through TrainableParams.lossAndGrads (the training step's gradient path)
+ * one item at a time.
+ */
+const vit: VitConfig = {
+  kind: 'vit', name: 'micro-vit', numClasses: 8,
+  vision: { layout: 'timm', imageSize: 16, patchSize: 4, width: 32, layers: 2, heads: 2, mlpWidth: 64, lnEps: 1e-6, activation: 'gelu' },
+};
+
+describe('train/classify measures (layers, fisher)', () => {
+  let model: Classifier;
+  const data = () => openTrainData(toyDir);
+  let toyDir: string;
+  beforeAll(async () => {
+    await initBackend({ backend: 'cpu' });
+    toyDir = makeToy({ images: 300, size: 16 }).dir;
+    model = createClassifier(vit, { numClasses: 8, seed: 3 });
+  });
+
+  it('scores block0, block1 and the output; the output row is the given RSA result', async () => {
+    const d = data();
+    const test = d.loadSplit('test');
+    const m = (await createClassifyMeasures({ layers: 'all', fisher: false, model, data: d, test, humanRdm: d.humanRdm!, classes: 8, batchSize: 32, scratch: tempDir(), crossEntropy }))!;
+    const output = { rho: 0.123, p: 0.5, nPairs: 1128 };
+    await m.afterEpoch(1, output);
+    expect(m.layerRows!.map((r) => `${r.layer} ${r.layer_name}`)).toEqual(['0 block0', '1 block1', '2 output']);
+    expect(m.layerRows![2]!.rsa_rho).toBe(0.123);
+    // block1: the CLS token after the last block, from a plain forward of the whole split at once
+    const H = 16;
+    const cls = tf.tidy(() => model.layerFeatures(tf.tensor4d(test.images, [test.count, H, H, 3]))[1]!.features);
+    const f = (await cls.data()) as Float32Array;
+    cls.dispose();
+    expect(m.layerRows![1]!.rsa_rho).toBeCloseTo(rsa(f, test.count, f.length / test.count, d.humanRdm!).rho, 6);
+    expect(m.fisherRows).toBeNull();
+  });
+
+  it('Fisher trace = mean over the first N training items of the squared gradient norm of their cross-entropy', async () => {
+    const d = data();
+    const m = (await createClassifyMeasures({ layers: 'none', fisher: { probe: 4 }, model, data: d, test: d.loadSplit('test'), humanRdm: d.humanRdm!, classes: 8, batchSize: 32, scratch: tempDir(), crossEntropy }))!;
+    const before = tf.memory().numTensors;
+    await m.afterEpoch(1, { rho: 0, p: 1, nPairs: 1128 });
+    expect(tf.memory().numTensors).toBe(before);
+    const train = d.loadSplit('train');
+    const weights = await TrainableParams.from(model.variables);
+    let sum = 0;
+    for (let i = 0; i < 4; i++) {
+      const { grads } = await weights.lossAndGrads(() => crossEntropy(model.forward(tf.tensor4d(train.images.subarray(i * 768, (i + 1) * 768), [1, 16, 16, 3])).logits, train.labels!.subarray(i, i + 1), 8));
+      for (const g of grads.values()) for (const v of g) sum += v * v;
+    }
+    expect(m.fisherRows).toHaveLength(1);
+    expect(m.fisherRows![0]!.fisher_probe).toBe(4);
+    expect(m.fisherRows![0]!.fisher_trace).toBeGreaterThan(0);
+    expect(Math.abs(m.fisherRows![0]!.fisher_trace - sum / 4) / (sum / 4)).toBeLessThan(1e-5);
+  });
+
+  it('rejects a probe larger than the training split', async () => {
+    const d = data();
+    await expect(createClassifyMeasures({ layers: 'none', fisher: { probe: 100000 }, model, data: d, test: d.loadSplit('test'), humanRdm: d.humanRdm!, classes: 8, batchSize: 32, scratch: tempDir(), crossEntropy }))
+      .rejects.toThrow(/params\.fisher\.probe = 100000/);
+  });
+});
