@@ -211,6 +211,18 @@ describe('train/behavior', () => {
       for (const f of ['layer_rsa.csv', 'epoch_measures.csv']) expect(read(resumed.ctx.outDir, f)).toBe(read(measured.ctx.outDir, f));
     });
 
+    it('from the feature cache: the same layer RSA and Fisher trace as from full forwards (float32 rounding)', async () => {
+      const ctx = stageContext(featuresParams.parse({ dtype: 'float32', shardSize: 100 }), { data, model });
+      await featuresStage.run(ctx);
+      const cached = await runBehavior({ epochs: 3, layers: 'all', fisher: { probe: 8 } }, { features: task(ctx.outDir, 'train/features') });
+      const rows = (dir: string, f: string) => read(dir, f).trim().split('\n').slice(1).map((l) => l.split(','));
+      const a = rows(cached.ctx.outDir, 'layer_rsa.csv'), b = rows(measured.ctx.outDir, 'layer_rsa.csv');
+      expect(a.map((r) => r.slice(0, 3))).toEqual(b.map((r) => r.slice(0, 3)));
+      a.forEach((r, i) => expect(Math.abs(Number(r[3]) - Number(b[i]![3]))).toBeLessThan(1e-3));
+      const fa = rows(cached.ctx.outDir, 'epoch_measures.csv'), fb = rows(measured.ctx.outDir, 'epoch_measures.csv');
+      fa.forEach((r, i) => expect(Math.abs(Number(r[1]) / Number(fb[i]![1]) - 1)).toBeLessThan(1e-3));
+    });
+
     it('rejects blocks the tower does not have, naming the param', async () => {
       await expect(runBehavior({ epochs: 1, layers: [0, 5] })).rejects.toThrow(/params\.layers: .*name blocks 5/);
     });
