@@ -2,6 +2,7 @@ import { perturbationKinds, type PerturbationKind } from '@lw/core';
 import { spearman } from '@lw/eval';
 import type { AnalysisParams, Arm, Results, SummaryRow } from './analyze.js';
 import { typeLabel } from './labels.js';
+import { measureNotes } from './measure-findings.js';
 
 /**
  * The "Findings" at the top of the report: sentences written from the analysed numbers, per model
@@ -331,6 +332,7 @@ export function buildFindings(arms: Arm[], results: Results, params: Params): Fi
     }
     const notes = arm.runsContinue ? [] : ['One-epoch measurements (method §7.3): training stops after the perturbed epoch, so there is no recovery to measure.'];
     if (types.length === 0) notes.push('No perturbation runs were analysed for this model.');
+    notes.push(...measureNotes(arm, results));
     return { model: arm.model, seeds: arm.baselines.map((b) => b.seed), types, notes };
   });
   return { preamble, models };

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { TaskResult } from '@lw/core';
 import { AnalysisParams, analyzeStudy } from './analyze.js';
 import { buildFigures } from './figures.js';
+import { buildFindings } from './findings.js';
 import { loadStudyFromTasks } from './load.js';
 import { writeAnalysis } from './write.js';
 
@@ -76,6 +77,15 @@ describe('per-epoch measures in the analysis', () => {
     }
     expect(results.layerEffects.map((e) => `${e.seed} ${e.layer_name}`)).toEqual(['1 block0', '1 block1', '1 output', '2 block0', '2 block1', '2 output']);
     expect(buildFigures(s.arms, results, params).map((f) => f.id)).toEqual(expect.arrayContaining(['fig6_layer_rsa', 'fig7_layer_effects', 'fig8_fisher']));
+  });
+
+  it('the findings say which layer moves most and how the Fisher trace evolves', () => {
+    const s = loadStudyFromTasks(study(true));
+    const notes = buildFindings(s.arms, analyzeStudy(s, params), params).models[0]!.notes;
+    expect(notes).toContain('Layer-wise RSA (Fig 7, layer_effects.csv): at the last perturbed epoch, averaged over 2 runs, ρ moves most at output (mean Δρ −0.100); by layer block0 +0.000, block1 −0.050, output −0.100; by the runs\' last epochs output is at −0.020.');
+    // mean over seeds 1, 2 of 100/e + s: 101.5 at epoch 1, 18.17 at epoch 6
+    expect(notes).toContain('Fisher information (Fig 8, probe of 16 training items): the baselines\' mean trace peaks at epoch 1 (102) and is 18.2 at epoch 6, 5.6× lower.');
+    expect(buildFindings(loadStudyFromTasks(study(false)).arms, analyzeStudy(loadStudyFromTasks(study(false)), params), params).models[0]!.notes.join(' ')).not.toMatch(/Fig 7|Fig 8/);
   });
 
   it('runs without the files have no measures, no new figures and no problems', () => {
