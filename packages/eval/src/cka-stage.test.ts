@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng, isUserError, sharedDir, type StageContext, type TaskResult } from '@lw/core';
 import { writeFeaturesArrow, writeRdmArrow } from './arrow-io.js';
 import { cka } from './cka.js';
-import { ckaParams, ckaStage, type CkaParams } from './cka-stage.js';
+import { CKA_RUN_FILE, CkaRunInfo, ckaParams, ckaStage, type CkaParams } from './cka-stage.js';
 import { readHumanEmbedding } from './human-embedding.js';
 import { loadFeatures, loadHumanRdm } from './load.js';
 import { squareForm } from './rdm.js';
@@ -14,7 +14,7 @@ import { squareForm } from './rdm.js';
 const things = join(sharedDir(), 'data', 'things');
 
 function task(dir: string, stage: string): TaskResult {
-  return { dir, key: stage.replace('/', '-'), stage, params: {}, condition: {} };
+  return { dir, key: stage.replace('/', '-'), stage, params: stage.startsWith('train/') ? { seed: 3 } : {}, condition: {} };
 }
 
 function context(params: CkaParams, run: string, data: string, outDir: string): StageContext<CkaParams> {
@@ -83,6 +83,8 @@ describe('stage eval/cka', () => {
     expect(table.schema.fields.map((f) => f.name)).toEqual(['epoch', 'kernel', 'unbiased', 'cka', 'sigma', 'sigma_model', 'sigma_human', 'n']);
     expect(Array.from(table.getChild('cka')!.toArray() as Float64Array)).toEqual(expected);
     expect(summary).toMatchObject({ epochs: 3, bestEpoch: 5, bestCka: expected[2] });
+    // Which run it scored, for the report's pairing with that run's RSA.
+    expect(CkaRunInfo.parse(JSON.parse(readFileSync(join(out, CKA_RUN_FILE), 'utf8')))).toEqual({ stage: 'train/behavior', key: 'train-behavior', seed: 3 });
   });
 
   it('records both bandwidths for RBF and the fraction used', async () => {

@@ -13,8 +13,19 @@ import { toHumanRdm } from './rsa.js';
  * Stage `eval/cka`: CKA (Kornblith et al. 2019) of every saved epoch of a training run
  * (`embeddings/epoch{N}.arrow`) with the human embedding of a data set (the test split's `target`
  * column: SPoSE dimensions in RDM order), beside eval/rsa. Writes `cka.csv` + `cka.arrow`
- * (epoch, kernel, unbiased, cka, sigma, sigma_model, sigma_human, n). Its params are also `lw cka`'s.
+ * (epoch, kernel, unbiased, cka, sigma, sigma_model, sigma_human, n), and `run.json` naming the run it
+ * scored (stage, key, seed), so a report can put each run's CKA beside its RSA. Its params are also `lw cka`'s.
  */
+
+/** `run.json`: which training task an eval/cka task scored. */
+export const CKA_RUN_FILE = 'run.json';
+export const CkaRunInfo = z.object({
+  stage: z.string(),
+  key: z.string(),
+  /** The run's params.seed; null when it has none. */
+  seed: z.number().int().nullable(),
+});
+export type CkaRunInfo = z.infer<typeof CkaRunInfo>;
 
 export const ckaParams = z.object({
   kernel: z.enum(['linear', 'rbf']).default('linear').describe('Gram kernel: linear (X X\') or RBF'),
@@ -98,6 +109,9 @@ export const ckaStage = defineStage({
       ctx.progress(k + 1, epochs.length, `epoch ${epoch}`);
     }
     writeCkaResults(ctx.outDir, rows);
+    const seed = typeof run.params.seed === 'number' && Number.isInteger(run.params.seed) ? run.params.seed : null;
+    const info: CkaRunInfo = { stage: run.stage, key: run.key, seed };
+    writeFileSync(join(ctx.outDir, CKA_RUN_FILE), JSON.stringify(info, null, 1) + '\n');
     const best = rows.reduce((a, b) => (b.cka > a.cka ? b : a));
     ctx.log(`eval/cka (${options.kernel}${options.unbiased ? ', unbiased' : ''}): ${rows.length} epochs; best ${best.cka} at epoch ${best.epoch}`);
     return { epochs: rows.length, bestEpoch: best.epoch, bestCka: best.cka, lastCka: rows[rows.length - 1].cka };

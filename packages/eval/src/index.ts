@@ -14,7 +14,7 @@ export { parseCsv, parseNumber, type CsvRow } from './csv.js';
 export { readFeaturesArrow, readRdmArrow, writeFeaturesArrow, writeRdmArrow } from './arrow-io.js';
 export { loadFeatures, loadHumanRdm, type LoadedFeatures, type LoadRdmOptions } from './load.js';
 export { rsaStage, rsaParams, embeddingEpochs, checkSameStimuli, type RsaParams } from './stages.js';
-export { ckaStage, ckaParams, ckaOptions, writeCkaResults, type CkaParams, type CkaRow } from './cka-stage.js';
+export { ckaStage, ckaParams, ckaOptions, writeCkaResults, CKA_RUN_FILE, CkaRunInfo, type CkaParams, type CkaRow } from './cka-stage.js';
 export { readHumanEmbedding } from './human-embedding.js';
 export { stages } from './registry.js';
 export { commands, rsaCommand, runRsaCommand, rsaArgs, rsaJson, type RsaArgs } from './commands.js';
