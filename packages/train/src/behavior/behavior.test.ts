@@ -223,6 +223,12 @@ describe('train/behavior', () => {
       fa.forEach((r, i) => expect(Math.abs(Number(r[1]) / Number(fb[i]![1]) - 1)).toBeLessThan(1e-3));
     });
 
+    it('frees every tensor it makes', async () => {
+      const before = tf.memory().numTensors;
+      await runBehavior({ epochs: 2, layers: 'all', fisher: { probe: 4 } });
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
     it('rejects blocks the tower does not have, naming the param', async () => {
       await expect(runBehavior({ epochs: 1, layers: [0, 5] })).rejects.toThrow(/params\.layers: .*name blocks 5/);
     });

@@ -46,17 +46,23 @@ export interface EpochMeasures {
 
 /**
  * CLS token [n, W] after each of `blocks` (ascending, all >= from) from the input of block `from`
- * x [n, T, W]. The last block of the tower runs at the CLS query only (residualBlockAt).
+ * x [n, T, W] (not disposed). The last block of the tower runs at the CLS query only
+ * (residualBlockAt). Each block runs in its own tidy, so only one block's intermediates are alive at
+ * a time (ViT-L/14 at batch 64 holds ~0.3 GB of attention scores per block).
  */
-function clsAfterBlocks(vit: VisionTransformer, from: number, x: tf.Tensor3D, blocks: number[]): tf.Tensor2D[] {
+function clsAfterBlocks(vit: VisionTransformer, from: number, x0: tf.Tensor3D, blocks: number[]): tf.Tensor2D[] {
   const out: tf.Tensor2D[] = [];
   const last = vit.config.layers - 1;
-  const [n, , W] = x.shape;
+  const [n, , W] = x0.shape;
+  let x = x0;
   for (let k = from; k <= Math.max(...blocks); k++) {
-    if (k === last) { out.push(vit.blockCls(k, x)); break; }
-    x = vit.block(k, x);
-    if (blocks.includes(k)) out.push(tf.reshape(tf.slice(x, [0, 0, 0], [n, 1, W]), [n, W]));
+    const input = x;
+    if (k === last) { out.push(tf.tidy(() => vit.blockCls(k, input))); break; }
+    x = tf.tidy(() => vit.block(k, input));
+    if (input !== x0) input.dispose();
+    if (blocks.includes(k)) out.push(tf.tidy(() => tf.reshape(tf.slice(x, [0, 0, 0], [n, 1, W]), [n, W])));
   }
+  if (x !== x0) x.dispose();
   return out;
 }
 
@@ -68,7 +74,9 @@ async function blockFeatures(
   const feats = blocks.map(() => new Float32Array(n * W));
   for (let s = 0; s < n; s += batch) {
     const e = Math.min(n, s + batch);
-    const cls = tf.tidy(() => clsAfterBlocks(vit, from, inputOf(s, e), blocks));
+    const input = tf.tidy(() => inputOf(s, e));
+    const cls = clsAfterBlocks(vit, from, input, blocks);
+    input.dispose();
     const data = await Promise.all(cls.map((t) => t.data()));
     data.forEach((d, i) => feats[i]!.set(d as Float32Array, s * W));
     tf.dispose(cls);
