@@ -73,8 +73,9 @@ const expectedFiles: Record<string, string[]> = {
   lengths: ['metrics.csv', 'layer_rsa.arrow'],
   vit: ['metrics.csv'],
   vit_perturb: ['metrics.csv'],
+  cka: ['cka.csv', 'cka.arrow', 'run.json'],
   report: ['report.html', 'findings.md', 'effects.csv', 'summary.csv', 'recovery.csv', 'problems.csv', 'fig1_baseline.png', 'fig2_types.png', 'fig3_sweep.png', 'fig4_recovery.png',
-    'fig6_layer_rsa.png', 'fig7_layer_effects.png', 'fig8_fisher.png', 'layer_effects.csv'],
+    'fig6_layer_rsa.png', 'fig7_layer_effects.png', 'fig8_fisher.png', 'fig9_cka.png', 'layer_effects.csv'],
 };
 
 describe.runIf(e2e())('the default study (pipelines/sweep.yaml)', () => {
@@ -102,7 +103,7 @@ describe.runIf(e2e())('the default study (pipelines/sweep.yaml)', () => {
     const html = readFileSync(join(report, 'report.html'), 'utf8');
     expect(html).not.toMatch(/Problems \(/);
     expect(html).toMatch(/Findings/);
-    for (const id of ['fig6_layer_rsa', 'fig7_layer_effects', 'fig8_fisher']) expect(html, `report figure ${id}`).toContain(`<figure id="${id}">`);
+    for (const id of ['fig6_layer_rsa', 'fig7_layer_effects', 'fig8_fisher', 'fig9_cka']) expect(html, `report figure ${id}`).toContain(`<figure id="${id}">`);
     const effects = readCsv(join(report, 'effects.csv'));
     expect(new Set(effects.map((e) => e.model))).toEqual(new Set(['CLIP-HBA', 'ViT']));
     const summary = readCsv(join(report, 'summary.csv')).filter((r) => r.measure === 'delta_rsa' || r.measure === 'delta_test_loss');
@@ -138,6 +139,16 @@ describe.runIf(e2e())('the default study (pipelines/sweep.yaml)', () => {
       const fisher = readCsv(join(entry, 'epoch_measures.csv'));
       expect(fisher.map((r) => r.epoch), `${name}: Fisher epochs`).toEqual(metrics.map((r) => r.epoch));
       for (const r of fisher) expect(Number(r.fisher_trace), `${name}: Fisher trace at epoch ${r.epoch}`).toBeGreaterThan(0);
+    }
+    // CKA: each eval/cka task scored its own seed's baseline, every epoch, with a CKA in (0, 1].
+    for (const [name, entry] of Object.entries(index.cka!)) {
+      const seed = Number(/seed=(\d+)/.exec(name)![1]);
+      const scored = JSON.parse(readFileSync(join(entry, 'run.json'), 'utf8')) as { stage: string; seed: number };
+      expect(scored, name).toMatchObject({ stage: 'train/behavior', seed });
+      const baseline = Object.entries(index.baseline!).find(([n]) => n.includes(`seed=${seed}`))![1];
+      const rows = readCsv(join(entry, 'cka.csv'));
+      expect(rows.map((r) => r.epoch), name).toEqual(readCsv(join(baseline, 'metrics.csv')).map((r) => r.epoch));
+      for (const r of rows) expect(Number(r.cka) > 0 && Number(r.cka) <= 1, `${name} epoch ${r.epoch}: cka ${r.cka}`).toBe(true);
     }
     for (const [name, entry] of Object.entries(index.vit!)) {
       const rows = readCsv(join(entry, 'metrics.csv'));

@@ -1,5 +1,6 @@
 import { UserError } from '@lw/core';
 import { rowAt, type EpochRow, type MetricsTable } from './metrics.js';
+import type { CkaSeries } from './cka-runs.js';
 import type { EpochMeasures } from './epoch-measures.js';
 import type { Condition, Run } from './runs.js';
 
@@ -16,6 +17,8 @@ export interface Baseline {
   maxRsa: number;
   /** Layer-wise RSA and Fisher trace of every epoch, where the run folder has them (epoch-measures.ts). */
   measures?: EpochMeasures;
+  /** CKA with the human embedding by epoch, one series per eval/cka task that scored this baseline (cka-runs.ts). */
+  cka?: CkaSeries[];
 }
 
 export function truncateBaseline(table: MetricsTable, model = 'CLIP-HBA', seed: number | null = null): Baseline {

@@ -2,6 +2,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { AnalysisParams, Arm, Results, SummaryRow } from './analyze.js';
 import type { Baseline } from './effects.js';
 import { TYPE_ORDER, typeLabel } from './labels.js';
+import { ckaFigure } from './cka-figure.js';
 import { fisherFigure, layerEffectsFigure, layerRsaBaselineFigure } from './measure-figures.js';
 import type { Recovery } from './recovery.js';
 import { groupBy, meanCI } from './summary.js';
@@ -496,6 +497,7 @@ export function buildFigures(arms: Arm[], results: Results, params: AnalysisPara
     layerRsaBaselineFigure(arms),
     layerEffectsFigure(results),
     fisherFigure(arms),
+    ckaFigure(arms),
   ]
     .filter((f): f is Figure => f !== null)
     .map(titled);

@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { TASK_PARAMS_FILE, UserError, isUserError, readPerturbation, readTaskParamsFile, type TaskResult } from '@lw/core';
 import type { Arm, Study } from './analyze.js';
 import { truncateBaseline, type Baseline } from './effects.js';
+import { attachCka } from './cka-runs.js';
 import { attachMeasures } from './epoch-measures.js';
 import { checkBaselineSeeds } from './pairing.js';
 import {
@@ -137,6 +138,8 @@ export function loadStudyFromTasks(inputs: {
   runs: TaskResult[];
   vit?: TaskResult[];
   vitPerturb?: TaskResult[];
+  /** eval/cka tasks of baselines (either arm). */
+  cka?: TaskResult[];
 }): Study {
   const problems: Problem[] = [];
   const read = (baselines: TaskResult[], runs: TaskResult[], model: string): Arm =>
@@ -148,5 +151,8 @@ export function loadStudyFromTasks(inputs: {
   const arms = [read(inputs.baseline, inputs.runs, 'CLIP-HBA')];
   if (inputs.vit?.length) arms.push(read(inputs.vit, inputs.vitPerturb ?? [], 'ViT'));
   else if (inputs.vitPerturb?.length) problems.push({ source: 'vitPerturb', message: `${inputs.vitPerturb.length} ViT measurements but no vit baseline input` });
-  return attachMeasures({ arms, problems });
+  // Baseline task key -> [arm, baseline]: the arms hold the baselines in input order.
+  const baselineKeys = new Map<string, [number, number]>();
+  [inputs.baseline, inputs.vit?.length ? inputs.vit : []].forEach((tasks, a) => tasks.forEach((t, i) => baselineKeys.set(t.key, [a, i])));
+  return attachCka(attachMeasures({ arms, problems }), inputs.cka ?? [], baselineKeys);
 }

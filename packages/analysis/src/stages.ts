@@ -32,6 +32,7 @@ export const criticalPeriods = defineStage({
     runs: { description: 'perturbation runs: one or more matrix stages of train/behavior', accepts: ['train/behavior'], arity: 'many' },
     vit: { description: 'ViT classifier baselines (train/classify), one per seed', accepts: ['train/classify'], arity: 'many', optional: true },
     vitPerturb: { description: 'ViT single-epoch perturbation measurements (train/classify)', accepts: ['train/classify'], arity: 'many', optional: true },
+    cka: { description: 'CKA of baselines with the human embedding (eval/cka tasks whose run is a baseline): Fig 9', accepts: ['eval/cka'], arity: 'many', optional: true },
   },
   async run(ctx) {
     // Each perturbed run is paired with the baseline of its own params.seed (pairing.ts).
@@ -41,13 +42,15 @@ export const criticalPeriods = defineStage({
     const runs = listInput(ctx.inputs, 'runs');
     const vit = listInput(ctx.inputs, 'vit');
     const vitPerturb = listInput(ctx.inputs, 'vitPerturb');
-    const study = loadStudyFromTasks({ baseline, runs, vit, vitPerturb });
+    const cka = listInput(ctx.inputs, 'cka');
+    const study = loadStudyFromTasks({ baseline, runs, vit, vitPerturb, cka });
     const { pipeline, ...params } = ctx.params;
     const inputs = [
       ...baseline.map((t) => describe('baseline', t)),
       ...runs.map((t) => describe('runs', t)),
       ...vit.map((t) => describe('vit', t)),
       ...vitPerturb.map((t) => describe('vitPerturb', t)),
+      ...cka.map((t) => describe('cka', t)),
     ];
     const summary = await writeAnalysis(ctx.outDir, study, params, { pipeline: { ...pipeline, task: ctx.taskName, key: ctx.taskKey }, inputs }, ctx.log);
     return { ...summary, files: summary.files.length };
