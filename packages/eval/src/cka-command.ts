@@ -79,8 +79,10 @@ export function runCkaCommand(argv: Record<string, unknown>, stdout: (line: stri
       const labels = m.names.map((n) => basename(n));
       const w = Math.max(...labels.map((l) => l.length), 6);
       stdout(`CKA (${setting}) between ${L} feature files, ${features[0].n} stimuli`);
-      stdout(' '.repeat(w) + '  ' + labels.map((l) => l.slice(0, 8).padStart(8)).join(' '));
-      for (let a = 0; a < L; a++) stdout(labels[a].padEnd(w) + '  ' + out.matrix[a].map((v) => v.toFixed(4).padStart(8)).join(' '));
+      // Every column as wide as the longest name, so no name is cut.
+      const c = Math.max(w, 8);
+      stdout(' '.repeat(w) + '  ' + labels.map((l) => l.padStart(c)).join(' '));
+      for (let a = 0; a < L; a++) stdout(labels[a].padEnd(w) + '  ' + out.matrix[a].map((v) => v.toFixed(4).padStart(c)).join(' '));
     }
   }
   if (args.json) stdout(JSON.stringify({ kernel: args.kernel, unbiased: args.unbiased, ...(args.kernel === 'rbf' ? { sigma: args.sigmaAbsolute ?? args.sigma, sigma_relative: args.sigmaAbsolute === undefined } : {}), ...out }));
