@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { signatureNow } from './entry-stat.js';
 import { problemLines, problemsJson, problemsText, type TaskProblems } from '../exec/task-problems.js';
 
@@ -39,11 +40,18 @@ export interface NoopArgs {
   sets: string[];
   /** Absolute results root (`--results`, LW_RESULTS, `.lw/results`). */
   resultsRoot: string;
+  /**
+   * Which installation of the tool runs (default: this module's path). The stamp watches the code files
+   * of the installation that wrote it, so another checkout's `lw` on the same cache must not take it.
+   */
+  tool?: string;
 }
+
+const THIS_TOOL = fileURLToPath(import.meta.url);
 
 function stampPath(a: NoopArgs): string {
   const id = createHash('sha256')
-    .update(JSON.stringify([resolve(a.file), a.sets, process.env.LW_STAGES ?? '', resolve(a.resultsRoot)]))
+    .update(JSON.stringify([resolve(a.file), a.sets, process.env.LW_STAGES ?? '', resolve(a.resultsRoot), a.tool ?? THIS_TOOL]))
     .digest('hex');
   return join(a.cacheDir, 'runs', `${id}.json`);
 }
