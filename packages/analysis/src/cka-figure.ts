@@ -26,7 +26,7 @@ export function ckaFigure(arms: Arm[]): Figure | null {
     return [{
       title: `${arm.model} baselines`,
       data: { values: [...values, ...rsa] },
-      hconcat: [...labels.map((l) => panel(l, `CKA, ${l}`, 'CKA with the human embedding')), panel('ρ', 'RSA ρ (output)', 'RSA (Spearman ρ)')],
+      hconcat: [...labels.map((l) => panel(l, `CKA, ${l}`, 'CKA with human')), panel('ρ', 'RSA ρ (output)', 'RSA (Spearman ρ)')],
       resolve: { scale: { y: 'independent' } },
     }];
   });
