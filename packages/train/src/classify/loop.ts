@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { UserError } from '@lw/core';
+import { UserError, type EpochMeasuresRow, type LayerRsaRow } from '@lw/core';
 import { rsa } from '@lw/eval';
 import { tf } from '@lw/models';
 import { listCheckpoints, readCheckpoint, writeCheckpoint } from '../checkpoint.js';
@@ -11,6 +11,7 @@ import { AdamW } from '../optim/adamw.js';
 import { Sgd } from '../optim/sgd.js';
 import { TrainableParams } from '../trainable.js';
 import { loadState, stateValues, type Classifier } from './classifier.js';
+import { createClassifyMeasures } from './epoch-measures.js';
 import type { ClassifyParams } from './params.js';
 import { perturbedLabelTable, perturbVitBatch } from './perturb.js';
 
@@ -36,7 +37,15 @@ export interface ClassifyEnv {
   signal: AbortSignal;
 }
 
-export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRow[]; epochSeconds: number[] }> {
+export interface ClassifyResult {
+  rows: MetricsRow[];
+  epochSeconds: number[];
+  /** Layer-wise RSA rows (params.layers) and Fisher rows (params.fisher); null when off. */
+  layerRows: LayerRsaRow[] | null;
+  fisherRows: EpochMeasuresRow[] | null;
+}
+
+export async function trainClassify(env: ClassifyEnv): Promise<ClassifyResult> {
   const { params: p, data, model } = env;
   const perturb = p.perturb;
   if (perturb) checkMeasurement(perturb.start, env.resume);
@@ -51,6 +60,9 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
   if (!val.labels) throw new UserError(`${data.dir}: the val split has no labels`, 'classification needs a labelled data set (data/toy, data/imagenet)');
   if (!env.rsaData.humanRdm) throw new UserError(`${env.rsaData.dir}: no human_rdm.arrow for RSA`);
   env.log(`trainable parameters: ${weights.count()}, classes ${classes}`);
+  const measures = await createClassifyMeasures({
+    layers: p.layers, fisher: p.fisher, model, data, test, humanRdm: env.rsaData.humanRdm, classes, batchSize: p.batchSize, scratch: env.scratch, crossEntropy,
+  });
 
   // Where to start: own checkpoint (rerun), the resume checkpoint, or the seeded init (epoch 0).
   let start = 0;
@@ -63,7 +75,10 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
     loadState(model, ck.state, join(from.dir, `epoch${from.epoch}.safetensors`));
     opt.loadStateDict({ tensors: ck.optimizerState, step: ck.info.optimizer.step });
     start = from.epoch;
-    if (from.dir === ckDir) rows = ck.info.rows;
+    if (from.dir === ckDir) {
+      rows = ck.info.rows;
+      measures?.resumeAt(start);
+    }
     env.log(`starting after epoch ${start} from ${from.dir}`);
   } else {
     writeCheckpoint(ckDir, { info: { epoch: 0, optimizer: { kind: p.optimizer, step: 0 }, rows: [], stopped: false }, params: weights.values, shapes: weights.shapes, optimizerState: new Map(), state: await stateValues(model) });
@@ -98,6 +113,7 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
     const row: MetricsRow = { epoch, train_loss: lossSum / seen, val_loss: v.loss, val_acc: v.acc, rsa_rho: r.rho, rsa_p_value: r.p };
     if (perturb) Object.assign(row, { perturbation: perturb.type, perturb_epoch: epoch });
     rows = [...rows, row];
+    await measures?.afterEpoch(epoch, r);
     writeEmbeddings(join(env.scratch, 'embeddings', `epoch${epoch}.arrow`), test.ids, features, d);
     writeCheckpoint(ckDir, { info: { epoch, optimizer: { kind: p.optimizer, step: opt.stepCount }, metrics: row, rows, stopped: false }, params: weights.values, shapes: weights.shapes, optimizerState: opt.stateDict().tensors, state: await stateValues(model) });
     epochSeconds.push((performance.now() - t0) / 1000);
@@ -105,7 +121,7 @@ export async function trainClassify(env: ClassifyEnv): Promise<{ rows: MetricsRo
     env.progress(epoch, last, `acc ${v.acc.toFixed(3)} rsa ${r.rho.toFixed(3)}`);
     if (env.signal.aborted) throw env.signal.reason ?? new Error('aborted');
   }
-  return { rows, epochSeconds };
+  return { rows, epochSeconds, layerRows: measures?.layerRows ?? null, fisherRows: measures?.fisherRows ?? null };
 }
 
 /**

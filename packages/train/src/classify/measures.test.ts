@@ -1,12 +1,16 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf, type VitConfig } from '@lw/models';
 import { rsa } from '@lw/eval';
 import { openTrainData } from '../open-data.js';
-import { makeToy, tempDir } from '../testing/fixtures.js';
+import { makeToy, stageContext, task, tempDir } from '../testing/fixtures.js';
 import { TrainableParams } from '../trainable.js';
 import { createClassifier, type Classifier } from './classifier.js';
 import { createClassifyMeasures } from './epoch-measures.js';
 import { crossEntropy } from './loop.js';
+import { classifyParams } from './params.js';
+import { classifyStage } from './stage.js';
 
 /**
  * The classify measures on a seeded micro ViT (2 blocks) and 300 toy items: layer rows block0,
@@ -69,5 +73,24 @@ describe('train/classify measures (layers, fisher)', () => {
     const d = data();
     await expect(createClassifyMeasures({ layers: 'none', fisher: { probe: 100000 }, model, data: d, test: d.loadSplit('test'), humanRdm: d.humanRdm!, classes: 8, batchSize: 32, scratch: tempDir(), crossEntropy }))
       .rejects.toThrow(/params\.fisher\.probe = 100000/);
+  });
+
+  it('train/classify with layers and fisher: layer_rsa (output == metrics rsa_rho) and epoch_measures per epoch; a measurement writes its one epoch', async () => {
+    const toy = task(toyDir, 'data/toy');
+    const run = async (extra: Record<string, unknown>, resume?: ReturnType<typeof task>) => {
+      const p = classifyParams.parse({ model: vit, epochs: 2, warmupEpochs: 1, batchSize: 64, lr: 0.01, optimizer: 'adamw', augment: 'none', layers: 'all', fisher: { probe: 4 }, backend: 'cpu', ...extra });
+      const ctx = stageContext(p, { data: toy, ...(resume ? { resume } : {}) });
+      await classifyStage.run(ctx);
+      const csv = (f: string) => readFileSync(join(ctx.outDir, f), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+      return { ctx, metrics: csv('metrics.csv'), layers: csv('layer_rsa.csv'), fisher: csv('epoch_measures.csv') };
+    };
+    const base = await run({});
+    expect(base.layers.map((r) => r.slice(0, 3).join(' '))).toEqual(['1 0 block0', '1 1 block1', '1 2 output', '2 0 block0', '2 1 block1', '2 2 output']);
+    // metrics columns: epoch, train_loss, val_loss, val_acc, rsa_rho, rsa_p_value
+    expect(base.layers.filter((r) => r[2] === 'output').map((r) => r.slice(3))).toEqual(base.metrics.map((r) => r.slice(4, 6)));
+    expect(base.fisher.map((r) => [r[0], r[2]])).toEqual([['1', '4'], ['2', '4']]);
+    const m = await run({ perturb: { type: 'gaussian', start: 2, length: 1, seed: 42 } }, task(base.ctx.outDir, 'train/classify', {}, 1));
+    expect(m.layers.map((r) => r[0])).toEqual(['2', '2', '2']);
+    expect(m.fisher.map((r) => r[0])).toEqual(['2']);
   });
 });

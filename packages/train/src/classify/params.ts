@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BackendName, ResnetConfig, VitConfig } from '@lw/models';
+import { fisherParam } from '../fisher.js';
 import { vitPerturbSpec } from './perturb.js';
 
 /**
@@ -22,6 +23,10 @@ export const classifyParams = z.object({
   weightDecay: z.number().min(0).default(1e-4),
   augment: z.enum(['imagenet-train', 'none']).default('imagenet-train').describe('RandomResizedCrop + flip (the reader\'s), or none'),
   perturb: vitPerturbSpec.optional().describe('Single-epoch perturbation measurement (method §7.3): start E needs the resume checkpoint E-1; trains epoch E only'),
+  layers: z.union([z.literal('none'), z.literal('all'), z.array(z.number().int().min(0))]).default('none')
+    .describe("Layer-wise RSA every epoch (layer_rsa.csv/.arrow): these layers of the model ('all', 'none' or 0-based indices; ViT: CLS after each block, ResNet: each stage's pool), plus the output"),
+  fisher: fisherParam.default(false)
+    .describe('Empirical Fisher trace (cross-entropy, eval mode) every epoch on the first N training items (epoch_measures.csv/.arrow); false: off'),
   backend: BackendName.default('auto'),
 });
 export type ClassifyParams = z.output<typeof classifyParams>;

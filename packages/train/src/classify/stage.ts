@@ -6,6 +6,7 @@ import { writeMetrics } from '../metrics.js';
 import { openTrainData } from '../open-data.js';
 import { backendResources, startBackend } from '../stage-backend.js';
 import { createClassifier, type ClassifierConfig } from './classifier.js';
+import { writeClassifyMeasures } from './epoch-measures.js';
 import { trainClassify } from './loop.js';
 import { loadClassifierModel, sameArchitecture, startFrom } from './model-dir.js';
 import { classifyParams, type ClassifyParams } from './params.js';
@@ -87,6 +88,7 @@ export const classifyStage = defineStage({
     });
     publishScratch(ctx.scratchDir, ctx.outDir);
     writeMetrics(ctx.outDir, p.perturb ? measureMetricsColumns : classifyMetricsColumns, result.rows);
+    writeClassifyMeasures(ctx.outDir, result);
     model.dispose();
     const last = result.rows.at(-1);
     return {
