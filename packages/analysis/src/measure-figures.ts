@@ -143,9 +143,10 @@ export function fisherFigure(arms: Arm[]): Figure | null {
       title: `${arm.model} baselines (probe of ${probe} training items)`,
       data: { values },
       hconcat: [
-        panel('fisher', 'Fisher trace', `tr F${positive ? ' (log scale)' : ''}`, positive ? { type: 'log' } : { zero: false }),
-        panel('rsa', 'ρ (output)', 'RSA (Spearman ρ)', { zero: false }),
-        panel('loss', 'Loss', arm.model === 'CLIP-HBA' ? 'Test loss (MSE)' : 'Val. loss (cross-entropy)', { zero: false }),
+        // Short rotated axis titles of equal length: a longer one makes Vega lift its panel's title above the others.
+        panel('fisher', `Fisher trace${positive ? ' (log scale)' : ''}`, 'tr F', positive ? { type: 'log' } : { zero: false }),
+        panel('rsa', 'RSA of the output', 'ρ', { zero: false }),
+        panel('loss', arm.model === 'CLIP-HBA' ? 'Test loss' : 'Validation loss', arm.model === 'CLIP-HBA' ? 'MSE' : 'CE', { zero: false }),
       ],
       resolve: { scale: { y: 'independent' } },
     }];
