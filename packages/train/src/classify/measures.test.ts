@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf, type VitConfig } from '@lw/models';
+import { initBackend, modelConfig, tf, type VitConfig } from '@lw/models';
 import { rsa } from '@lw/eval';
 import { openTrainData } from '../open-data.js';
 import { makeToy, stageContext, task, tempDir } from '../testing/fixtures.js';
@@ -67,6 +67,19 @@ describe('train/classify measures (layers, fisher)', () => {
     expect(m.fisherRows![0]!.fisher_probe).toBe(4);
     expect(m.fisherRows![0]!.fisher_trace).toBeGreaterThan(0);
     expect(Math.abs(m.fisherRows![0]!.fisher_trace - sum / 4) / (sum / 4)).toBeLessThan(1e-5);
+  });
+
+  it('a ResNet: stages layer1..layer3 and the output (layer4 pooled); the Fisher trace leaves its running statistics alone', async () => {
+    const d = data();
+    const net = createClassifier(modelConfig('tiny-resnet', { numClasses: 8 }), { numClasses: 8, seed: 3 });
+    const stats = async () => Promise.all([...net.state.values()].map(async (v) => Array.from(await v.data())));
+    const before = await stats();
+    const m = (await createClassifyMeasures({ layers: 'all', fisher: { probe: 4 }, model: net, data: d, test: d.loadSplit('test'), humanRdm: d.humanRdm!, classes: 8, batchSize: 32, scratch: tempDir(), crossEntropy }))!;
+    await m.afterEpoch(1, { rho: 0.5, p: 0.01, nPairs: 1128 });
+    expect(m.layerRows!.map((r) => `${r.layer} ${r.layer_name}`)).toEqual(['0 layer1', '1 layer2', '2 layer3', '3 output']);
+    expect(m.fisherRows![0]!.fisher_trace).toBeGreaterThan(0);
+    expect(await stats()).toEqual(before);
+    net.dispose();
   });
 
   it('rejects a probe larger than the training split', async () => {
