@@ -13,10 +13,11 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 }
 
 /**
- * Copies what a training task wrote to its scratch dir during the run (checkpoints, embeddings)
- * into its output dir: scratch survives a crash for resuming, the output dir is what gets published.
+ * Copies what a training task wrote to its scratch dir during the run (checkpoints, embeddings,
+ * layer_features: layer-rsa.ts's LAYER_FEATURES_DIR) into its output dir: scratch survives a crash
+ * for resuming, the output dir is what gets published.
  */
-export function publishScratch(scratchDir: string, outDir: string, subdirs = ['checkpoints', 'embeddings']): void {
+export function publishScratch(scratchDir: string, outDir: string, subdirs = ['checkpoints', 'embeddings', 'layer_features']): void {
   for (const sub of subdirs) {
     const from = join(scratchDir, sub);
     if (existsSync(from)) cpSync(from, join(outDir, sub), { recursive: true });

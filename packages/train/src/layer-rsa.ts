@@ -1,5 +1,7 @@
 import { LAYER_RSA_FILE, LayerRsaRow, UserError, layerRsaColumns, layerRsaIntColumns } from '@lw/core';
 import { rsa, type HumanRdm, type RsaResult } from '@lw/eval';
+import { join } from 'node:path';
+import { writeEmbeddings } from './embeddings.js';
 import { writeEpochTable, type EpochTableFormat } from './epoch-tables.js';
 
 /**
@@ -49,4 +51,19 @@ export function selectBlocks(layers: 'none' | 'all' | number[], blockCount: numb
   const bad = layers.filter((k) => k < 0 || k >= blockCount);
   if (bad.length) throw new UserError(`${where}: layers ${JSON.stringify(layers)} name blocks ${bad.join(', ')}, which do not exist`, `the image tower has blocks 0..${blockCount - 1}; use 'all', 'none' or indices in that range`);
   return [...new Set(layers)].sort((a, b) => a - b);
+}
+
+/** Folder of the saved layer features (params.layerFeatures), beside embeddings/. */
+export const LAYER_FEATURES_DIR = 'layer_features';
+
+/**
+ * Saves each layer's features of the RSA images as `layer_features/epoch{N}/{name}.arrow` (the
+ * embeddings format: id + features [n, d]), so CKA or RSA between layers can be computed afterwards
+ * (`lw cka --features .../epoch{N}/*.arrow`). The output layer is the run's embeddings/epoch{N}.arrow.
+ */
+export function writeLayerFeatures(dir: string, epoch: number, ids: string[], layers: LayerFeatureSet[]): void {
+  for (const l of layers) {
+    const f = l.features instanceof Float32Array ? l.features : Float32Array.from(l.features);
+    writeEmbeddings(join(dir, LAYER_FEATURES_DIR, `epoch${epoch}`, `${l.name}.arrow`), ids, f, l.d);
+  }
 }

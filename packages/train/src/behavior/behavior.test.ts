@@ -8,7 +8,7 @@ import { behaviorParams, type BehaviorParams } from './params.js';
 import { behaviorStage } from './stage.js';
 import { featuresParams, featuresStage } from '../features/stage.js';
 import { tableFromIPC } from 'apache-arrow';
-import { rsa } from '@lw/eval';
+import { ckaMatrix, readFeaturesArrow, rsa } from '@lw/eval';
 import { tf } from '@lw/models';
 import { loadSavedClip } from '../model-store.js';
 import { openTrainData } from '../open-data.js';
@@ -152,7 +152,7 @@ describe('train/behavior', () => {
     let measured: Awaited<ReturnType<typeof runBehavior>>;
     const read = (dir: string, file: string) => readFileSync(join(dir, file), 'utf8');
     beforeAll(async () => {
-      measured = await runBehavior({ epochs: 3, layers: 'all', fisher: { probe: 8 } });
+      measured = await runBehavior({ epochs: 3, layers: 'all', fisher: { probe: 8 }, layerFeatures: true });
     });
 
     it('leaves training and metrics unchanged', () => {
@@ -178,6 +178,27 @@ describe('train/behavior', () => {
       const block = (name: string) => rows.filter((r) => r[2] === name).map((r) => r[3]);
       expect(new Set(block('block0')).size).toBe(1);
       expect(new Set(block('block1')).size).toBe(3);
+    });
+
+    it('layerFeatures: saves each block\'s features every epoch, the ones layer_rsa scored, for CKA between layers', () => {
+      const rows = read(measured.ctx.outDir, 'layer_rsa.csv').trim().split('\n').slice(1).map((l) => l.split(','));
+      const human = openTrainData(data.dir).humanRdm!;
+      const ids = openTrainData(data.dir).loadSplit('test').ids;
+      for (const epoch of [1, 2, 3]) {
+        const files = ['block0', 'block1'].map((b) => join(measured.ctx.outDir, 'layer_features', `epoch${epoch}`, `${b}.arrow`));
+        const feats = files.map((f) => readFeaturesArrow(f));
+        feats.forEach((f, k) => {
+          expect(f.ids).toEqual(ids);
+          const row = rows.find((r) => r[0] === String(epoch) && r[2] === `block${k}`)!;
+          expect(rsa(f.features, f.n, f.d, human).rho).toBe(Number(row[3]));
+        });
+        // Layer x layer CKA: 1 on the diagonal, symmetric, below 1 between different blocks.
+        const m = ckaMatrix(feats.map((f, k) => ({ ...f, name: files[k] })), { kernel: 'linear' });
+        expect(m.matrix[0]).toBeCloseTo(1, 12);
+        expect(m.matrix[1]).toBe(m.matrix[2]);
+        expect(m.matrix[1]).toBeLessThan(1);
+      }
+      expect(existsSync(join(baseline.ctx.outDir, 'layer_features'))).toBe(false);
     });
 
     it('block 0 equals the RSA of the plain CLIP\'s CLS after block 0 from a full forward', async () => {

@@ -6,7 +6,7 @@ import type { SplitArrays } from '../dataset.js';
 import { readEpochTable } from '../epoch-tables.js';
 import type { FeatureCache } from '../feature-cache.js';
 import { empiricalFisherTrace, epochMeasuresFormat, writeEpochMeasures } from '../fisher.js';
-import { blockLayerName, layerRsaFormat, layerRsaRows, outputLayerName, scoreLayers, selectBlocks, writeLayerRsa, type LayerScore } from '../layer-rsa.js';
+import { blockLayerName, layerRsaFormat, layerRsaRows, outputLayerName, scoreLayers, selectBlocks, writeLayerFeatures, writeLayerRsa, type LayerFeatureSet, type LayerScore } from '../layer-rsa.js';
 import type { BehaviorParams } from './params.js';
 
 /**
@@ -99,7 +99,7 @@ export async function createEpochMeasures(s: MeasuresSetup): Promise<EpochMeasur
     : hba.visionPrefix(tf.tensor4d(split.images.subarray(0, n * H * W * 3), [n, H, W, 3]));
   const disposables: tf.Tensor[] = [];
 
-  let layers: { live: number[]; frozenScores: LayerScore[]; testPrefix: tf.Tensor3D } | null = null;
+  let layers: { live: number[]; frozenSets: LayerFeatureSet[]; frozenScores: LayerScore[]; testPrefix: tf.Tensor3D } | null = null;
   if (p.layers !== 'none') {
     const blocks = selectBlocks(p.layers, vit.config.layers, 'train/behavior params.layers');
     const frozen = blocks.filter((k) => k < start);
@@ -108,10 +108,11 @@ export async function createEpochMeasures(s: MeasuresSetup): Promise<EpochMeasur
     const frozenFeats = frozen.length
       ? await blockFeatures(vit, 0, frozen, test.count, p.batchSize, (a, b) => vit.embed(tf.tensor4d(test.images.subarray(a * H * W * 3, b * H * W * 3), [b - a, H, W, 3])))
       : [];
-    const frozenScores = scoreLayers(frozen.map((k, i) => ({ layer: k, name: blockLayerName(k), features: frozenFeats[i]!, n: test.count, d: vit.config.width })), s.humanRdm);
+    const frozenSets = frozen.map((k, i) => ({ layer: k, name: blockLayerName(k), features: frozenFeats[i]!, n: test.count, d: vit.config.width }));
+    const frozenScores = scoreLayers(frozenSets, s.humanRdm);
     const testPrefix = tf.keep(tf.tidy(() => prefixOf(test, test.count)));
     disposables.push(testPrefix);
-    layers = { live, frozenScores, testPrefix };
+    layers = { live, frozenSets, frozenScores, testPrefix };
     s.log(`layer RSA: blocks ${blocks.join(', ') || 'none'} (CLS token) + output; frozen blocks ${frozen.join(', ') || 'none'} computed once (${((performance.now() - t0) / 1000).toFixed(3)}s)`);
   }
 
@@ -137,11 +138,14 @@ export async function createEpochMeasures(s: MeasuresSetup): Promise<EpochMeasur
       // Seconds of each measure, logged per epoch (what it costs beside training).
       const t0 = performance.now();
       if (layers) {
-        const { live, frozenScores, testPrefix } = layers;
+        const { live, frozenSets, frozenScores, testPrefix } = layers;
         const liveFeats = live.length
           ? await blockFeatures(vit, start, live, test.count, p.batchSize, (a, b) => tf.slice(testPrefix, [a, 0, 0], [b - a, -1, -1]))
           : [];
-        const liveScores = scoreLayers(live.map((k, i) => ({ layer: k, name: blockLayerName(k), features: liveFeats[i]!, n: test.count, d: vit.config.width })), s.humanRdm);
+        const liveSets = live.map((k, i) => ({ layer: k, name: blockLayerName(k), features: liveFeats[i]!, n: test.count, d: vit.config.width }));
+        const liveScores = scoreLayers(liveSets, s.humanRdm);
+        // Into scratch, published with the rest of the task's outputs.
+        if (p.layerFeatures) writeLayerFeatures(s.scratch, epoch, test.ids, [...frozenSets, ...liveSets]);
         const scores = [...frozenScores, ...liveScores, { layer: vit.config.layers, name: outputLayerName, result: output }];
         m.layerRows!.push(...layerRsaRows(epoch, scores));
         writeLayerRsa(measuresDir, m.layerRows!);

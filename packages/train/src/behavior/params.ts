@@ -17,6 +17,8 @@ export const behaviorParams = z.object({
     .describe("Layer-wise RSA every epoch (layer_rsa.csv/.arrow): the CLS token after these vision blocks ('all', 'none' or 0-based indices), plus the output"),
   fisher: fisherParam.default(false)
     .describe('Empirical Fisher trace of the trainable parameters every epoch on the first N training items (epoch_measures.csv/.arrow); false: off'),
+  layerFeatures: z.boolean().default(false)
+    .describe('Also save the chosen layers\' features of the RSA images every epoch (layer_features/epoch{N}/{layer}.arrow), for CKA between layers (lw cka)'),
   backend: BackendName.default('auto').describe('tfjs backend; recorded in params.json'),
 });
 export type BehaviorParams = z.output<typeof behaviorParams>;

@@ -5,7 +5,7 @@ import { tf } from '@lw/models';
 import type { SplitArrays, TrainData } from '../dataset.js';
 import { readEpochTable } from '../epoch-tables.js';
 import { empiricalFisherTrace, epochMeasuresFormat, writeEpochMeasures } from '../fisher.js';
-import { layerRsaFormat, layerRsaRows, outputLayerName, scoreLayers, selectBlocks, writeLayerRsa } from '../layer-rsa.js';
+import { layerRsaFormat, layerRsaRows, outputLayerName, scoreLayers, selectBlocks, writeLayerFeatures, writeLayerRsa } from '../layer-rsa.js';
 import type { Classifier } from './classifier.js';
 
 /**
@@ -30,6 +30,8 @@ export interface ClassifyMeasures {
 export interface ClassifyMeasuresSetup {
   layers: 'none' | 'all' | number[];
   fisher: false | { probe: number };
+  /** Save the chosen layers' features every epoch (layer_features/), for CKA between layers. */
+  layerFeatures?: boolean;
   model: Classifier;
   data: TrainData;
   /** The RSA images [count, H, W, 3], RDM order. */
@@ -94,6 +96,7 @@ export async function createClassifyMeasures(s: ClassifyMeasuresSetup): Promise<
           return { layer: k, name: names[k]!, features: all, n: test.count, d: widths[i]! };
         });
         m.layerRows!.push(...layerRsaRows(epoch, [...scoreLayers(sets, s.humanRdm), { layer: inner, name: outputLayerName, result: output }]));
+        if (s.layerFeatures) writeLayerFeatures(s.scratch, epoch, test.ids, sets);
         writeLayerRsa(measuresDir, m.layerRows!);
       }
       if (probe) {

@@ -61,7 +61,7 @@ export async function trainClassify(env: ClassifyEnv): Promise<ClassifyResult> {
   if (!env.rsaData.humanRdm) throw new UserError(`${env.rsaData.dir}: no human_rdm.arrow for RSA`);
   env.log(`trainable parameters: ${weights.count()}, classes ${classes}`);
   const measures = await createClassifyMeasures({
-    layers: p.layers, fisher: p.fisher, model, data, test, humanRdm: env.rsaData.humanRdm, classes, batchSize: p.batchSize, scratch: env.scratch, crossEntropy,
+    layers: p.layers, fisher: p.fisher, layerFeatures: p.layerFeatures, model, data, test, humanRdm: env.rsaData.humanRdm, classes, batchSize: p.batchSize, scratch: env.scratch, crossEntropy,
   });
 
   // Where to start: own checkpoint (rerun), the resume checkpoint, or the seeded init (epoch 0).

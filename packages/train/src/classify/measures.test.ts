@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, modelConfig, tf, type VitConfig } from '@lw/models';
-import { rsa } from '@lw/eval';
+import { readFeaturesArrow, rsa } from '@lw/eval';
 import { openTrainData } from '../open-data.js';
 import { makeToy, stageContext, task, tempDir } from '../testing/fixtures.js';
 import { TrainableParams } from '../trainable.js';
@@ -74,9 +74,15 @@ describe('train/classify measures (layers, fisher)', () => {
     const net = createClassifier(modelConfig('tiny-resnet', { numClasses: 8 }), { numClasses: 8, seed: 3 });
     const stats = async () => Promise.all([...net.state.values()].map(async (v) => Array.from(await v.data())));
     const before = await stats();
-    const m = (await createClassifyMeasures({ layers: 'all', fisher: { probe: 4 }, model: net, data: d, test: d.loadSplit('test'), humanRdm: d.humanRdm!, classes: 8, batchSize: 32, scratch: tempDir(), crossEntropy }))!;
+    const scratch = tempDir();
+    const m = (await createClassifyMeasures({ layers: 'all', fisher: { probe: 4 }, layerFeatures: true, model: net, data: d, test: d.loadSplit('test'), humanRdm: d.humanRdm!, classes: 8, batchSize: 32, scratch, crossEntropy }))!;
     await m.afterEpoch(1, { rho: 0.5, p: 0.01, nPairs: 1128 });
     expect(m.layerRows!.map((r) => `${r.layer} ${r.layer_name}`)).toEqual(['0 layer1', '1 layer2', '2 layer3', '3 output']);
+    // layerFeatures: each stage's pooled features as scored, for CKA between stages afterwards.
+    for (const row of m.layerRows!.slice(0, 3)) {
+      const f = readFeaturesArrow(join(scratch, 'layer_features', 'epoch1', `${row.layer_name}.arrow`));
+      expect(rsa(f.features, f.n, f.d, d.humanRdm!).rho).toBe(row.rsa_rho);
+    }
     expect(m.fisherRows![0]!.fisher_trace).toBeGreaterThan(0);
     expect(await stats()).toEqual(before);
     net.dispose();

@@ -27,6 +27,8 @@ export const classifyParams = z.object({
     .describe("Layer-wise RSA every epoch (layer_rsa.csv/.arrow): these layers of the model ('all', 'none' or 0-based indices; ViT: CLS after each block, ResNet: each stage's pool), plus the output"),
   fisher: fisherParam.default(false)
     .describe('Empirical Fisher trace (cross-entropy, eval mode) every epoch on the first N training items (epoch_measures.csv/.arrow); false: off'),
+  layerFeatures: z.boolean().default(false)
+    .describe('Also save the chosen layers\' features of the RSA images every epoch (layer_features/epoch{N}/{layer}.arrow), for CKA between layers (lw cka)'),
   backend: BackendName.default('auto'),
 });
 export type ClassifyParams = z.output<typeof classifyParams>;
