@@ -47,6 +47,11 @@ describe.runIf(e2e())('pipelines/cnn-vs-vit.yaml (reduced: 1 seed)', () => {
       expect(last.val_acc, `${arm} val top-1`).toBeGreaterThan(0.25);
       expect(last.train_loss, `${arm} train loss`).toBeLessThan(m[0]!.train_loss);
       expect(Number.isFinite(last.rsa_rho)).toBe(true);
+      // Layer-wise RSA every epoch; its output row is metrics' RSA.
+      const layers = readFileSync(join(entry, 'layer_rsa.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+      const names = [...new Set(layers.map((l) => l[2]))];
+      expect(names, arm).toEqual(arm === 'vit' ? ['block0', 'block1', 'output'] : ['layer1', 'layer2', 'layer3', 'output']);
+      expect(layers.filter((l) => l[2] === 'output').map((l) => Number(l[3]))).toEqual(m.map((x) => x.rsa_rho));
     }
   });
 });
