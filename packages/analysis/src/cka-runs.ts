@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tableFromIPC } from 'apache-arrow';
 import { z } from 'zod';
-import { UserError, type TaskResult } from '@lw/core';
+import { UserError, readJsonFile, type TaskResult } from '@lw/core';
 import { CKA_RUN_FILE, CkaRunInfo } from '@lw/eval';
 import type { Study } from './analyze.js';
+import { readArrowRows } from './epoch-measures.js';
 import { collect } from './runs.js';
 
 /**
@@ -38,28 +37,12 @@ export function ckaLabel(row: z.output<typeof CkaFileRow>): string {
 
 function readCkaTask(task: TaskResult): { run: CkaRunInfo; series: CkaSeries } {
   const infoFile = join(task.dir, CKA_RUN_FILE);
-  let info: unknown;
-  try {
-    info = JSON.parse(readFileSync(infoFile, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${infoFile}: ${(e as Error).message}`, 'rerun the eval/cka task: it writes run.json beside cka.arrow', { cause: e });
-  }
-  const run = CkaRunInfo.safeParse(info);
-  if (!run.success) throw new UserError(`${infoFile}: ${run.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'rerun the eval/cka task');
+  const run = readJsonFile(infoFile, CkaRunInfo, 'eval/cka beside cka.arrow');
+  if (!run) throw new UserError(`${infoFile}: missing`, 'rerun the eval/cka task: it writes run.json beside cka.arrow');
   const file = join(task.dir, 'cka.arrow');
-  let table;
-  try {
-    table = tableFromIPC(readFileSync(file));
-  } catch (e) {
-    throw new UserError(`${file}: not a readable Arrow file (${(e as Error).message})`, 'rerun the eval/cka task', { cause: e });
-  }
-  const rows = table.toArray().map((r, i) => {
-    const parsed = CkaFileRow.safeParse((r as { toJSON(): unknown }).toJSON());
-    if (!parsed.success) throw new UserError(`${file}: row ${i}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`, 'the file should be written by eval/cka');
-    return parsed.data;
-  });
+  const rows = readArrowRows(file, CkaFileRow, 'eval/cka');
   if (!rows.length) throw new UserError(`${file}: no rows`, 'rerun the eval/cka task on a run that saved embeddings');
-  return { run: run.data, series: { label: ckaLabel(rows[0]), rows: rows.map((r) => ({ epoch: r.epoch, cka: r.cka })) } };
+  return { run, series: { label: ckaLabel(rows[0]!), rows: rows.map((r) => ({ epoch: r.epoch, cka: r.cka })) } };
 }
 
 /**

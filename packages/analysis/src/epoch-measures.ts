@@ -18,7 +18,8 @@ export interface EpochMeasures {
   fisher: EpochMeasuresRow[] | null;
 }
 
-function readRows<S extends z.ZodType>(file: string, schema: S): Array<z.output<S>> {
+/** Every row of an Arrow file, validated; a UserError names the file (and row) and who writes it. */
+export function readArrowRows<S extends z.ZodType>(file: string, schema: S, writtenBy: string): Array<z.output<S>> {
   let table;
   try {
     table = tableFromIPC(readFileSync(file));
@@ -28,7 +29,7 @@ function readRows<S extends z.ZodType>(file: string, schema: S): Array<z.output<
   return table.toArray().map((row, i) => {
     const parsed = schema.safeParse((row as { toJSON(): unknown }).toJSON());
     if (!parsed.success) {
-      throw new UserError(`${file}: row ${i}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`, 'the file should be written by train/behavior or train/classify (layers / fisher params)');
+      throw new UserError(`${file}: row ${i}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`, `the file should be written by ${writtenBy}`);
     }
     return parsed.data;
   });
@@ -38,8 +39,9 @@ function readRows<S extends z.ZodType>(file: string, schema: S): Array<z.output<
 export function readEpochMeasures(dir: string): EpochMeasures | undefined {
   const layerFile = join(dir, `${LAYER_RSA_FILE}.arrow`);
   const fisherFile = join(dir, `${EPOCH_MEASURES_FILE}.arrow`);
-  const layers = existsSync(layerFile) ? readRows(layerFile, LayerRsaRow) : null;
-  const fisher = existsSync(fisherFile) ? readRows(fisherFile, EpochMeasuresRow) : null;
+  const writtenBy = 'train/behavior or train/classify (layers / fisher params)';
+  const layers = existsSync(layerFile) ? readArrowRows(layerFile, LayerRsaRow, writtenBy) : null;
+  const fisher = existsSync(fisherFile) ? readArrowRows(fisherFile, EpochMeasuresRow, writtenBy) : null;
   return layers || fisher ? { layers, fisher } : undefined;
 }
 

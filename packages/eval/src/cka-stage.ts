@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bool, Float64, Int32, Table, Utf8, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { z } from 'zod';
-import { UserError, defineStage, singleInput } from '@lw/core';
+import { UserError, defineStage, singleInput, writeJsonFile } from '@lw/core';
 import { readFeaturesArrow, readRdmArrow } from './arrow-io.js';
 import { centeredGram, ckaFromGrams, CKA_DEFAULT_SIGMA, type CkaOptions } from './cka.js';
 import { readHumanEmbedding } from './human-embedding.js';
@@ -111,7 +111,7 @@ export const ckaStage = defineStage({
     writeCkaResults(ctx.outDir, rows);
     const seed = typeof run.params.seed === 'number' && Number.isInteger(run.params.seed) ? run.params.seed : null;
     const info: CkaRunInfo = { stage: run.stage, key: run.key, seed };
-    writeFileSync(join(ctx.outDir, CKA_RUN_FILE), JSON.stringify(info, null, 1) + '\n');
+    writeJsonFile(join(ctx.outDir, CKA_RUN_FILE), info);
     const best = rows.reduce((a, b) => (b.cka > a.cka ? b : a));
     ctx.log(`eval/cka (${options.kernel}${options.unbiased ? ', unbiased' : ''}): ${rows.length} epochs; best ${best.cka} at epoch ${best.epoch}`);
     return { epochs: rows.length, bestEpoch: best.epoch, bestCka: best.cka, lastCka: rows[rows.length - 1].cka };
