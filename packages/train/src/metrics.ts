@@ -24,12 +24,13 @@ export function metricsCsv(columns: readonly string[], rows: MetricsRow[]): stri
   return lines.join('\n') + '\n';
 }
 
-export function metricsTable(columns: readonly string[], rows: MetricsRow[]): Table {
+/** The Arrow table of `rows`: `intColumns` Int32 (metrics: epoch, perturb_epoch), other numbers Float64, flags Bool, text Utf8. */
+export function metricsTable(columns: readonly string[], rows: MetricsRow[], intColumns: readonly string[] = ['epoch', 'perturb_epoch']): Table {
   const vectors: Record<string, Vector> = {};
   for (const c of columns) {
     const values = rows.map((r) => r[c]);
     const first = values.find((v) => v !== undefined);
-    if (c === 'epoch' || c === 'perturb_epoch') vectors[c] = vectorFromArray(values as number[], new Int32());
+    if (intColumns.includes(c)) vectors[c] = vectorFromArray(values as number[], new Int32());
     else if (typeof first === 'boolean') vectors[c] = vectorFromArray(values as boolean[], new Bool());
     else if (typeof first === 'string') vectors[c] = vectorFromArray(values as string[], new Utf8());
     else vectors[c] = vectorFromArray(values as number[], new Float64());
