@@ -277,7 +277,7 @@ export function findClipCheckpoint(path: string, opts: FindClipOptions = {}): Cl
 
   const configJson = join(dir, 'config.json');
   if (existsSync(configJson)) {
-    const json = readJson(configJson);
+    const json = readCheckpointJson(configJson);
     if (isHfClipJson(json)) return { layout: 'hf-clip', ...own(configJson, () => clipConfigFromHf(json, { name, source: configJson })), file: weights(['model.safetensors']) };
     const o = (json ?? {}) as Record<string, unknown>;
     if (o.kind === 'clip') return { layout: 'lw', ...own(configJson, () => configFromJson(json, configJson) as ClipConfig), file: weights(['model.safetensors']) };
@@ -289,7 +289,7 @@ export function findClipCheckpoint(path: string, opts: FindClipOptions = {}): Cl
   }
   const openclipJson = join(dir, 'open_clip_config.json');
   if (existsSync(openclipJson)) {
-    return { layout: 'openclip', ...own(openclipJson, () => clipConfigFromOpenClip(readJson(openclipJson), { name, source: openclipJson })), file: weights(OPENCLIP_WEIGHTS) };
+    return { layout: 'openclip', ...own(openclipJson, () => clipConfigFromOpenClip(readCheckpointJson(openclipJson), { name, source: openclipJson })), file: weights(OPENCLIP_WEIGHTS) };
   }
   const file = given ?? onlySafetensors(dir);
   const st = readSafetensors(file);
@@ -329,7 +329,8 @@ function onlySafetensors(dir: string): string {
     'give the weights file itself, or a Hugging Face CLIP folder (config.json) or an OpenCLIP folder (open_clip_config.json)');
 }
 
-function readJson(file: string): unknown {
+/** A config file that came with a checkpoint, parsed; a UserError names it when it is not JSON. */
+export function readCheckpointJson(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {

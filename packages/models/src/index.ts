@@ -39,7 +39,7 @@ export {
 } from './safetensors.js';
 export { detectLayout, mapCheckpoint, loadParams, loadClip, loadVit, type CheckpointLayout } from './checkpoint.js';
 export {
-  findClipCheckpoint, loadClipCheckpoint, matchParams, fileKeyName, type ClipCheckpoint, type ClipCheckpointLayout, type FindClipOptions,
+  findClipCheckpoint, loadClipCheckpoint, matchParams, fileKeyName, readCheckpointJson, type ClipCheckpoint, type ClipCheckpointLayout, type FindClipOptions,
   type ParamMatch,
 } from './checkpoint.js';
 export { clipConfigFromHf, isHfClipJson } from './hf-clip-config.js';

@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '@lw/core';
-import { findClipCheckpoint, matchParams } from './checkpoint.js';
+import { findClipCheckpoint, matchParams, readCheckpointJson } from './checkpoint.js';
 import { clipSpecs } from './clip.js';
 import { type ClipConfig, configFromJson, type ModelConfig, type TextConfig, type VisionConfig, type VitConfig } from './config.js';
 import type { ParamSpec } from './params.js';
@@ -89,12 +89,7 @@ const configJsonOf = (path: string) => join(statSync(path).isDirectory() ? path 
 function ownConfig(path: string): ModelConfig | undefined {
   const file = configJsonOf(path);
   if (!existsSync(file)) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UserError(`cannot read ${file}: ${(e as Error).message}`, 'it should be the JSON file the checkpoint came with', { cause: e });
-  }
+  const json = readCheckpointJson(file);
   return typeof json === 'object' && json !== null && 'kind' in json ? configFromJson(json, file) : undefined;
 }
 
@@ -105,7 +100,7 @@ function timmReport(path: string, file: SafetensorsFile, own?: VitConfig): Check
     throw new UserError(`${file.path} is a timm ViT (patch_embed.proj.weight) with no config.json beside it, so its config cannot be read`,
       'keep the config.json timm saves with the weights, or import it with train/vit-import and a named ViT config');
   }
-  return vitReport(path, file, 'timm', configJson, vitConfigFromTimm(JSON.parse(readFileSync(configJson, 'utf8')), { source: configJson }).config);
+  return vitReport(path, file, 'timm', configJson, vitConfigFromTimm(readCheckpointJson(configJson), { source: configJson }).config);
 }
 
 function vitReport(path: string, file: SafetensorsFile, layout: string, configSource: string, config: VitConfig): CheckpointReport {

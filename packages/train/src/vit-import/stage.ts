@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defineStage, UserError } from '@lw/core';
-import { BackendName, loadVit, modelConfig, readSafetensors, vitConfigFromTimm, type TimmVitInfo, type VitConfig } from '@lw/models';
+import { BackendName, loadVit, modelConfig, readCheckpointJson, readSafetensors, vitConfigFromTimm, type TimmVitInfo, type VitConfig } from '@lw/models';
 import { z } from 'zod';
 import { vitAsClassifier } from '../classify/classifier.js';
 import { saveClassifierModel } from '../classify/model-dir.js';
@@ -44,13 +44,7 @@ export function importedVitConfig(p: VitImportParams): { info: TimmVitInfo; sour
   if (p.config === 'auto') {
     const configJson = join(dir, 'config.json');
     if (!existsSync(configJson)) throw new UserError(`params.config is 'auto' but ${dir} has no config.json`, 'keep timm\'s config.json beside model.safetensors, or name the ViT config in params.config (e.g. vit-b16)');
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(configJson, 'utf8'));
-    } catch (e) {
-      throw new UserError(`${configJson} is not JSON: ${(e as Error).message}`, 'give the config.json timm writes', { cause: e });
-    }
-    return { info: vitConfigFromTimm(json, { source: configJson }), source: configJson, weights };
+    return { info: vitConfigFromTimm(readCheckpointJson(configJson), { source: configJson }), source: configJson, weights };
   }
   const named = modelConfig(p.config);
   if (named.kind !== 'vit') throw new UserError(`params.config "${p.config}" is a ${named.kind} config`, "use 'auto' or a ViT config such as vit-b16 or tiny-vit");
