@@ -26,7 +26,8 @@ async function main() {
   // --fused: the fused attention kernels (forward, dq, dk/dv) instead of the composed ops.
   setFusedAttentionEnabled(process.argv.includes('--fused'));
   const batch = Number(arg('batch', 64));
-  const { step } = buildStep({ batch, micro: Number(arg('micro', batch)), optimizer: arg('optimizer', 'host') });
+  // --optimizer host|fused|device (step.mjs); --lag: the loss read one step late.
+  const { step, settle } = buildStep({ batch, micro: Number(arg('micro', batch)), optimizer: arg('optimizer', 'host'), lag: process.argv.includes('--lag') });
   // --ab: tf.matMul, ours on plain-shaped products only (K, N multiples of 4), and ours everywhere, in turns
   // in this one process (run-to-run noise on the device is ~30%).
   if (process.argv.includes('--ab')) {
@@ -56,14 +57,15 @@ async function main() {
     }
     setFusedAttentionEnabled(process.argv.includes('--fused'));
   }
+  if (process.argv.includes('--pipeline')) await pipelineRounds(batch);
   // --cpu-prof: a V8 CPU profile of the timed steps (the host side of dispatch), written to $OUT.
   // Warm-up first (shader compilation, buffer pool), so the profile shows the steady state.
   for (let i = 0; i < Number(arg('warmup', 2)); i++) await step();
   const profiler = process.argv.includes('--cpu-prof') ? await startCpuProfile() : null;
-  const timing = await timeSteps(step, { warmup: 0, steps: Number(arg('steps', 10)) });
+  const timing = await timeSteps(step, { warmup: 0, steps: Number(arg('steps', 10)), settle });
   if (profiler) await profiler.stop(join(process.env.OUT ?? '.', `model-step-webgpu${arg('tag', '')}.cpuprofile`));
   console.log(`tfjs ${info.name} ${info.adapter ?? ''} ${JSON.stringify(flags)}: ${timing.seconds.toFixed(4)} s/step, loss ${timing.loss}`);
-  const prof = await tf.profile(() => step());
+  const prof = await tf.profile(async () => { await step(); await settle(); });
   const byKernel = new Map();
   for (const k of prof.kernels.filter((k) => k.name !== 'forward')) {
     const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
@@ -77,6 +79,35 @@ async function main() {
   const res = { backend: info, flags, batch, seconds_per_step: timing.seconds, loss: timing.loss, kernels };
   if (process.env.OUT) writeFileSync(join(process.env.OUT, `model-step-webgpu${arg('tag', '')}.json`), JSON.stringify(res, null, 1));
   return 0;
+}
+
+/**
+ * --pipeline: how much of the step is host time the device waits on. Optimizers on host (gradients read
+ * back each step, as @lw/train runs) and on the device (LwAdamW, one kernel per weight; tfjs ops), each
+ * with the loss read at once or one step late (the host records step n+1 while the device runs step n),
+ * in turns in this one process. `enqueue` is the JavaScript that records a step's kernels.
+ */
+async function pipelineRounds(batch) {
+  // --variants host,fused,fused+lag,device+lag (+attn: the fused attention kernels for that variant)
+  const specs = (arg('variants', 'host,fused,fused+lag,device+lag')).split(',');
+  const built = specs.map((spec) => {
+    const [optimizer, ...opts] = spec.split('+');
+    return { name: spec, attn: opts.includes('attn'), ...buildStep({ batch, optimizer, lag: opts.includes('lag') }) };
+  });
+  const steps = Number(arg('round-steps', 5));
+  const use = (b) => setFusedAttentionEnabled(b.attn);
+  for (const b of built) { use(b); for (let i = 0; i < 2; i++) await b.step(); await b.settle(); }
+  for (let round = 0; round < 3; round++) {
+    for (const b of built) {
+      use(b);
+      let enqueue = 0;
+      const counted = async () => { const l = await b.step(); enqueue += b.enqueueMs(); return l; };
+      const t = await timeSteps(counted, { warmup: 1, steps, settle: b.settle });
+      console.log(`pipeline round ${round}: ${b.name.padEnd(24)} ${t.seconds.toFixed(4)} s/step, enqueue ${(enqueue / (steps + 1)).toFixed(1)} ms/step, host CPU ${t.cpuSeconds.toFixed(4)} s/step, loss ${t.loss}`);
+    }
+  }
+  setFusedAttentionEnabled(process.argv.includes('--fused'));
+  for (const b of built) b.dispose();
 }
 
 /**
@@ -108,14 +139,14 @@ async function matmulRates() {
     [1024, 257, 64, 257], [1024, 257, 257, 64], [1024, 64, 257, 257]];
   for (const [G, M, K, N] of shapes) {
     const a = tf.randomNormal([G, M, K]), b = tf.randomNormal([G, K, N]);
-    // 5 products queued back to back, then a one-float read (the queue runs in order): no 270 MB read-back.
+    // 20 products queued back to back, then a one-float read (the queue runs in order): no 270 MB read-back.
     const time = async (f) => {
       const probe = tf.slice(a, [0, 0, 0], [1, 1, 1]);
       for (let round = 0; round < 2; round++) {
         const t0 = performance.now();
-        for (let i = 0; i < 5; i++) f().dispose();
+        for (let i = 0; i < 20; i++) f().dispose();
         await tf.add(probe, 0).data();
-        if (round === 1) { probe.dispose(); return (performance.now() - t0) / 5; }
+        if (round === 1) { probe.dispose(); return (performance.now() - t0) / 20; }
       }
     };
     const rate = (ms) => `${ms.toFixed(2)} ms (${(2 * G * M * K * N / ms / 1e9).toFixed(1)} TFLOP/s)`;

@@ -3,7 +3,7 @@
 // cached block-11 inputs [66, L, 768] (L = 18 used positions of 77) + ln_final + text_projection, the cosine head, MSE against
 // targets, backward, and AdamW (lr 3e-4, betas .9/.999, eps 1e-8, weight decay .01) on the 183,040
 // DoRA parameters. Frozen weights are random (no checkpoint needed: the cost does not depend on them).
-import { Clip, clipSpecs, createClipHba, initParams, modelConfig, tf, usedLength } from '@lw/models';
+import { adamwUpdate, Clip, clipSpecs, createClipHba, initParams, modelConfig, tf, usedLength } from '@lw/models';
 import { AdamW } from '@lw/train/loops';
 
 // `micro` splits the batch into micro-batches whose gradients are summed before the one AdamW update
@@ -11,8 +11,11 @@ import { AdamW } from '@lw/train/loops';
 // Each micro-batch reruns the text block.
 // `optimizer`: 'host' is how @lw/train runs (gradients read back, its float32 AdamW on host arrays, the
 // new values pushed into the variables: 2 transfers of 183,040 floats a step); 'device' runs AdamW as
-// tfjs ops (~14 small kernels per weight tensor).
-export function buildStep({ batch = 64, micro = batch, seed = 1, optimizer = 'host' } = {}) {
+// tfjs ops (~14 small kernels per weight tensor); 'fused' runs it as one kernel per weight (LwAdamW on webgpu),
+// with @lw/train's AdamW giving the scalars: no gradient read-back.
+// `lag`: step() returns the previous step's loss and leaves this step's read in flight, so the host
+// enqueues step n+1 while the device still runs step n (with 'host' every step waits for its gradients anyway).
+export function buildStep({ batch = 64, micro = batch, seed = 1, optimizer = 'host', lag = false } = {}) {
   const cfg = modelConfig('clip-vit-l14');
   const needed = (n) => /^visual\.transformer\.resblocks\.2[23]\.|^visual\.(ln_post|proj)|^transformer\.resblocks\.11\.|^ln_final|^text_projection|^logit_scale/.test(n);
   const specs = new Map([...clipSpecs(cfg)].filter(([n]) => needed(n)));
@@ -39,6 +42,7 @@ export function buildStep({ batch = 64, micro = batch, seed = 1, optimizer = 'ho
 
   /** One step; returns the loss (reading it waits for the device). */
   async function step() {
+    const t0 = performance.now();
     t++;
     const loss = tf.tidy(() => { // { value, grads } (grads only for the host optimizer)
       let value = tf.scalar(0);
@@ -53,6 +57,16 @@ export function buildStep({ batch = 64, micro = batch, seed = 1, optimizer = 'ho
         vars.forEach((v, i) => { grads[i] = tf.add(grads[i], r.grads[v.name]); });
       }
       if (optimizer === 'host') return { value, grads };
+      if (optimizer === 'fused') {
+        const s = adamw.nextScalars();
+        vars.forEach((v, i) => {
+          const [p1, a, b] = adamwUpdate(v, grads[i], m1[i], m2[i], s);
+          m1[i].dispose(); m2[i].dispose();
+          m1[i] = tf.keep(a); m2[i] = tf.keep(b);
+          v.assign(p1);
+        });
+        return { value, grads: [] };
+      }
       vars.forEach((v, i) => {
         const g = grads[i];
         const a = tf.add(tf.mul(m1[i], b1), tf.mul(g, 1 - b1));
@@ -64,6 +78,7 @@ export function buildStep({ batch = 64, micro = batch, seed = 1, optimizer = 'ho
       });
       return { value, grads: [] };
     });
+    enqueueMs = performance.now() - t0; // the JavaScript that records the step's kernels (the GPU runs behind it)
     if (optimizer === 'host') {
       const params = new Map(), gradients = new Map();
       // every gradient read requested at once, as @lw/train's TrainableParams does
@@ -76,25 +91,40 @@ export function buildStep({ batch = 64, micro = batch, seed = 1, optimizer = 'ho
       adamw.step(params, gradients);
       vars.forEach((v) => v.assign(tf.tensor(params.get(v.name), v.shape, 'float32')));
     }
+    if (lag) {
+      tf.dispose(loss.grads);
+      const read = loss.value.data().then((d) => { loss.value.dispose(); return d[0]; });
+      const previous = pending ?? read;
+      pending = read;
+      return previous;
+    }
     const out = (await loss.value.data())[0];
     tf.dispose([loss.value, ...loss.grads]);
     return out;
   }
+  let pending = null, enqueueMs = 0;
   /** Frees every tensor the step holds (before the backend is restarted with another thread count). */
   function dispose() {
     tf.dispose([vprefix, tprefix, targets, ...m1, ...m2]);
     hba.dispose();
     clip.dispose();
   }
-  return { step, dispose, trainableCount: vars.reduce((a, v) => a + v.size, 0) };
+  /** The last step's loss (waits for the one in flight under `lag`). */
+  const settle = async () => { const out = pending ? await pending : null; pending = null; return out; };
+  return { step, settle, enqueueMs: () => enqueueMs, dispose, trainableCount: vars.reduce((a, v) => a + v.size, 0) };
 }
 
-/** Warm-up steps, then the mean wall and process-CPU seconds of `steps` steps. */
-export async function timeSteps(step, { warmup = 1, steps = 2 } = {}) {
+/**
+ * Warm-up steps, then the mean wall and process-CPU seconds of `steps` steps. `settle` (buildStep's,
+ * under `lag`): the timed steps end when the last one's loss is read.
+ */
+export async function timeSteps(step, { warmup = 1, steps = 2, settle = null } = {}) {
   let loss = 0;
   for (let i = 0; i < warmup; i++) loss = await step();
+  if (settle) await settle();
   const t0 = performance.now(), c0 = process.cpuUsage();
   for (let i = 0; i < steps; i++) loss = await step();
+  if (settle) loss = (await settle()) ?? loss;
   const cpu = process.cpuUsage(c0);
   return { seconds: (performance.now() - t0) / 1000 / steps, cpuSeconds: (cpu.user + cpu.system) / 1e6 / steps, loss };
 }

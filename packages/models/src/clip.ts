@@ -42,9 +42,9 @@ export class Clip {
     return this.text.textBlockInput(tokens, k);
   }
 
-  /** Text blocks k..end + head. x [P, L, Wt] -> [P, embed]. */
+  /** Text blocks k..end + head from the frozen prefix x (no gradient flows into it). x [P, L, Wt] -> [P, embed]. */
   forwardTextFrom(k: number, x: tf.Tensor3D, tokens: Int32Array): tf.Tensor2D {
-    return this.text.forwardTextFrom(k, x, tokens);
+    return this.text.forwardTextFrom(k, x, tokens, false);
   }
 
   /** exp(logit_scale) · cos(image i, text j). [B, E] x [P, E] -> [B, P]. */

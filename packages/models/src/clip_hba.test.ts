@@ -28,6 +28,25 @@ describe('CLIP-HBA', () => {
     clip.dispose();
   });
 
+  it('gives the prefix path the full path\'s gradients with DoRA in consecutive blocks (the first skips its input gradient)', () => {
+    const clip = createClip(cfg, { seed: 5 });
+    const hba = createClipHba(clip, { visionDoraBlocks: [0, 1], textDoraBlocks: [0, 1], rank: 4, alpha: 2, seed: 2, prompts: prompts(3) });
+    const images = tf.tensor4d(new Rng01(9).take(2 * 8 * 8 * 3), [2, 8, 8, 3]);
+    const vars = [...hba.trainable.values()];
+    const vp = hba.visionPrefix(images), tp = hba.textPrefix();
+    const viaPrefix = tf.variableGrads(() => tf.mean(tf.square(hba.predictFromPrefix(vp, tp))) as tf.Scalar, vars).grads;
+    const full = tf.variableGrads(() => tf.mean(tf.square(hba.predict(images))) as tf.Scalar, vars).grads;
+    expect(Object.keys(viaPrefix)).toHaveLength(12);
+    for (const v of vars) {
+      const a = viaPrefix[v.name].dataSync(), b = full[v.name].dataSync();
+      const scale = Math.max(...Array.from(b, Math.abs));
+      expect(scale, v.name).toBeGreaterThan(0);
+      expect(Math.max(...Array.from(a, (x, i) => Math.abs(x - b[i]))) / scale, v.name).toBeLessThan(1e-5);
+    }
+    hba.dispose();
+    clip.dispose();
+  });
+
   it('has gradients for exactly m, delta_D_A, delta_D_B of each DoRA layer', () => {
     const clip = createClip(cfg, { seed: 3 });
     const hba = createClipHba(clip, { visionDoraBlocks: [1], textDoraBlocks: [1], rank: 4, alpha: 2, seed: 1, prompts: prompts(3) });

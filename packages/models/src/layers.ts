@@ -34,27 +34,37 @@ function mm<R extends tf.Tensor>(a: R, b: R): R {
 
 /**
  * x @ wT + b, x [N, in], wT [in, out], b [out] -> [N, out]. On wasm one GEMM call with the bias
- * fused in (tfjs' _FusedMatMul, run by wasm-gemm.ts); on webgpu our matMul, then the add.
+ * fused in (tfjs' _FusedMatMul, run by wasm-gemm.ts); on webgpu our matMul with the bias added in its
+ * stores; elsewhere the product, then the add.
  */
 function affine(x: T2, wT: T2, b: tf.Tensor1D): T2 {
   if (tf.getBackend() === 'wasm') return tf.fused.matMul({ a: x, b: wT, bias: b }) as T2;
+  const [M, K] = x.shape, N = wT.shape[1];
+  if (lwMatMulApplies(M, K, N)) return tf.reshape(lwMatMul(tf.reshape(x, [1, M, K]) as tf.Tensor3D, tf.reshape(wT, [1, K, N]) as tf.Tensor3D, b), [M, N]) as T2;
   return tf.add(mm(x, wT), b) as T2;
 }
 
-// Trainable weight: gradients for x, w [out, in] and b [out].
-const linearWithWeightGrad = customGrad(((x: T2, w: T2, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
-  save([x, w]);
-  const value = affine(x, tf.transpose(w), b); // [N, out]
-  const gradFunc = (dy: T2, saved: tf.Tensor[]) => {
-    const [xs, ws] = saved as [T2, T2];
-    return [
-      mm(dy, ws), // dx [N, in]
-      mm(tf.transpose(dy), xs), // dw [out, in]
-      tf.sum(dy, 0), // db [out]
-    ];
-  };
-  return { value, gradFunc };
-}));
+/**
+ * x @ wᵀ + b with a trainable w [out, in]: gradients for w, and for x [N, in] and b [out] where asked.
+ * An input with no gradient to receive (a frozen prefix, a frozen bias) is not an input of the op, so
+ * tfjs neither asks for its gradient nor computes it: dx is a matMul as large as the forward.
+ */
+function linearWithWeightGrad(x: T2, w: T2, b: tf.Tensor1D, inputGrad: boolean, biasGrad: boolean): T2 {
+  const op = customGrad(((...args: tf.Tensor[]) => {
+    const save = args.pop() as unknown as tf.GradSaveFunc;
+    const xi = (inputGrad ? args.shift() : x) as T2, wi = args.shift() as T2, bi = (biasGrad ? args.shift() : b) as tf.Tensor1D;
+    save([xi, wi]);
+    return {
+      value: affine(xi, tf.transpose(wi), bi), // [N, out]
+      gradFunc: (dy: T2, [xs, ws]: tf.Tensor[]) => [
+        ...(inputGrad ? [mm(dy, ws as T2)] : []), // dx [N, in]
+        mm(tf.transpose(dy), xs as T2), // dw [out, in]
+        ...(biasGrad ? [tf.sum(dy, 0)] : []), // db [out]
+      ],
+    };
+  }) as unknown as (...args: tf.Tensor[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] });
+  return op(...(inputGrad ? [x] : []), w, ...(biasGrad ? [b] : [])) as T2;
+}
 
 /** A frozen linear layer prepared once: w [out, in] (for dx), its transpose wT [in, out] (forward), b [out]. */
 export interface FrozenLinear {
@@ -77,10 +87,12 @@ export function frozenLinear(x: T2, f: FrozenLinear): T2 {
 /**
  * y = x @ wᵀ + b, PyTorch layout. x [N, in], w [out, in], b [out] or null -> [N, out].
  * `weightGrad` false (frozen weights) skips the weight-gradient matMul: only dx flows back.
+ * `inputGrad` false (nothing behind x is trainable) skips the dx matMul: no gradient reaches x.
+ * `biasGrad` false (a frozen bias beside a trained weight, as DoRA's) skips db's column sums.
  */
-export function linear(x: T2, w: T2, b: tf.Tensor1D | null, weightGrad: boolean): T2 {
+export function linear(x: T2, w: T2, b: tf.Tensor1D | null, weightGrad: boolean, inputGrad = true, biasGrad = weightGrad): T2 {
   const bias = b ?? tf.zeros([w.shape[0]]) as tf.Tensor1D;
-  if (weightGrad) return linearWithWeightGrad(x, w, bias) as T2;
+  if (weightGrad) return linearWithWeightGrad(x, w, bias, inputGrad, biasGrad && b != null);
   return frozenLinear(x, { w, wT: tf.transpose(w), b: bias });
 }
 
@@ -238,7 +250,11 @@ export interface BlockWeights {
   fc1: [T2, tf.Tensor1D]; // [M, W], [M]
   fc2: [T2, tf.Tensor1D]; // [W, M], [W]
   /** Which weights need gradients (trainable or computed from trainables): the linears, and the LayerNorms gamma/beta. */
-  grad: { qkv: boolean; out: boolean; fc1: boolean; fc2: boolean; ln1: boolean; ln2: boolean };
+  grad: {
+    qkv: boolean; out: boolean; fc1: boolean; fc2: boolean; ln1: boolean; ln2: boolean;
+    /** Whether out's bias trains (default: as its weight; DoRA adapts the weight only). */
+    outBias?: boolean;
+  };
   /**
    * Frozen linears prepared once (q, k, v: row blocks of qkv), for blocks that run every training
    * step: without them each forward slices and transposes these weights again.
@@ -280,10 +296,12 @@ export function selectRows(x: tf.Tensor, rows: ArrayLike<number>): T2 {
 /**
  * Multi-head self-attention of x [B, T, W]: every position's output [B*T, W], or with `at` [B] only
  * position at[b] of each sequence b: [B, W] (queries from those rows, keys and values from all).
+ * `inputGrad` false: no gradient need reach x (a frozen prefix), so none flows past the output projection
+ * unless q/k/v are trainable.
  * q, k, v come from row blocks of the fused [3W, W] weight, so no activation is sliced; heads are
  * formed with 4-D transposes (wasm runs 5-D transposes ~70x slower) and all matMuls are plain.
  */
-export function attention(x: tf.Tensor3D, w: BlockWeights, s: BlockShape, at?: ArrayLike<number>): T2 {
+export function attention(x: tf.Tensor3D, w: BlockWeights, s: BlockShape, at?: ArrayLike<number>, inputGrad = true): T2 {
   const [B, T, W] = x.shape;
   const H = s.heads, hd = W / H, Tq = at ? 1 : T;
   const x2 = tf.reshape(x, [B * T, W]) as T2;
@@ -295,7 +313,7 @@ export function attention(x: tf.Tensor3D, w: BlockWeights, s: BlockShape, at?: A
     // webgpu: fused kernels on the projections' row layout (webgpu/attention.ts); the mask is the causal one.
     const q2 = proj(0, at ? selectRows(x, at) : x2), k2 = proj(1, x2), v2 = proj(2, x2);
     const ctx2 = fusedAttention(q2, k2, v2, { B, Tq, T, heads: H, scale: 1 / Math.sqrt(hd), causal: s.mask != null, at });
-    return linear(ctx2, w.out[0], w.out[1], w.grad.out); // [B*Tq, W]
+    return linear(ctx2, w.out[0], w.out[1], w.grad.out, inputGrad || w.grad.qkv, w.grad.outBias ?? w.grad.out); // [B*Tq, W]
   }
   const heads = (t: T2, rows: number, perm: number[], shape: [number, number, number]) => tf.reshape(tf.transpose(tf.reshape(t, [B, rows, H, hd]), perm), shape) as tf.Tensor3D;
   const q = heads(tf.mul(proj(0, at ? selectRows(x, at) : x2), 1 / Math.sqrt(hd)) as T2, Tq, [0, 2, 1, 3], [B * H, Tq, hd]); // [B*H, Tq, hd]
@@ -305,7 +323,7 @@ export function attention(x: tf.Tensor3D, w: BlockWeights, s: BlockShape, at?: A
   if (s.mask) scores = tf.add(scores, maskRows(s.mask, T, B, H, at)) as tf.Tensor3D;
   const ctx = matMulPlain(tf.softmax(scores) as tf.Tensor3D, v); // [B*H, Tq, hd]
   const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, H, Tq, hd]), [0, 2, 1, 3]), [B * Tq, W]) as T2;
-  return linear(merged, w.out[0], w.out[1], w.grad.out); // [B*Tq, W]
+  return linear(merged, w.out[0], w.out[1], w.grad.out, inputGrad || w.grad.qkv, w.grad.outBias ?? w.grad.out); // [B*Tq, W]
 }
 
 // The additive mask [C, C] as it meets scores [B*H, Tq, T]: its top-left [T, T], or with `at` the rows
@@ -323,10 +341,14 @@ function mlpResidual(h: T2, w: BlockWeights, s: BlockShape): T2 {
   return tf.add(h, fc(activation(fc(n, 'fc1'), s.activation) as T2, 'fc2'));
 }
 
-/** Pre-norm residual block: x + attn(ln1 x), then + mlp(ln2 x). x [B, T, W] -> [B, T, W]. */
-export function residualBlock(x: tf.Tensor3D, w: BlockWeights, s: BlockShape): tf.Tensor3D {
+/**
+ * Pre-norm residual block: x + attn(ln1 x), then + mlp(ln2 x). x [B, T, W] -> [B, T, W].
+ * `inputGrad` false: x is a frozen prefix, no gradient need reach it (attention skips what only x would use).
+ */
+export function residualBlock(x: tf.Tensor3D, w: BlockWeights, s: BlockShape, inputGrad = true): tf.Tensor3D {
   const [B, T, W] = x.shape;
-  const h = tf.add(tf.reshape(x, [B * T, W]), attention(layerNorm(x, w.ln1[0], w.ln1[1], s.lnEps, w.grad.ln1) as tf.Tensor3D, w, s)) as T2;
+  const n1 = layerNorm(x, w.ln1[0], w.ln1[1], s.lnEps, w.grad.ln1) as tf.Tensor3D;
+  const h = tf.add(tf.reshape(x, [B * T, W]), attention(n1, w, s, undefined, inputGrad || w.grad.ln1)) as T2;
   return tf.reshape(mlpResidual(h, w, s), [B, T, W]);
 }
 
@@ -336,9 +358,9 @@ export function residualBlock(x: tf.Tensor3D, w: BlockWeights, s: BlockShape): t
  * queries, the output projection and the MLP run on B rows instead of B*T (keys and values still
  * see every position), which is most of the block's work.
  */
-export function residualBlockAt(x: tf.Tensor3D, w: BlockWeights, s: BlockShape, at: ArrayLike<number>): T2 {
+export function residualBlockAt(x: tf.Tensor3D, w: BlockWeights, s: BlockShape, at: ArrayLike<number>, inputGrad = true): T2 {
   const n1 = layerNorm(x, w.ln1[0], w.ln1[1], s.lnEps, w.grad.ln1) as tf.Tensor3D;
-  return mlpResidual(tf.add(selectRows(x, at), attention(n1, w, s, at)) as T2, w, s);
+  return mlpResidual(tf.add(selectRows(x, at), attention(n1, w, s, at, inputGrad || w.grad.ln1)) as T2, w, s);
 }
 
 /** Causal additive mask [T, T]: 0 on and below the diagonal, -1e9 above (exp underflows to exactly 0). */

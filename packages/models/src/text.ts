@@ -2,7 +2,7 @@ import type { TextConfig } from './config.js';
 import { type BlockShape, causalMask, embedRows, layerNorm, matMulPlain, residualBlock, residualBlockAt, selectRows } from './layers.js';
 import type { ParamSpec, ParamStore } from './params.js';
 import { tf } from './tf.js';
-import { blockSpecs, blockWeights, vitBlockNames } from './vit.js';
+import { blockSpecs, blockTrains, blockWeights, vitBlockNames } from './vit.js';
 
 /**
  * CLIP's text tower (OpenAI names: token_embedding, positional_embedding, transformer.resblocks.N,
@@ -72,8 +72,9 @@ export class TextTransformer {
     return tf.add(tf.reshape(rows, [P, L, W]), pos) as tf.Tensor3D;
   }
 
-  block(k: number, x: tf.Tensor3D): tf.Tensor3D {
-    return residualBlock(x, this.weights(k), this.shape);
+  /** Text block k; `inputGrad` false: x is frozen (residualBlock). */
+  block(k: number, x: tf.Tensor3D, inputGrad = true): tf.Tensor3D {
+    return residualBlock(x, this.weights(k), this.shape, inputGrad);
   }
 
   private weights(k: number) {
@@ -106,11 +107,15 @@ export class TextTransformer {
   /**
    * Blocks k..end and the head from the input of block k. x [P, L, Wt] -> [P, embed]. Only the EOT
    * rows reach the head, so the last block runs at those rows (residualBlockAt; LayerNorm is per row).
+   * `inputGrad` false: x is the frozen prefix (ViT's forwardFrom); true where x is the embedding, which may train.
    */
-  forwardTextFrom(k: number, x: tf.Tensor3D, tokens: Int32Array): tf.Tensor2D {
+  forwardTextFrom(k: number, x: tf.Tensor3D, tokens: Int32Array, inputGrad = true): tf.Tensor2D {
     const last = this.config.layers - 1, eot = eotPositions(tokens, this.config.contextLength);
-    for (let i = k; i < last; i++) x = this.block(i, x);
-    const rows = k <= last ? residualBlockAt(x, this.weights(last), this.shape, eot) : selectRows(x, eot);
+    for (let i = k; i < last; i++) {
+      x = this.block(i, x, inputGrad);
+      inputGrad ||= blockTrains(this.params, vitBlockNames('clip', '', i));
+    }
+    const rows = k <= last ? residualBlockAt(x, this.weights(last), this.shape, eot, inputGrad) : selectRows(x, eot);
     return this.head(rows);
   }
 

@@ -31,6 +31,11 @@ export function vitBlockNames(layout: 'clip' | 'timm', prefix: string, k: number
 }
 export type BlockNames = ReturnType<typeof vitBlockNames>;
 
+/** Whether any of a block's weights needs a gradient (trainable, or computed from trainables as DoRA's are). */
+export function blockTrains(params: ParamStore, n: BlockNames): boolean {
+  return [n.qkv, n.out, n.fc1, n.fc2, n.ln1, n.ln2].some((pair) => params.needsGrad(pair[0]));
+}
+
 /**
  * Gathers block weights from the store (computed DoRA weights included). A block with anything to
  * train runs every training step: its frozen linears are prepared once (transposed, q/k/v split)
@@ -39,7 +44,7 @@ export type BlockNames = ReturnType<typeof vitBlockNames>;
 export function blockWeights(params: ParamStore, n: BlockNames): BlockWeights {
   const pair = <A extends tf.Tensor, B extends tf.Tensor>(names: readonly [string, string]): [A, B] =>
     [params.get<A>(names[0]), params.get<B>(names[1])];
-  const grad = { qkv: params.needsGrad(n.qkv[0]), out: params.needsGrad(n.out[0]), fc1: params.needsGrad(n.fc1[0]), fc2: params.needsGrad(n.fc2[0]), ln1: params.needsGrad(n.ln1[0]), ln2: params.needsGrad(n.ln2[0]) };
+  const grad = { qkv: params.needsGrad(n.qkv[0]), out: params.needsGrad(n.out[0]), fc1: params.needsGrad(n.fc1[0]), fc2: params.needsGrad(n.fc2[0]), ln1: params.needsGrad(n.ln1[0]), ln2: params.needsGrad(n.ln2[0]), outBias: params.needsGrad(n.out[1]) };
   const w: BlockWeights = { ln1: pair(n.ln1), qkv: pair(n.qkv), out: pair(n.out), ln2: pair(n.ln2), fc1: pair(n.fc1), fc2: pair(n.fc2), grad };
   if (!Object.values(grad).some(Boolean)) return w;
   w.frozen = {};
@@ -153,14 +158,19 @@ export class VisionTransformer {
     return layerNorm(tokens, this.params.get(`${pre}ln_pre.weight`), this.params.get(`${pre}ln_pre.bias`), c.lnEps, this.params.needsGrad(`${pre}ln_pre.weight`)) as tf.Tensor3D;
   }
 
-  /** Block k. x [B, T, W] -> [B, T, W]. */
-  block(k: number, x: tf.Tensor3D): tf.Tensor3D {
-    return residualBlock(x, this.weights(k), this.shape);
+  /** Block k. x [B, T, W] -> [B, T, W]; `inputGrad` false: x is frozen (residualBlock). */
+  block(k: number, x: tf.Tensor3D, inputGrad = true): tf.Tensor3D {
+    return residualBlock(x, this.weights(k), this.shape, inputGrad);
   }
 
   /** Block k's output at the CLS token only (residualBlockAt: most of the block's work is skipped). x [B, T, W] -> [B, W]. */
-  blockCls(k: number, x: tf.Tensor3D): tf.Tensor2D {
-    return residualBlockAt(x, this.weights(k), this.shape, new Int32Array(x.shape[0]));
+  blockCls(k: number, x: tf.Tensor3D, inputGrad = true): tf.Tensor2D {
+    return residualBlockAt(x, this.weights(k), this.shape, new Int32Array(x.shape[0]), inputGrad);
+  }
+
+  /** Whether block k has anything to train (then every later block's input needs a gradient). */
+  blockTrains(k: number): boolean {
+    return blockTrains(this.params, vitBlockNames(this.config.layout, this.prefix, k));
   }
 
   private weights(k: number): BlockWeights {
@@ -192,11 +202,19 @@ export class VisionTransformer {
     return { ...out, cls: this.head(cls ?? clsToken(x)) };
   }
 
-  /** Blocks k..end (the last at CLS only) and the head from the input of block k. x [B, T, W] -> [B, embed]. */
+  /**
+   * Blocks k..end (the last at CLS only) and the head from the input of block k, the frozen prefix: no
+   * gradient flows into x, so a block computes input gradients only once a block before it trains.
+   * x [B, T, W] -> [B, embed].
+   */
   forwardFrom(k: number, x: tf.Tensor3D): tf.Tensor2D {
     const last = this.config.layers - 1;
-    for (let i = k; i < last; i++) x = this.block(i, x);
-    return this.head(k <= last ? this.blockCls(last, x) : clsToken(x));
+    let inputGrad = false;
+    for (let i = k; i < last; i++) {
+      x = this.block(i, x, inputGrad);
+      inputGrad ||= this.blockTrains(i);
+    }
+    return this.head(k <= last ? this.blockCls(last, x, inputGrad) : clsToken(x));
   }
 
   /**

@@ -33,13 +33,15 @@ interface Variant {
   bk: 8 | 16 | 32;
   /** vec4 loads and stores (K and N multiples of 4), else scalar ones built into vec4s (any K, N). */
   vec: boolean;
+  /** A bias [N] added to every row as the result is stored (a linear layer's, in the same pass). */
+  bias?: boolean;
 }
 
 /**
  * WGSL body for tfjs' shader preamble (which declares A, B, result, uniforms and the ids). Every loop
  * with a constant trip count is unrolled here, so register arrays are only ever indexed by constants.
  */
-function shaderSource({ wg, bk, vec }: Variant): string {
+function shaderSource({ wg, bk, vec, bias }: Variant): string {
   const tile = 8 * wg;
   const loads = (tile * bk) / 4 / (wg * wg); // vec4s of A (and of B) per thread per stage
   const aQuads = bk / 4, bQuads = tile / 4; // vec4 slots per row of the A stage / per k of the B stage
@@ -76,12 +78,12 @@ function shaderSource({ wg, bk, vec }: Variant): string {
     return vec4<f32>(0.0);`
     : load4('B', 'k < K', 'base + k * N + col', 'col', 'N');
   const store = vec
-    ? `if (c < N) { result[(outBase + row * N + c) / 4] = v; }`
+    ? `if (c < N) { result[(outBase + row * N + c) / 4] = v${bias ? ' + Bias[c / 4]' : ''}; }`
     : `let i = outBase + row * N + c;
-    if (c < N) { result[i] = v.x; }
-    if (c + 1 < N) { result[i + 1] = v.y; }
-    if (c + 2 < N) { result[i + 2] = v.z; }
-    if (c + 3 < N) { result[i + 3] = v.w; }`;
+    if (c < N) { result[i] = v.x${bias ? ' + Bias[c]' : ''}; }
+    if (c + 1 < N) { result[i + 1] = v.y${bias ? ' + Bias[c + 1]' : ''}; }
+    if (c + 2 < N) { result[i + 2] = v.z${bias ? ' + Bias[c + 2]' : ''}; }
+    if (c + 3 < N) { result[i + 3] = v.w${bias ? ' + Bias[c + 3]' : ''}; }`;
   const stores: string[] = [];
   for (let r = 0; r < 8; r++) {
     const row = r < 4 ? `row0 + ty * 4 + ${r}` : `row0 + ${tile / 2} + ty * 4 + ${r - 4}`;
@@ -169,11 +171,11 @@ function program(batch: number, M: number, N: number, splits: number, v: Variant
   const tile = 8 * v.wg, c = v.vec ? 4 : 1;
   return {
     outputShape: [batch * splits, M, N],
-    shaderKey: `lwMatMul_${v.wg}_${v.bk}_${v.vec ? 'vec4' : 'scalar'}`,
+    shaderKey: `lwMatMul_${v.wg}_${v.bk}_${v.vec ? 'vec4' : 'scalar'}${v.bias ? '_bias' : ''}`,
     dispatchLayout: { x: [2], y: [1], z: [0] },
     dispatch: [Math.ceil(N / tile), Math.ceil(M / tile), batch * splits],
-    variableNames: ['A', 'B'],
-    variableComponents: [c, c],
+    variableNames: v.bias ? ['A', 'B', 'Bias'] : ['A', 'B'],
+    variableComponents: v.bias ? [c, c, c] : [c, c],
     outputComponent: c,
     workgroupSize: [v.wg, v.wg, 1],
     uniforms: 'splits : i32, kChunk : i32,',
@@ -220,11 +222,11 @@ export function registerWebgpuMatMul(): void {
     kernelName: LW_MATMUL,
     backendName: 'webgpu',
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { a, b, bias } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
       const [batch, M] = a.shape;
       const N = b.shape[2];
       const { splits, kChunk, wg, bk, vec } = attrs as unknown as { splits: number; kChunk: number } & Variant;
-      return runProgram(backend, program(batch, M, N, splits, { wg, bk, vec }), [a, b], [splits, kChunk]);
+      return runProgram(backend, program(batch, M, N, splits, { wg, bk, vec, bias: bias != null }), bias ? [a, b, bias] : [a, b], [splits, kChunk]);
     },
   });
 }
@@ -267,17 +269,23 @@ export function lwMatMulApplies(M: number, K: number, N: number): boolean {
 }
 
 /**
- * a [batch, M, K] x b [batch, K, N] -> [batch, M, N] through `LwMatMul` (call only when it applies);
- * products with few output tiles and a long K run as K-splits summed afterwards.
+ * a [batch, M, K] x b [batch, K, N] (+ bias [N] on every row) -> [batch, M, N] through `LwMatMul`
+ * (call only when it applies); products with few output tiles and a long K run as K-splits summed
+ * afterwards. The bias is added in the product's own stores (one pass less over the output), or, after
+ * K-splits, to their sum. Not differentiable by itself: callers (layers.ts) wrap it in custom gradients.
  */
-export function lwMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+export function lwMatMul(a: tf.Tensor3D, b: tf.Tensor3D, bias?: tf.Tensor1D): tf.Tensor3D {
   const [batch, M, K] = a.shape, N = b.shape[2];
   const variant = variantFor(M, K, N);
   const { splits, kChunk } = kSplits(batch, M, K, N, 8 * variant.wg);
   const attrs = { splits, kChunk, ...variant } as unknown as tf.NamedAttrMap;
-  const out = tf.engine().runKernel(LW_MATMUL, { a, b }, attrs) as tf.Tensor3D; // [batch * splits, M, N]
+  const inputs: tf.NamedTensorMap = bias && splits === 1 ? { a, b, bias } : { a, b };
+  const out = tf.engine().runKernel(LW_MATMUL, inputs, attrs) as tf.Tensor3D; // [batch * splits, M, N]
   if (splits === 1) return out;
   const summed = tf.engine().runKernel(LW_SUM_SPLITS, { x: out }, { splits } as unknown as tf.NamedAttrMap) as tf.Tensor3D;
   out.dispose();
-  return summed;
+  if (!bias) return summed;
+  const biased = tf.add(summed, bias) as tf.Tensor3D;
+  summed.dispose();
+  return biased;
 }

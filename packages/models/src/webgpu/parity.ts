@@ -5,10 +5,11 @@ import { initBackend } from '../backend.js';
 import { createClip } from '../clip.js';
 import { createClipHba } from '../clip_hba.js';
 import { modelConfig } from '../config.js';
-import { activation, attention, type BlockWeights, causalMask, layerNorm, matMulPlain } from '../layers.js';
+import { activation, attention, type BlockWeights, causalMask, layerNorm, linear, matMulPlain } from '../layers.js';
 import { normalNoise } from '../noise.js';
 import { LW_PHILOX_WORDS } from './noise.js';
 import { setFusedAttentionEnabled } from './attention.js';
+import { adamwUpdate } from './adamw.js';
 import { tf } from '../tf.js';
 
 /**
@@ -83,6 +84,10 @@ function cases(): Case[] {
   return [
     ...attentionCases,
     { name: 'matMul [130,12]x[12,136] + gradients', run: () => grads((a, b) => matMulPlain(a as tf.Tensor2D, b as tf.Tensor2D), [normals(1, [130, 12]), normals(2, [12, 136])], 3) },
+    // A linear layer's bias is added in the product's stores (vec4 and scalar), or after its K-splits' sum.
+    { name: 'linear + bias [130,12] -> 136, vec4 stores + gradients', run: () => grads((x, w, b) => linear(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D, true), [normals(40, [130, 12]), normals(41, [136, 12]), normals(42, [136])], 43) },
+    { name: 'linear + bias [70,33] -> 35, scalar stores', run: () => [linear(normals(44, [70, 33]) as tf.Tensor2D, normals(45, [35, 33]) as tf.Tensor2D, normals(46, [35]) as tf.Tensor1D, false)] },
+    { name: 'linear + bias [64,4100] -> 64 after K-splits', run: () => [linear(normals(47, [64, 4100]) as tf.Tensor2D, normals(48, [64, 4100]) as tf.Tensor2D, normals(49, [64]) as tf.Tensor1D, false)] },
     { name: 'matMul with K-splits [64,4100]x[4100,64]', run: () => [matMulPlain(normals(4, [64, 4100]) as tf.Tensor2D, normals(5, [4100, 64]) as tf.Tensor2D)] },
     { name: 'batched matMul, ragged K and N [2,37,33]x[2,33,35] + gradients (scalar loads, 64x64 tiles)', run: () => grads((a, b) => matMulPlain(a as tf.Tensor3D, b as tf.Tensor3D), [normals(17, [2, 37, 33]), normals(18, [2, 33, 35])], 19) },
     { name: 'matMul, ragged K [250,33]x[33,250] (scalar loads, 128x128 tiles)', run: () => [matMulPlain(normals(20, [250, 33]) as tf.Tensor2D, normals(21, [33, 250]) as tf.Tensor2D)] },
@@ -91,6 +96,12 @@ function cases(): Case[] {
     { name: 'LayerNorm + gradients [5,7,48]', run: () => grads((x, g, b) => layerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5), [normals(11, [5, 7, 48], 2), normals(12, [48]), normals(13, [48])], 14) },
     { name: 'frozen LayerNorm + dx [6,1030] (one kernel each way)', run: () => grads((x) => layerNorm(x, tf.add(normals(22, [1030]), 1) as tf.Tensor1D, normals(23, [1030]) as tf.Tensor1D, 1e-5, false), [normals(24, [6, 1030], 2)], 25) },
     { name: 'frozen LayerNorm + dx, 33000 rows of 8 (two dispatch rows)', run: () => grads((x) => layerNorm(x, tf.add(normals(26, [8]), 1) as tf.Tensor1D, normals(27, [8]) as tf.Tensor1D, 1e-6, false), [normals(28, [33000, 8], 2)], 29) },
+    // The training step's optimiser (scalars of AdamW's step 3 at lr 3e-4, wd 0.01, as @lw/train computes them).
+    {
+      name: 'AdamW update [3,1000] (one kernel)',
+      run: () => adamwUpdate(normals(30, [3, 1000]), normals(31, [3, 1000]), normals(32, [3, 1000], 0.01), tf.abs(normals(33, [3, 1000], 0.001)),
+        { decay: Math.fround(1 - 3e-6), w: Math.fround(0.1), b2: Math.fround(0.999), omb2: Math.fround(0.001), bc2Sqrt: Math.fround(Math.sqrt(1 - 0.999 ** 3)), negStep: Math.fround(-3e-4 / (1 - 0.9 ** 3)), eps: Math.fround(1e-8) }),
+    },
     // The image_noise perturbation's draws (perturb-device.ts in @lw/train): the cpu side is Rng.normals itself.
     { name: 'Philox words, 3000 blocks of the stream (42, perturb, image_noise, 5, 3)', run: () => [philoxWords(3000, 42, ['perturb', 'image_noise', 5, 3])] },
     { name: 'normal noise [4,61,61,3], N(5.69, 10.18^2), = Rng.normals', run: () => [normalNoise([4, 61, 61, 3], 42, ['perturb', 'image_noise', 5, 3], 5.69, 10.18)] },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AdamWScalars } from '@lw/models';
 
 /**
  * AdamW with PyTorch's exact semantics (torch.optim.AdamW, single-tensor CPU path, amsgrad off):
@@ -37,17 +38,27 @@ export class AdamW {
     this.options = adamwOptions.parse(options);
   }
 
-  /** One update of every parameter in `params` (in place) from `grads` (same names and sizes). */
-  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr = this.options.lr): void {
+  /**
+   * The step's float32 scalars (after counting the step), as torch rounds them: the host loop below and
+   * the device kernel (@lw/models' adamwUpdate) use the same ones.
+   */
+  nextScalars(lr = this.options.lr): AdamWScalars {
     const { beta1, beta2, eps, weightDecay } = this.options;
     this.stepCount += 1;
-    const decay = f(1 - lr * weightDecay);
-    const w = f(1 - beta1);
-    const b2 = f(beta2);
-    const oneMinusB2 = f(1 - beta2);
-    const bc2Sqrt = f(Math.sqrt(1 - beta2 ** this.stepCount));
-    const negStep = f(-(lr / (1 - beta1 ** this.stepCount)));
-    const epsF = f(eps);
+    return {
+      decay: f(1 - lr * weightDecay),
+      w: f(1 - beta1),
+      b2: f(beta2),
+      omb2: f(1 - beta2),
+      bc2Sqrt: f(Math.sqrt(1 - beta2 ** this.stepCount)),
+      negStep: f(-(lr / (1 - beta1 ** this.stepCount))),
+      eps: f(eps),
+    };
+  }
+
+  /** One update of every parameter in `params` (in place) from `grads` (same names and sizes). */
+  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr = this.options.lr): void {
+    const { decay, w, b2, omb2: oneMinusB2, bc2Sqrt, negStep, eps: epsF } = this.nextScalars(lr);
     for (const [name, p] of params) {
       const g = grads.get(name);
       if (!g || g.length !== p.length) throw new Error(`AdamW: gradient for ${name} missing or of the wrong size`);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { adamwUpdate, initBackend, tf } from '@lw/models';
 import { AdamW } from './adamw.js';
 import { Sgd } from './sgd.js';
 
@@ -45,6 +46,27 @@ describe('AdamW matches torch.optim.AdamW', () => {
       expect(opt.stepCount).toBe(6);
     });
   }
+  // The device update (@lw/models' adamwUpdate: one LwAdamW kernel on webgpu, checked against these same
+  // tf ops on lavapipe by webgpu/parity.test.ts) with the host optimiser's scalars, against torch.
+  describe('on the device (adamwUpdate with nextScalars)', () => {
+    beforeAll(async () => { await initBackend({ backend: 'cpu' }); });
+    for (const name of ['adamw', 'adamw_big', 'adamw_tiny']) {
+      it(`${name}: params and moments within 4 float32 ulps over 6 steps`, () => {
+        const t = fixtures[name];
+        const opt = new AdamW({ adamw: {}, adamw_big: { lr: 0.1, weightDecay: 0.5 }, adamw_tiny: { lr: 1e-2 } }[name]);
+        let p = tf.tensor1d(t.p0), m = tf.zerosLike(p), v = tf.zerosLike(p);
+        t.grads.forEach((g, k) => {
+          const next = adamwUpdate(p, tf.tensor1d(g), m, v, opt.nextScalars(t.lrs[k]));
+          tf.dispose([p, m, v]);
+          [p, m, v] = next;
+          expect(maxUlps(p.dataSync() as Float32Array, t.steps[k].param)).toBeLessThanOrEqual(4);
+          expect(maxUlps(m.dataSync() as Float32Array, t.steps[k].state.exp_avg)).toBeLessThanOrEqual(4);
+          expect(maxUlps(v.dataSync() as Float32Array, t.steps[k].state.exp_avg_sq)).toBeLessThanOrEqual(4);
+        });
+        tf.dispose([p, m, v]);
+      });
+    }
+  });
   it('defaults to the study constants (method §1.4)', () => {
     expect(new AdamW().options).toEqual({ lr: 3e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
   });
