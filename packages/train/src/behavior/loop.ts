@@ -9,6 +9,7 @@ import { writeEmbeddings } from '../embeddings.js';
 import type { FeatureCache } from '../feature-cache.js';
 import type { MetricsRow } from '../metrics.js';
 import { AdamW } from '../optim/adamw.js';
+import { DeviceAdamW } from '../optim/adamw-device.js';
 import { epochFlags, inWindow, perturbBatch, perturbsImages, targetStats } from '../perturb.js';
 import { perturbedImages } from '../perturb-device.js';
 import { TrainableParams } from '../trainable.js';
@@ -135,6 +136,11 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
     return { epoch: 0, rows: [], stopping: { best, counter: 0 }, done: false };
   })();
 
+  // webgpu: AdamW on the device and each batch's loss read while the next batch is recorded, so the
+  // device never waits for the host between steps (bench/model-step: 0.045 -> 0.032 s a step on an H200).
+  // Elsewhere the host optimiser, whose arrays are the weights and state the checkpoints hold.
+  const device = tf.getBackend() === 'webgpu' ? new DeviceAdamW(opt, weights.variables) : null;
+  device?.upload();
   env.log(`loop setup: ${((performance.now() - setupStart) / 1000).toFixed(3)}s`);
   const rows = [...start.rows];
   let stopping = start.stopping;
@@ -144,6 +150,16 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
     const t0 = performance.now();
     const perturbed = inWindow(p.perturb, epoch);
     let lossSum = 0, seen = 0;
+    // A batch's loss, counted once read (on webgpu one batch late: the read of the one in flight).
+    const count = ({ loss, B, index }: { loss: number; B: number; index: number }) => {
+      if (!Number.isFinite(loss)) {
+        throw new UserError(`non-finite training loss ${loss} at epoch ${epoch}, batch ${index}`,
+          `checkpoints up to epoch ${epoch - 1} are kept in ${ckDir}; lower the learning rate or check the inputs`);
+      }
+      lossSum += loss * B;
+      seen += B;
+    };
+    let inFlight: Promise<{ loss: number; B: number; index: number }> | null = null;
     for await (const batch of data.batches('train', { batchSize: p.batchSize, seed: p.seed, epoch, shuffle: true })) {
       const B = batch.ids.length;
       const clean = { images: batch.images, targets: batch.targets!, batchSize: B };
@@ -159,21 +175,31 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
       const prefix = cached ? undefined : tf.tidy(() => hba.visionPrefix(deviceImages
         ? perturbedImages(p.perturb!, batch.index, stats, [B, H, W, 3])
         : tf.tensor4d(b.images, [B, H, W, 3])));
-      const { loss, grads } = await weights.lossAndGrads(() => {
+      const lossFn = () => {
         // A clone per call: the model may dispose tensors it saved for the backward pass.
         const pred = hba.predictFromPrefix(prefix ? tf.clone(prefix) : visionPrefixOf(batch.ids, null), tf.clone(textPrefix));
         return tf.mean(tf.squaredDifference(pred, tf.tensor2d(b.targets, [B, b.targets.length / B]))) as tf.Scalar;
-      });
-      prefix?.dispose();
-      if (!Number.isFinite(loss)) {
-        throw new UserError(`non-finite training loss ${loss} at epoch ${epoch}, batch ${batch.index}`,
-          `checkpoints up to epoch ${epoch - 1} are kept in ${ckDir}; lower the learning rate or check the inputs`);
+      };
+      if (device) {
+        const { value, grads } = tf.variableGrads(lossFn, [...weights.variables.values()]);
+        device.step(new Map([...weights.variables].map(([name, v]) => [name, grads[v.name]])));
+        tf.dispose(Object.values(grads));
+        prefix?.dispose();
+        const index = batch.index;
+        const read = value.data().then((d) => { value.dispose(); return { loss: d[0], B, index }; });
+        if (inFlight) count(await inFlight);
+        inFlight = read;
+        continue;
       }
+      const { loss, grads } = await weights.lossAndGrads(lossFn);
+      prefix?.dispose();
+      count({ loss, B, index: batch.index });
       opt.step(weights.values, grads);
       weights.push();
-      lossSum += loss * B;
-      seen += B;
     }
+    if (inFlight) count(await inFlight);
+    inFlight = null;
+    await device?.download(weights.values);
     const trainLoss = lossSum / seen;
     const testLoss = await validate();
     const preds = await predictSplit(test); // [48, 66], RDM order
@@ -200,6 +226,7 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
   }
   textPrefix.dispose();
   measures?.dispose();
+  device?.dispose();
   return {
     rows, checkpointEpochs: listCheckpoints(ckDir), trainableCount: weights.count(), stoppedEarly: stopped, epochSeconds,
     layerRows: measures?.layerRows ?? null, fisherRows: measures?.fisherRows ?? null,

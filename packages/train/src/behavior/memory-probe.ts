@@ -27,7 +27,7 @@ export interface EpochMemory {
   numBytesAllocatedInGPU?: number;
 }
 
-export async function probeBehaviorMemory(backend: BackendName, epochs: number): Promise<{ backend: string; adapter?: string; epochs: EpochMemory[] }> {
+export async function probeBehaviorMemory(backend: BackendName, epochs: number): Promise<{ backend: string; adapter?: string; epochs: EpochMemory[]; testLoss: number[] }> {
   // One backend for the whole process (makeClipModel starts LW_BACKEND's): Dawn is started once.
   process.env.LW_BACKEND = backend;
   const info = await initBackend({ backend });
@@ -37,6 +37,7 @@ export async function probeBehaviorMemory(backend: BackendName, epochs: number):
   await featuresStage.run(fctx);
   const features = task(fctx.outDir, 'train/features', {});
   const rows: EpochMemory[] = [];
+  const testLoss: number[] = []; // each task's last test loss: the backends' training compared (memory.test.ts)
   // image_noise in epochs 2-3 (full forwards, the device noise), then clean epochs from the cache.
   const p = behaviorParams.parse({ epochs, patience: 1000, lr: 1e-2, backend, perturb: { type: 'image_noise', start: 2, length: 2 } });
   for (const taskIndex of [1, 2]) {
@@ -47,9 +48,9 @@ export async function probeBehaviorMemory(backend: BackendName, epochs: number):
       const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
       rows.push({ task: taskIndex, epoch: done, numTensors: m.numTensors, numDataBuffers: m.numDataBuffers, numBytes: m.numBytes, numBytesInGPU: m.numBytesInGPU, numBytesAllocatedInGPU: m.numBytesAllocatedInGPU });
     };
-    await behaviorStage.run(ctx);
+    testLoss.push(Number((await behaviorStage.run(ctx)).testLoss));
   }
-  return { backend: info.name, adapter: info.adapter, epochs: rows };
+  return { backend: info.name, adapter: info.adapter, epochs: rows, testLoss };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -9,7 +9,7 @@ import type { EpochMemory } from './memory-probe.js';
  * A train/behavior task holds the same tfjs tensors, data buffers and GPU bytes after every epoch
  * (memory-probe.ts: feature cache, two image_noise epochs, clean epochs), on webgpu over lavapipe as CI
  * sets it up (LW_LAVAPIPE_DIR, default /tmp/gpu-kit-lavapipe; LW_REQUIRE_WEBGPU=1 makes its absence a
- * failure; see webgpu/parity.test.ts in @lw/models). Before TrainableParams.push disposed what it
+ * failure; see webgpu/parity.test.ts in @lw/models), and trains as the cpu backend does. Before TrainableParams.push disposed what it
  * assigned, each step kept one copy of the trainable weights: +24 tensors per epoch here, ~24 MB per
  * epoch at ViT-L/14 on an H200.
  */
@@ -20,8 +20,13 @@ describe('train/behavior memory per epoch (webgpu, lavapipe)', () => {
   it.runIf(available)('the same tensors, buffers and GPU bytes after every epoch from the second', () => {
     const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'behavior', 'memory-probe.js');
     const out = execFileSync(process.execPath, [script, 'webgpu', '7'], { env: lavapipeEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
-    const result = JSON.parse(out.trim().split('\n').at(-1)!) as { backend: string; adapter: string; epochs: EpochMemory[] };
+    const result = JSON.parse(out.trim().split('\n').at(-1)!) as { backend: string; adapter: string; epochs: EpochMemory[]; testLoss: number[] };
     expect(result.backend).toBe('webgpu');
+    // webgpu trains with AdamW on the device (LwAdamW, losses read a batch late); cpu with the host optimiser:
+    // the same training to float32 rounding (5.7e-8 relative when written).
+    const cpu = JSON.parse(execFileSync(process.execPath, [script, 'cpu', '7'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 }).trim().split('\n').at(-1)!) as { testLoss: number[] };
+    expect(result.testLoss).toHaveLength(2);
+    result.testLoss.forEach((loss, i) => expect(Math.abs(loss - cpu.testLoss[i]) / cpu.testLoss[i], `task ${i + 1}'s test loss, webgpu vs cpu`).toBeLessThan(1e-5));
     expect(result.adapter).toMatch(/llvmpipe|lavapipe/);
     const rows = result.epochs.filter((r) => r.task === 1), again = result.epochs.filter((r) => r.task === 2);
     expect(rows.map((r) => r.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7]);
