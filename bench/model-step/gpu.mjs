@@ -4,7 +4,7 @@
 //   bash .gpu-kit/run.sh --batch 64 && python3 bench/model-step/torch_step.py --device cuda --batch 64 --steps 10 --warmup 2 --out $OUT/model-step-torch.json
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend, lwMatMul, setFusedAttentionEnabled, setMatMulTiling, setLwMatMulEnabled, tf } from '@lw/models';
+import { dispatchCacheStats, initBackend, lwMatMul, setDispatchCacheEnabled, setFusedAttentionEnabled, setMatMulTiling, setLwMatMulEnabled, tf } from '@lw/models';
 import { buildStep, timeSteps } from './step.mjs';
 import { startCpuProfile } from '../cpu-profile.mjs';
 
@@ -19,10 +19,13 @@ async function main() {
   }));
   for (const [k, v] of Object.entries(flags)) tf.env().set(k, v);
   if (process.argv.includes('--overhead')) await dispatchOverhead();
+  if (process.argv.includes('--native')) await nativeCosts();
   if (process.argv.includes('--matmul')) await matmulRates();
   // --bk 8|16|32: our matMul's K-slice (default: the library's); --tfjs-matmul: tf.matMul everywhere (the before).
   if (arg('bk')) setMatMulTiling({ bk: Number(arg('bk')) });
   setLwMatMulEnabled(!process.argv.includes('--tfjs-matmul'));
+  // --no-dispatch-cache: tfjs' own uniform buffers and bind groups at every dispatch (webgpu/dispatch-cache.ts).
+  setDispatchCacheEnabled(!process.argv.includes('--no-dispatch-cache'));
   // --fused: the fused attention kernels (forward, dq, dk/dv) instead of the composed ops.
   setFusedAttentionEnabled(process.argv.includes('--fused'));
   const batch = Number(arg('batch', 64));
@@ -65,6 +68,7 @@ async function main() {
   const timing = await timeSteps(step, { warmup: 0, steps: Number(arg('steps', 10)), settle });
   if (profiler) await profiler.stop(join(process.env.OUT ?? '.', `model-step-webgpu${arg('tag', '')}.cpuprofile`));
   console.log(`tfjs ${info.name} ${info.adapter ?? ''} ${JSON.stringify(flags)}: ${timing.seconds.toFixed(4)} s/step, loss ${timing.loss}`);
+  console.log(`dispatch cache: ${JSON.stringify(dispatchCacheStats())}`);
   const prof = await tf.profile(async () => { await step(); await settle(); });
   const byKernel = new Map();
   for (const k of prof.kernels.filter((k) => k.name !== 'forward')) {
@@ -88,14 +92,16 @@ async function main() {
  * in turns in this one process. `enqueue` is the JavaScript that records a step's kernels.
  */
 async function pipelineRounds(batch) {
-  // --variants host,fused,fused+lag,device+lag (+attn: the fused attention kernels for that variant)
+  // --variants host,fused,fused+lag,device+lag (+attn: the fused attention kernels for that variant;
+  // +nocache: tfjs' own uniform buffers and bind groups at every dispatch, webgpu/dispatch-cache.ts off;
+  // +k512, +k1024: K-splits at least 512 or 1024 long; 1024 was the default before 2026-12-04)
   const specs = (arg('variants', 'host,fused,fused+lag,device+lag')).split(',');
   const built = specs.map((spec) => {
     const [optimizer, ...opts] = spec.split('+');
-    return { name: spec, attn: opts.includes('attn'), ...buildStep({ batch, optimizer, lag: opts.includes('lag') }) };
+    return { name: spec, attn: opts.includes('attn'), cache: !opts.includes('nocache'), splitK: opts.includes('k1024') ? 1024 : opts.includes('k512') ? 512 : 256, ...buildStep({ batch, optimizer, lag: opts.includes('lag') }) };
   });
   const steps = Number(arg('round-steps', 5));
-  const use = (b) => setFusedAttentionEnabled(b.attn);
+  const use = (b) => { setFusedAttentionEnabled(b.attn); setDispatchCacheEnabled(b.cache); setMatMulTiling({ bk: 16, splitK: b.splitK }); };
   for (const b of built) { use(b); for (let i = 0; i < 2; i++) await b.step(); await b.settle(); }
   for (let round = 0; round < 3; round++) {
     for (const b of built) {
@@ -107,7 +113,49 @@ async function pipelineRounds(batch) {
     }
   }
   setFusedAttentionEnabled(process.argv.includes('--fused'));
+  setDispatchCacheEnabled(!process.argv.includes('--no-dispatch-cache'));
+  setMatMulTiling({ bk: Number(arg('bk', 16)) });
   for (const b of built) b.dispose();
+}
+
+/**
+ * --native: host microseconds per call of what tfjs-webgpu does for every dispatch (Dawn through
+ * dawn.node: bind group layout, bind group, uniform write, pass commands, submit), and per tfjs op
+ * (an engine-only Reshape; an Add of 256 floats, which dispatches), each over n calls.
+ */
+async function nativeCosts() {
+  const backend = tf.backend(), device = backend.device, n = 3000;
+  const module = device.createShaderModule({ code: '@group(0) @binding(0) var<storage, read_write> o : array<f32>; @group(0) @binding(1) var<uniform> u : vec4<f32>; @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g : vec3<u32>) { if (g.x < 64u) { o[g.x] = u.x; } }' });
+  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const buf = device.createBuffer({ size: 256, usage: 0x80 | 0x8 }); // STORAGE | COPY_DST
+  const ubuf = device.createBuffer({ size: 16, usage: 0x40 | 0x8 }); // UNIFORM | COPY_DST
+  const layout = pipeline.getBindGroupLayout(0), data = new Float32Array(4);
+  const time = (name, f) => {
+    for (let i = 0; i < 200; i++) f(i);
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) f(i);
+    console.log(`native: ${name.padEnd(44)} ${((performance.now() - t0) * 1000 / n).toFixed(2)} us`);
+  };
+  time('getBindGroupLayout(0)', () => pipeline.getBindGroupLayout(0));
+  const entries = [{ binding: 0, resource: { buffer: buf } }, { binding: 1, resource: { buffer: ubuf, offset: 0, size: 16 } }];
+  time('createBindGroup (2 buffers)', () => device.createBindGroup({ layout, entries }));
+  time('queue.writeBuffer (16 bytes)', () => device.queue.writeBuffer(ubuf, 0, data, 0, 4));
+  const group = device.createBindGroup({ layout, entries });
+  let enc = device.createCommandEncoder(), pass = enc.beginComputePass();
+  time('setPipeline + setBindGroup + dispatch', () => { pass.setPipeline(pipeline); pass.setBindGroup(0, group); pass.dispatchWorkgroups(1, 1, 1); });
+  pass.end(); device.queue.submit([enc.finish()]);
+  time('encoder + pass + 1 dispatch + finish + submit', () => {
+    const e = device.createCommandEncoder(), p = e.beginComputePass();
+    p.setPipeline(pipeline); p.setBindGroup(0, group); p.dispatchWorkgroups(1, 1, 1); p.end();
+    device.queue.submit([e.finish()]);
+  });
+  time('createBuffer 256 B + destroy', () => device.createBuffer({ size: 256, usage: 0x80 }).destroy());
+  await device.queue.onSubmittedWorkDone();
+  const x = tf.ones([256]);
+  time('tf.reshape (engine only)', () => tf.reshape(x, [16, 16]).dispose());
+  time('tf.add, 256 floats (one dispatch)', () => tf.add(x, x).dispose());
+  await tf.add(x, 0).data();
+  x.dispose();
 }
 
 /**

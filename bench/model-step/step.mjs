@@ -50,7 +50,9 @@ export function buildStep({ batch = 64, micro = batch, seed = 1, optimizer = 'ho
       for (let start = 0; start < batch; start += micro) {
         const n = Math.min(micro, batch - start);
         const r = tf.tidy(() => {
-          const vp = tf.slice(vprefix, [start, 0, 0], [n, -1, -1]), tg = tf.slice(targets, [start, 0], [n, -1]);
+          // One micro-batch: the tensors themselves (a slice would copy [64, 257, 1024] every step).
+          const whole = n === batch;
+          const vp = whole ? vprefix : tf.slice(vprefix, [start, 0, 0], [n, -1, -1]), tg = whole ? targets : tf.slice(targets, [start, 0], [n, -1]);
           return tf.variableGrads(() => tf.mul(tf.losses.meanSquaredError(tg, hba.predictFromPrefix(vp, tprefix)), n / batch), vars);
         });
         value = tf.add(value, r.value);

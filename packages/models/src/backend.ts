@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { tf } from './tf.js';
 import { prepareBatchedGemm } from './wasm-gemm.js';
 import { registerWasm, wasmStart } from './wasm-threads.js';
+import { installDispatchCache } from './webgpu/dispatch-cache.js';
 
 export const BackendName = z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof BackendName>;
@@ -158,6 +159,7 @@ const starters: Record<Exclude<BackendName, 'auto'>, (pinned: { gpu?: string }) 
     if (!adapter) throw new Error('no WebGPU adapter (no Vulkan driver? see VK_DRIVER_FILES)');
     await import('@tensorflow/tfjs-backend-webgpu');
     await activate('webgpu');
+    installDispatchCache(tf.backend()); // before the first kernel compiles (webgpu/dispatch-cache.ts)
     // Dawn keeps the event loop alive; the CLI ends with process.exit, and so must other entry points.
     const { vendor, device, architecture } = adapter.info;
     return { name: 'webgpu', version: tf.version_core, adapter: [vendor, device, architecture && `(${architecture})`].filter(Boolean).join(' '), ...pinned };

@@ -16,6 +16,7 @@ export { normalNoise, normalNoiseOnDevice } from './noise.js';
 export { lwMatMul, setLwMatMulEnabled, setMatMulTiling } from './webgpu/matmul.js';
 export { setFusedAttentionEnabled } from './webgpu/attention.js';
 export { adamwUpdate, type AdamWScalars } from './webgpu/adamw.js';
+export { dispatchCacheStats, setDispatchCacheEnabled } from './webgpu/dispatch-cache.js';
 export {
   vitBlockNames, blockWeights, blockSpecs, vitSpecs, VisionTransformer, type BlockNames, type VitForwardOptions,
   type VitOutput,

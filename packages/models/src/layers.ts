@@ -1,8 +1,8 @@
 import { customGrad } from './custom-grad.js';
 import { tf } from './tf.js';
 import { layerNormGradKernel, layerNormKernel, layerNormKernelsApply, registerWebgpuLayerNorm } from './webgpu/layernorm.js';
-import { fusedElementwiseApplies, quickGeluFused, quickGeluGradFused, registerWebgpuElementwise } from './webgpu/elementwise.js';
-import { lwMatMul, lwMatMulApplies, registerWebgpuMatMul } from './webgpu/matmul.js';
+import { fusedElementwiseApplies, quickGeluFused, quickGeluGradFused, registerWebgpuElementwise, scatterRowsFused } from './webgpu/elementwise.js';
+import { type HeadsLayout, lwMatMul, lwMatMulApplies, lwMatMulHeads, lwMatMulHeadsApplies, registerWebgpuMatMul } from './webgpu/matmul.js';
 import { fusedAttention, fusedAttentionApplies, registerWebgpuAttention } from './webgpu/attention.js';
 
 /**
@@ -27,9 +27,7 @@ registerWebgpuAttention();
 function mm<R extends tf.Tensor>(a: R, b: R): R {
   const [M, K] = a.shape.slice(-2), N = b.shape[b.rank - 1];
   if (!lwMatMulApplies(M, K, N)) return tf.matMul(a as unknown as T2, b as unknown as T2) as unknown as R;
-  const G = a.rank === 3 ? a.shape[0] : 1;
-  const out = lwMatMul(tf.reshape(a, [G, M, K]) as tf.Tensor3D, tf.reshape(b, [G, K, N]) as tf.Tensor3D);
-  return (a.rank === 3 ? out : tf.reshape(out, [M, N])) as unknown as R;
+  return lwMatMul(a as unknown as tf.Tensor2D, b as unknown as tf.Tensor2D) as unknown as R;
 }
 
 /**
@@ -40,7 +38,7 @@ function mm<R extends tf.Tensor>(a: R, b: R): R {
 function affine(x: T2, wT: T2, b: tf.Tensor1D): T2 {
   if (tf.getBackend() === 'wasm') return tf.fused.matMul({ a: x, b: wT, bias: b }) as T2;
   const [M, K] = x.shape, N = wT.shape[1];
-  if (lwMatMulApplies(M, K, N)) return tf.reshape(lwMatMul(tf.reshape(x, [1, M, K]) as tf.Tensor3D, tf.reshape(wT, [1, K, N]) as tf.Tensor3D, b), [M, N]) as T2;
+  if (lwMatMulApplies(M, K, N)) return lwMatMul(x, wT, b);
   return tf.add(mm(x, wT), b) as T2;
 }
 
@@ -82,6 +80,28 @@ export function frozenLinear(x: T2, f: FrozenLinear): T2 {
     return { value: affine(xi, f.wT, f.b), gradFunc: (dy: T2, saved: tf.Tensor[]) => [mm(dy, saved[0] as T2)] };
   }));
   return op(x) as T2;
+}
+
+/**
+ * frozenLinear's output times `h.scale`, in attention's head layout (webgpu, where lwMatMulHeadsApplies):
+ * x [B*T, in] -> [B*H, T, hd], or [B*H, hd, T] transposed. The backward pass takes dy back to rows.
+ */
+function frozenLinearHeads(x: T2, f: FrozenLinear, h: HeadsLayout): tf.Tensor3D {
+  const op = customGrad(((xi: T2, save: tf.GradSaveFunc) => {
+    save([f.w]);
+    return {
+      value: lwMatMulHeads(xi, f.wT, f.b, h),
+      gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
+        const B = xi.shape[0] / h.T, W = h.H * h.hd;
+        const rows = h.transposed
+          ? tf.transpose(tf.reshape(dy, [B, h.H, h.hd, h.T]), [0, 3, 1, 2]) // [B, T, H, hd]
+          : tf.transpose(tf.reshape(dy, [B, h.H, h.T, h.hd]), [0, 2, 1, 3]);
+        const dRows = tf.reshape(rows, [B * h.T, W]) as T2;
+        return [mm(h.scale === 1 ? dRows : tf.mul(dRows, h.scale) as T2, saved[0] as T2)];
+      },
+    };
+  }));
+  return op(x) as tf.Tensor3D;
 }
 
 /**
@@ -224,13 +244,16 @@ export function activation(x: tf.Tensor, kind: 'quick_gelu' | 'gelu'): tf.Tensor
  * a one-hot matMul would cost N*V*W multiply-adds, and tfjs-backend-wasm 4.22's float32 OneHot writes
  * the integer 1's bit pattern (~1.4e-45), so its gradients vanished.
  */
-function gatherRows(table: T2, ids: tf.Tensor1D): T2 {
+function gatherRows(table: T2, ids: tf.Tensor1D, increasing = false): T2 {
   // ids is not an input of the op: save() keeps it alive for the backward pass.
   const op = customGrad(((t: T2, save: tf.GradSaveFunc) => {
     save([ids]);
     return {
       value: tf.gather(t, ids) as T2,
-      gradFunc: (dy: T2, [i]: tf.Tensor[]) => [tf.scatterND(tf.reshape(i, [-1, 1]), dy, t.shape)], // [V, W]
+      // [V, W]; strictly increasing ids (a row selection) on webgpu: one pass (LwScatterRows)
+      gradFunc: (dy: T2, [i]: tf.Tensor[]) => [increasing && fusedElementwiseApplies()
+        ? scatterRowsFused(dy, i as tf.Tensor1D, t.shape[0])
+        : tf.scatterND(tf.reshape(i, [-1, 1]), dy, t.shape)],
     };
   }));
   return op(table) as T2;
@@ -289,8 +312,8 @@ export const matMulPlain = customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.Gra
 /** Row `rows[p]` of each x[p]: x [P, L, W] -> [P, W] (gatherRows on x as [P*L, W]). */
 export function selectRows(x: tf.Tensor, rows: ArrayLike<number>): T2 {
   const [P, L, W] = x.shape;
-  const flat = Int32Array.from({ length: P }, (_, p) => p * L + rows[p]); // row of x.reshape([P*L, W])
-  return gatherRows(tf.reshape(x, [P * L, W]) as T2, tf.tensor1d(flat, 'int32'));
+  const flat = Int32Array.from({ length: P }, (_, p) => p * L + rows[p]); // row of x.reshape([P*L, W]); increasing, as rows[p] < L
+  return gatherRows(tf.reshape(x, [P * L, W]) as T2, tf.tensor1d(flat, 'int32'), true);
 }
 
 /**
@@ -316,9 +339,16 @@ export function attention(x: tf.Tensor3D, w: BlockWeights, s: BlockShape, at?: A
     return linear(ctx2, w.out[0], w.out[1], w.grad.out, inputGrad || w.grad.qkv, w.grad.outBias ?? w.grad.out); // [B*Tq, W]
   }
   const heads = (t: T2, rows: number, perm: number[], shape: [number, number, number]) => tf.reshape(tf.transpose(tf.reshape(t, [B, rows, H, hd]), perm), shape) as tf.Tensor3D;
-  const q = heads(tf.mul(proj(0, at ? selectRows(x, at) : x2), 1 / Math.sqrt(hd)) as T2, Tq, [0, 2, 1, 3], [B * H, Tq, hd]); // [B*H, Tq, hd]
-  const kT = heads(proj(1, x2), T, [0, 2, 3, 1], [B * H, hd, T]); // [B*H, hd, T]
-  const v = heads(proj(2, x2), T, [0, 2, 1, 3], [B * H, T, hd]); // [B*H, T, hd]
+  // Projection i of `input` ([B*rows, W]) in head layout: on webgpu a frozen one is stored so by the product itself.
+  const projHeads = (i: number, input: T2, rows: number, transposed: boolean, scale: number): tf.Tensor3D => {
+    const f = w.frozen?.[(['q', 'k', 'v'] as const)[i]], layout = { T: rows, H, hd, transposed, scale };
+    if (f && lwMatMulHeadsApplies(input.shape[0], W, W, layout)) return frozenLinearHeads(input, f, layout);
+    const p = scale === 1 ? proj(i, input) : tf.mul(proj(i, input), scale) as T2;
+    return transposed ? heads(p, rows, [0, 2, 3, 1], [B * H, hd, rows]) : heads(p, rows, [0, 2, 1, 3], [B * H, rows, hd]);
+  };
+  const q = projHeads(0, at ? selectRows(x, at) : x2, Tq, false, 1 / Math.sqrt(hd)); // [B*H, Tq, hd]
+  const kT = projHeads(1, x2, T, true, 1); // [B*H, hd, T]
+  const v = projHeads(2, x2, T, false, 1); // [B*H, T, hd]
   let scores = matMulPlain(q, kT) as tf.Tensor3D; // [B*H, Tq, T]
   if (s.mask) scores = tf.add(scores, maskRows(s.mask, T, B, H, at)) as tf.Tensor3D;
   const ctx = matMulPlain(tf.softmax(scores) as tf.Tensor3D, v); // [B*H, Tq, hd]

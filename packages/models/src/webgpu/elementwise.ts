@@ -8,6 +8,7 @@ import { runProgram, type WebGPUProgram } from './program.js';
  */
 export const LW_QUICK_GELU = 'LwQuickGelu';
 export const LW_QUICK_GELU_GRAD = 'LwQuickGeluGrad';
+export const LW_SCATTER_ROWS = 'LwScatterRows';
 
 const WORKGROUP = 128;
 
@@ -38,6 +39,7 @@ let registered = false;
 export function registerWebgpuElementwise(): void {
   if (registered) return;
   registered = true;
+  registerScatterRows();
   // σ(z) written as tfjs-webgpu's Sigmoid does (1 / (1 + exp(-z))), so values match the composed ops.
   tf.registerKernel({
     kernelName: LW_QUICK_GELU,
@@ -64,6 +66,42 @@ export function registerWebgpuElementwise(): void {
       return runProgram(backend, p, [dy, x]);
     },
   });
+}
+
+/**
+ * rows [n, W] placed at rows ids [n] (int32, strictly increasing) of a zero [V, W]: the gradient of a
+ * row selection (layers.ts selectRows: CLS and EOT rows) in one pass. tfjs' ScatterNd fills, then
+ * scatters, and took ~0.2 ms for 64 rows into [16448, 1024] on an H200.
+ */
+function registerScatterRows(): void {
+  tf.registerKernel({
+    kernelName: LW_SCATTER_ROWS,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { rows, ids } = inputs as { rows: tf.TensorInfo; ids: tf.TensorInfo };
+      const { V } = attrs as unknown as { V: number };
+      const [n, W] = rows.shape;
+      // Each output row finds its source row by binary search of ids (the first id >= r).
+      const p = elementwise('lwScatterRows', [V, W], ['ROWS', 'IDS'], `
+          let r = index / uniforms.w;
+          var lo = 0;
+          var hi = uniforms.n;
+          loop {
+            if (lo >= hi) { break; }
+            let mid = (lo + hi) / 2;
+            if (IDS[mid] < r) { lo = mid + 1; } else { hi = mid; }
+          }
+          var v = 0.0;
+          if (lo < uniforms.n && IDS[lo] == r) { v = ROWS[lo * uniforms.w + index % uniforms.w]; }
+          setOutputAtIndex(index, v);`, 'n : i32, w : i32,');
+      return runProgram(backend, p, [rows, ids], [n, W]);
+    },
+  });
+}
+
+/** rows [n, W] at rows `ids` (int32 [n], strictly increasing) of zeros [V, W], in one pass (webgpu only). */
+export function scatterRowsFused(rows: tf.Tensor2D, ids: tf.Tensor1D, V: number): tf.Tensor2D {
+  return tf.engine().runKernel(LW_SCATTER_ROWS, { rows, ids }, { V } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
 
 export function fusedElementwiseApplies(): boolean {

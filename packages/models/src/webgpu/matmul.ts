@@ -18,12 +18,16 @@ import { runProgram, type WebGPUProgram } from './program.js';
  */
 export const LW_MATMUL = 'LwMatMul';
 export const LW_SUM_SPLITS = 'LwSumSplits';
+/** The same kernel storing in attention's head layout (its own name, so profiles and tests can tell). */
+export const LW_MATMUL_HEADS = 'LwMatMulHeads';
 
 export interface MatMulTiling {
   /** K-slice per shared-memory stage: 8, 16 (16 KiB of shared memory at 128x128 tiles) or 32 (32 KiB). */
   bk: 8 | 16 | 32;
   /** Also serve products whose K or N is not a multiple of 4, with scalar loads (default true). */
   ragged?: boolean;
+  /** Shortest K range of one K-split (kSplits; default 256). */
+  splitK?: number;
 }
 
 /** One compiled variant: tile side (8 outputs per thread per side), K-slice, and vec4 or scalar memory access. */
@@ -35,13 +39,29 @@ interface Variant {
   vec: boolean;
   /** A bias [N] added to every row as the result is stored (a linear layer's, in the same pass). */
   bias?: boolean;
+  /** Store in attention's head layout (heads.ts' HeadsLayout) instead of [M, N] rows (vec4 variants only). */
+  heads?: HeadsLayout;
+}
+
+/**
+ * Where a projection [B*T, H*hd] goes for attention, written by the product's stores: row b*T + t,
+ * column h*hd + d to [B*H, T, hd] (queries, values) or, `transposed`, [B*H, hd, T] (keys), times
+ * `scale`. Without it each projection is followed by a reshape-transpose-reshape: one more pass
+ * over [B*T, W] each (ViT-L/14 at batch 64: 5 a step, ~0.9 ms on an H200).
+ */
+export interface HeadsLayout {
+  T: number;
+  H: number;
+  hd: number;
+  transposed: boolean;
+  scale: number;
 }
 
 /**
  * WGSL body for tfjs' shader preamble (which declares A, B, result, uniforms and the ids). Every loop
  * with a constant trip count is unrolled here, so register arrays are only ever indexed by constants.
  */
-function shaderSource({ wg, bk, vec, bias }: Variant): string {
+function shaderSource({ wg, bk, vec, bias, heads }: Variant): string {
   const tile = 8 * wg;
   const loads = (tile * bk) / 4 / (wg * wg); // vec4s of A (and of B) per thread per stage
   const aQuads = bk / 4, bQuads = tile / 4; // vec4 slots per row of the A stage / per k of the B stage
@@ -77,8 +97,22 @@ function shaderSource({ wg, bk, vec, bias }: Variant): string {
     ? `if (k < K && col < N) { return B[(base + k * N + col) / 4]; }
     return vec4<f32>(0.0);`
     : load4('B', 'k < K', 'base + k * N + col', 'col', 'N');
-  const store = vec
-    ? `if (c < N) { result[(outBase + row * N + c) / 4] = v${bias ? ' + Bias[c / 4]' : ''}; }`
+  const biased = bias ? (vec ? 'v + Bias[c / 4]' : '') : 'v';
+  const f32 = (x: number) => (Number.isInteger(x) ? `${x}.0` : `${x}`);
+  const headsStore = (h: HeadsLayout) => `let b = row / ${h.T};
+    let t = row % ${h.T};
+    let o = (${biased}) * ${f32(h.scale)};
+    if (c < N) {
+      ${h.transposed
+    ? `let i = ((b * ${h.H} + c / ${h.hd}) * ${h.hd} + c % ${h.hd}) * ${h.T} + t; // [B*H, hd, T]: the 4 columns are T apart
+      result[i / 4][i % 4] = o.x;
+      result[(i + ${h.T}) / 4][(i + ${h.T}) % 4] = o.y;
+      result[(i + ${2 * h.T}) / 4][(i + ${2 * h.T}) % 4] = o.z;
+      result[(i + ${3 * h.T}) / 4][(i + ${3 * h.T}) % 4] = o.w;`
+    : `result[(((b * ${h.H} + c / ${h.hd}) * ${h.T} + t) * ${h.hd} + c % ${h.hd}) / 4] = o; // [B*H, T, hd]`}
+    }`;
+  const store = heads ? headsStore(heads) : vec
+    ? `if (c < N) { result[(outBase + row * N + c) / 4] = ${biased}; }`
     : `let i = outBase + row * N + c;
     if (c < N) { result[i] = v.x${bias ? ' + Bias[c]' : ''}; }
     if (c + 1 < N) { result[i + 1] = v.y${bias ? ' + Bias[c + 1]' : ''}; }
@@ -170,8 +204,8 @@ function shaderSource({ wg, bk, vec, bias }: Variant): string {
 function program(batch: number, M: number, N: number, splits: number, v: Variant): WebGPUProgram {
   const tile = 8 * v.wg, c = v.vec ? 4 : 1;
   return {
-    outputShape: [batch * splits, M, N],
-    shaderKey: `lwMatMul_${v.wg}_${v.bk}_${v.vec ? 'vec4' : 'scalar'}${v.bias ? '_bias' : ''}`,
+    outputShape: v.heads ? headsShape(M, v.heads) : [batch * splits, M, N],
+    shaderKey: `lwMatMul_${v.wg}_${v.bk}_${v.vec ? 'vec4' : 'scalar'}${v.bias ? '_bias' : ''}${v.heads ? `_heads${JSON.stringify(v.heads)}` : ''}`,
     dispatchLayout: { x: [2], y: [1], z: [0] },
     dispatch: [Math.ceil(N / tile), Math.ceil(M / tile), batch * splits],
     variableNames: v.bias ? ['A', 'B', 'Bias'] : ['A', 'B'],
@@ -196,12 +230,13 @@ function variantFor(M: number, K: number, N: number): Variant {
 
 /**
  * K-splits for a product whose output has few tiles (a weight gradient: [1024, 16448] x [16448, 1024]
- * is 64 tiles for 132 multiprocessors): enough splits to reach ~2 workgroups per multiprocessor,
- * each at least 1024 long in K, a multiple of 32 (the largest K-slice) so only the last split is ragged.
+ * is 64 tiles for 132 multiprocessors; the CLS and EOT rows' products, [64, 1024] x [1024, 4096], are
+ * 32): enough splits to reach ~2 workgroups per multiprocessor, each at least `minChunk` long in K
+ * (tiling.splitK, default 256), a multiple of 32 (the largest K-slice) so only the last split is ragged.
  */
-export function kSplits(batch: number, M: number, K: number, N: number, tile = 128): { splits: number; kChunk: number } {
+export function kSplits(batch: number, M: number, K: number, N: number, tile = 128, minChunk = tiling.splitK ?? 256): { splits: number; kChunk: number } {
   const tiles = batch * Math.ceil(M / tile) * Math.ceil(N / tile);
-  const splits = Math.max(1, Math.min(Math.floor(256 / tiles), Math.floor(K / 1024)));
+  const splits = Math.max(1, Math.min(Math.floor(256 / tiles), Math.floor(K / minChunk)));
   const kChunk = Math.ceil(K / splits / 32) * 32;
   return { splits: Math.ceil(K / kChunk), kChunk };
 }
@@ -218,18 +253,25 @@ export function registerWebgpuMatMul(): void {
   if (registered) return;
   registered = true;
   registerSumSplits();
-  tf.registerKernel({
-    kernelName: LW_MATMUL,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { a, b, bias } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
-      const [batch, M] = a.shape;
-      const N = b.shape[2];
-      const { splits, kChunk, wg, bk, vec } = attrs as unknown as { splits: number; kChunk: number } & Variant;
-      return runProgram(backend, program(batch, M, N, splits, { wg, bk, vec, bias: bias != null }), bias ? [a, b, bias] : [a, b], [splits, kChunk]);
-    },
-  });
+  const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+    const { a: a0, b: b0, bias } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
+    // 2-D operands are viewed as a batch of one here, as tfjs' own Reshape does (same data, another
+    // shape): no Reshape ops in the engine around every linear layer.
+    const a = batchOfOne(a0), b = batchOfOne(b0);
+    const [batch, M] = a.shape;
+    const N = b.shape[2];
+    const { splits, kChunk, wg, bk, vec, heads } = attrs as unknown as { splits: number; kChunk: number } & Variant;
+    const out = runProgram(backend, program(batch, M, N, splits, { wg, bk, vec, heads, bias: bias != null }), bias ? [a, b, bias] : [a, b], [splits, kChunk]);
+    return a0.shape.length === 2 && splits === 1 && !heads ? { ...out, shape: [M, N] } : out;
+  };
+  tf.registerKernel({ kernelName: LW_MATMUL, backendName: 'webgpu', kernelFunc });
+  tf.registerKernel({ kernelName: LW_MATMUL_HEADS, backendName: 'webgpu', kernelFunc });
 }
+
+/** [B*H, T, hd], or [B*H, hd, T] transposed, for a projection of M = B*T rows. */
+const headsShape = (M: number, h: HeadsLayout) => (h.transposed ? [(M / h.T) * h.H, h.hd, h.T] : [(M / h.T) * h.H, h.T, h.hd]);
+
+const batchOfOne = (t: tf.TensorInfo): tf.TensorInfo => (t.shape.length === 2 ? { ...t, shape: [1, ...t.shape] } : t);
 
 /**
  * x [batch * splits, M, N] -> [batch, M, N], the sum over each batch's splits in split order: one pass
@@ -241,7 +283,7 @@ function registerSumSplits(): void {
     backendName: 'webgpu',
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x } = inputs as { x: tf.TensorInfo };
-      const { splits } = attrs as unknown as { splits: number };
+      const { splits, rank } = attrs as unknown as { splits: number; rank: number };
       const [bs, M, N] = x.shape;
       const p = elementwise('lwSumSplits', [bs / splits, M, N], ['X'], `
           let b = index / uniforms.mn;
@@ -251,7 +293,8 @@ function registerSumSplits(): void {
             acc = acc + X[(b * uniforms.splits + s) * uniforms.mn + i];
           }
           setOutputAtIndex(index, acc);`, 'splits : i32, mn : i32,');
-      return runProgram(backend, p, [x], [splits, M * N]);
+      const out = runProgram(backend, p, [x], [splits, M * N]);
+      return rank === 2 ? { ...out, shape: [M, N] } : out; // the sum of a 2-D product's splits: 2-D again
     },
   });
 }
@@ -269,23 +312,42 @@ export function lwMatMulApplies(M: number, K: number, N: number): boolean {
 }
 
 /**
+ * Whether lwMatMulHeads serves x [M, K] x wT [K, N]: our kernel with vec4 access in one pass (no K-splits),
+ * M a whole number of sequences of T rows.
+ */
+export function lwMatMulHeadsApplies(M: number, K: number, N: number, h: HeadsLayout): boolean {
+  return lwMatMulApplies(M, K, N) && K % 4 === 0 && N % 4 === 0 && N === h.H * h.hd && h.hd % 4 === 0 && M % h.T === 0
+    && kSplits(1, M, K, N, 8 * variantFor(M, K, N).wg).splits === 1;
+}
+
+/**
+ * (x [M, K] x wT [K, N] + bias [N]) · scale, stored in attention's head layout (HeadsLayout): [B*H, T, hd]
+ * or [B*H, hd, T]. Call only where lwMatMulHeadsApplies. Not differentiable by itself (layers.ts wraps it).
+ */
+export function lwMatMulHeads(x: tf.Tensor2D, wT: tf.Tensor2D, bias: tf.Tensor1D, heads: HeadsLayout): tf.Tensor3D {
+  const [M, K] = x.shape, N = wT.shape[1];
+  const attrs = { splits: 1, kChunk: kSplits(1, M, K, N, 8 * variantFor(M, K, N).wg).kChunk, ...variantFor(M, K, N), heads } as unknown as tf.NamedAttrMap;
+  return tf.engine().runKernel(LW_MATMUL_HEADS, { a: x, b: wT, bias }, attrs) as tf.Tensor3D;
+}
+
+/**
  * a [batch, M, K] x b [batch, K, N] (+ bias [N] on every row) -> [batch, M, N] through `LwMatMul`
  * (call only when it applies); products with few output tiles and a long K run as K-splits summed
  * afterwards. The bias is added in the product's own stores (one pass less over the output), or, after
  * K-splits, to their sum. Not differentiable by itself: callers (layers.ts) wrap it in custom gradients.
  */
-export function lwMatMul(a: tf.Tensor3D, b: tf.Tensor3D, bias?: tf.Tensor1D): tf.Tensor3D {
-  const [batch, M, K] = a.shape, N = b.shape[2];
+export function lwMatMul<R extends tf.Tensor2D | tf.Tensor3D>(a: R, b: R, bias?: tf.Tensor1D): R {
+  const [M, K] = a.shape.slice(-2), N = b.shape[b.rank - 1], batch = a.rank === 3 ? a.shape[0] : 1;
   const variant = variantFor(M, K, N);
   const { splits, kChunk } = kSplits(batch, M, K, N, 8 * variant.wg);
   const attrs = { splits, kChunk, ...variant } as unknown as tf.NamedAttrMap;
   const inputs: tf.NamedTensorMap = bias && splits === 1 ? { a, b, bias } : { a, b };
-  const out = tf.engine().runKernel(LW_MATMUL, inputs, attrs) as tf.Tensor3D; // [batch * splits, M, N]
+  const out = tf.engine().runKernel(LW_MATMUL, inputs, attrs) as R; // [M, N] or [batch, M, N]; with splits [batch * splits, M, N]
   if (splits === 1) return out;
-  const summed = tf.engine().runKernel(LW_SUM_SPLITS, { x: out }, { splits } as unknown as tf.NamedAttrMap) as tf.Tensor3D;
+  const summed = tf.engine().runKernel(LW_SUM_SPLITS, { x: out }, { splits, rank: a.rank } as unknown as tf.NamedAttrMap) as R;
   out.dispose();
   if (!bias) return summed;
-  const biased = tf.add(summed, bias) as tf.Tensor3D;
+  const biased = tf.add(summed, bias) as R;
   summed.dispose();
   return biased;
 }

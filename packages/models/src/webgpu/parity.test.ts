@@ -20,7 +20,7 @@ describe('webgpu kernels vs the cpu backend (lavapipe)', () => {
     const out = execFileSync(process.execPath, [script], { env: lavapipeEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 480_000 });
     const result = JSON.parse(out.trim().split('\n').at(-1)!) as { adapter: string; checks: ParityCheck[] };
     expect(result.adapter).toMatch(/llvmpipe|lavapipe/);
-    expect(result.checks).toHaveLength(18);
+    expect(result.checks).toHaveLength(20);
     for (const c of result.checks) expect(c.relErr, c.name).toBeLessThan(1e-5);
     const ours = Object.fromEntries(result.checks.map((c) => [c.name, c.ourKernels]));
     expect(ours['matMul with K-splits [64,4100]x[4100,64]']).toBe(2); // LwMatMul over 4 K-splits, then LwSumSplits
@@ -29,11 +29,14 @@ describe('webgpu kernels vs the cpu backend (lavapipe)', () => {
     expect(ours['frozen LayerNorm + dx [6,1030] (one kernel each way)']).toBe(3); // LwLayerNorm twice (value, then tf.grads), LwLayerNormGrad
     expect(ours['frozen LayerNorm + dx, 33000 rows of 8 (two dispatch rows)']).toBe(3);
     expect(ours['QuickGELU + gradient [37,52]']).toBeGreaterThanOrEqual(2);
+    expect(byNameOf(result.checks, 'row selection [5,7,48] at rows 0,6,3,2,5 + gradient (one scatter pass)').lwKernels).toEqual({ LwScatterRows: 1 });
     expect(ours['AdamW update [3,1000] (one kernel)']).toBe(1);
     // The bias rides in the product's stores: one kernel per product, no separate add.
     expect(byNameOf(result.checks, 'linear + bias [70,33] -> 35, scalar stores').lwKernels).toEqual({ LwMatMul: 1 });
     expect(byNameOf(result.checks, 'linear + bias [130,12] -> 136, vec4 stores + gradients').lwKernels).toEqual({ LwMatMul: 2 }); // the forward twice (value, then tf.grads); dx and dw are 12 wide, tf.matMul's
     expect(byNameOf(result.checks, 'linear + bias [64,4100] -> 64 after K-splits').lwKernels).toEqual({ LwMatMul: 1, LwSumSplits: 1 });
+    // q, k, v stored in head layout by the product, twice (value, then tf.grads); the other products as before.
+    expect(byNameOf(result.checks, 'attention, frozen q/k/v in head layout [2,37,64], 4 heads of 16 + gradients').lwKernels).toEqual({ LwMatMulHeads: 6, LwMatMul: 10 });
     expect(ours['CLIP-HBA (tiny-clip) predict + DoRA gradients']).toBeGreaterThan(20);
     // The fused attention case runs the fused kernels: forward twice (value, then tf.grads), dq once, dk and dv.
     for (const c of result.checks.filter((k) => k.name.endsWith('(fused)'))) {

@@ -5,7 +5,7 @@ import { initBackend } from '../backend.js';
 import { createClip } from '../clip.js';
 import { createClipHba } from '../clip_hba.js';
 import { modelConfig } from '../config.js';
-import { activation, attention, type BlockWeights, causalMask, layerNorm, linear, matMulPlain } from '../layers.js';
+import { activation, attention, type BlockWeights, causalMask, layerNorm, linear, matMulPlain, selectRows } from '../layers.js';
 import { normalNoise } from '../noise.js';
 import { LW_PHILOX_WORDS } from './noise.js';
 import { setFusedAttentionEnabled } from './attention.js';
@@ -66,6 +66,20 @@ function cases(): Case[] {
     setFusedAttentionEnabled(true); // off by default: on the H200 it did not change the step time (RESULTS.md)
     try { return grads(f, [x, wqkv, wout], seed + 5); } finally { setFusedAttentionEnabled(false); }
   };
+  // Composed attention with frozen q/k/v (a block that trains only its out_proj, as CLIP-HBA's): on webgpu the
+  // projections are stored in head layout by the product (frozenLinearHeads), keys transposed, queries scaled.
+  const attnFrozen = (seed: number, B: number, T: number, W: number, heads: number) => {
+    const x = normals(seed, [B, T, W]), wout = normals(seed + 2, [W, W], W ** -0.5), bout = normals(seed + 4, [W], 0.1) as tf.Tensor1D;
+    const frozen = Object.fromEntries(['q', 'k', 'v'].map((name, i) => {
+      const wi = normals(seed + 10 + i, [W, W], W ** -0.5) as tf.Tensor2D;
+      return [name, { w: wi, wT: tf.transpose(wi) as tf.Tensor2D, b: normals(seed + 20 + i, [W], 0.1) as tf.Tensor1D }];
+    }));
+    const f = (xi: tf.Tensor, wo: tf.Tensor) => {
+      const w = { qkv: [tf.zeros([3 * W, W]), tf.zeros([3 * W])], out: [wo, bout], frozen, grad: { qkv: false, out: true, fc1: false, fc2: false, ln1: false, ln2: false } } as unknown as BlockWeights;
+      return attention(xi as tf.Tensor3D, w, { heads, lnEps: 1e-5, activation: 'quick_gelu' });
+    };
+    return grads(f, [x, wout], seed + 5);
+  };
   const cfg = modelConfig('tiny-clip'); // width 64: its linear layers take our matMul (test-clip's 16 do not)
   // Fused attention (webgpu/attention.ts). One case, 4 heads of 16, runs all three kernels (forward, dq, dk/dv)
   // on lavapipe in CI; the head-dim-64 cases unroll 4x more code, which lavapipe's LLVM compiles for minutes, so they
@@ -84,6 +98,7 @@ function cases(): Case[] {
   return [
     ...attentionCases,
     { name: 'matMul [130,12]x[12,136] + gradients', run: () => grads((a, b) => matMulPlain(a as tf.Tensor2D, b as tf.Tensor2D), [normals(1, [130, 12]), normals(2, [12, 136])], 3) },
+    { name: 'attention, frozen q/k/v in head layout [2,37,64], 4 heads of 16 + gradients', run: () => attnFrozen(60, 2, 37, 64, 4) },
     // A linear layer's bias is added in the product's stores (vec4 and scalar), or after its K-splits' sum.
     { name: 'linear + bias [130,12] -> 136, vec4 stores + gradients', run: () => grads((x, w, b) => linear(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D, true), [normals(40, [130, 12]), normals(41, [136, 12]), normals(42, [136])], 43) },
     { name: 'linear + bias [70,33] -> 35, scalar stores', run: () => [linear(normals(44, [70, 33]) as tf.Tensor2D, normals(45, [35, 33]) as tf.Tensor2D, normals(46, [35]) as tf.Tensor1D, false)] },
@@ -92,6 +107,7 @@ function cases(): Case[] {
     { name: 'batched matMul, ragged K and N [2,37,33]x[2,33,35] + gradients (scalar loads, 64x64 tiles)', run: () => grads((a, b) => matMulPlain(a as tf.Tensor3D, b as tf.Tensor3D), [normals(17, [2, 37, 33]), normals(18, [2, 33, 35])], 19) },
     { name: 'matMul, ragged K [250,33]x[33,250] (scalar loads, 128x128 tiles)', run: () => [matMulPlain(normals(20, [250, 33]) as tf.Tensor2D, normals(21, [33, 250]) as tf.Tensor2D)] },
     { name: 'batched matMul [3,33,20]x[3,20,44] + gradients', run: () => grads((a, b) => matMulPlain(a as tf.Tensor3D, b as tf.Tensor3D), [normals(6, [3, 33, 20]), normals(7, [3, 20, 44])], 8) },
+    { name: 'row selection [5,7,48] at rows 0,6,3,2,5 + gradient (one scatter pass)', run: () => grads((x) => selectRows(x, [0, 6, 3, 2, 5]), [normals(50, [5, 7, 48])], 51) },
     { name: 'QuickGELU + gradient [37,52]', run: () => grads((x) => activation(x, 'quick_gelu'), [normals(9, [37, 52], 3)], 10) },
     { name: 'LayerNorm + gradients [5,7,48]', run: () => grads((x, g, b) => layerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5), [normals(11, [5, 7, 48], 2), normals(12, [48]), normals(13, [48])], 14) },
     { name: 'frozen LayerNorm + dx [6,1030] (one kernel each way)', run: () => grads((x) => layerNorm(x, tf.add(normals(22, [1030]), 1) as tf.Tensor1D, normals(23, [1030]) as tf.Tensor1D, 1e-5, false), [normals(24, [6, 1030], 2)], 25) },
