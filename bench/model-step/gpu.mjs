@@ -4,7 +4,7 @@
 //   bash .gpu-kit/run.sh --batch 64 && python3 bench/model-step/torch_step.py --device cuda --batch 64 --steps 10 --warmup 2 --out $OUT/model-step-torch.json
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dispatchCacheStats, initBackend, lwMatMul, setDispatchCacheEnabled, setFusedAttentionEnabled, setMatMulTiling, setLwMatMulEnabled, tf } from '@lw/models';
+import { dispatchCacheStats, initBackend, lwMatMul, setDispatchCacheEnabled, setSavedTensorsFast, setFusedAttentionEnabled, setMatMulTiling, setLwMatMulEnabled, tf } from '@lw/models';
 import { buildStep, timeSteps } from './step.mjs';
 import { startCpuProfile } from '../cpu-profile.mjs';
 
@@ -94,14 +94,15 @@ async function main() {
 async function pipelineRounds(batch) {
   // --variants host,fused,fused+lag,device+lag (+attn: the fused attention kernels for that variant;
   // +nocache: tfjs' own uniform buffers and bind groups at every dispatch, webgpu/dispatch-cache.ts off;
-  // +k512, +k1024: K-splits at least 512 or 1024 long; 1024 was the default before 2026-12-04)
+  // +k512, +k1024: K-splits at least 512 or 1024 long; 1024 was the default before 2026-12-04;
+  // +clone: tfjs' own Engine.clone for saved tensors, webgpu/saved-tensors.ts off)
   const specs = (arg('variants', 'host,fused,fused+lag,device+lag')).split(',');
   const built = specs.map((spec) => {
     const [optimizer, ...opts] = spec.split('+');
-    return { name: spec, attn: opts.includes('attn'), cache: !opts.includes('nocache'), splitK: opts.includes('k1024') ? 1024 : opts.includes('k512') ? 512 : 256, ...buildStep({ batch, optimizer, lag: opts.includes('lag') }) };
+    return { name: spec, attn: opts.includes('attn'), cache: !opts.includes('nocache'), fastSave: !opts.includes('clone'), splitK: opts.includes('k1024') ? 1024 : opts.includes('k512') ? 512 : 256, ...buildStep({ batch, optimizer, lag: opts.includes('lag') }) };
   });
   const steps = Number(arg('round-steps', 5));
-  const use = (b) => { setFusedAttentionEnabled(b.attn); setDispatchCacheEnabled(b.cache); setMatMulTiling({ bk: 16, splitK: b.splitK }); };
+  const use = (b) => { setFusedAttentionEnabled(b.attn); setDispatchCacheEnabled(b.cache); setSavedTensorsFast(b.fastSave); setMatMulTiling({ bk: 16, splitK: b.splitK }); };
   for (const b of built) { use(b); for (let i = 0; i < 2; i++) await b.step(); await b.settle(); }
   for (let round = 0; round < 3; round++) {
     for (const b of built) {
@@ -114,6 +115,7 @@ async function pipelineRounds(batch) {
   }
   setFusedAttentionEnabled(process.argv.includes('--fused'));
   setDispatchCacheEnabled(!process.argv.includes('--no-dispatch-cache'));
+  setSavedTensorsFast(true);
   setMatMulTiling({ bk: Number(arg('bk', 16)) });
   for (const b of built) b.dispose();
 }

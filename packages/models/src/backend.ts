@@ -7,6 +7,7 @@ import { tf } from './tf.js';
 import { prepareBatchedGemm } from './wasm-gemm.js';
 import { registerWasm, wasmStart } from './wasm-threads.js';
 import { installDispatchCache } from './webgpu/dispatch-cache.js';
+import { installSavedTensors } from './webgpu/saved-tensors.js';
 
 export const BackendName = z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof BackendName>;
@@ -160,6 +161,7 @@ const starters: Record<Exclude<BackendName, 'auto'>, (pinned: { gpu?: string }) 
     await import('@tensorflow/tfjs-backend-webgpu');
     await activate('webgpu');
     installDispatchCache(tf.backend()); // before the first kernel compiles (webgpu/dispatch-cache.ts)
+    installSavedTensors();
     // Dawn keeps the event loop alive; the CLI ends with process.exit, and so must other entry points.
     const { vendor, device, architecture } = adapter.info;
     return { name: 'webgpu', version: tf.version_core, adapter: [vendor, device, architecture && `(${architecture})`].filter(Boolean).join(' '), ...pinned };

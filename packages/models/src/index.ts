@@ -17,6 +17,7 @@ export { lwMatMul, setLwMatMulEnabled, setMatMulTiling } from './webgpu/matmul.j
 export { setFusedAttentionEnabled } from './webgpu/attention.js';
 export { adamwUpdate, type AdamWScalars } from './webgpu/adamw.js';
 export { dispatchCacheStats, setDispatchCacheEnabled } from './webgpu/dispatch-cache.js';
+export { setSavedTensorsFast } from './webgpu/saved-tensors.js';
 export {
   vitBlockNames, blockWeights, blockSpecs, vitSpecs, VisionTransformer, type BlockNames, type VitForwardOptions,
   type VitOutput,
