@@ -4,7 +4,9 @@ import { tf } from '@lw/models';
 /**
  * The trainable weights of a model as float32 host arrays, mirrored into its tf.Variables.
  * The optimisers update the host arrays (exact float32 PyTorch semantics, state easy to save);
- * `push` copies them into the variables before the next forward.
+ * `push` copies them into the variables before the next forward. On webgpu the behaviour loop
+ * updates the variables on the device instead (optim/adamw-device.ts) and copies them back here
+ * before each checkpoint.
  */
 export class TrainableParams {
   readonly values = new Map<string, Float32Array>();
