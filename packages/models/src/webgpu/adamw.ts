@@ -1,4 +1,5 @@
 import { tf } from '../tf.js';
+import { withoutUniformCache } from './dispatch-cache.js';
 import { runRaw, type RawProgram } from './program.js';
 
 /**
@@ -67,7 +68,8 @@ export function registerWebgpuAdamW(): void {
     const x = Math.min(groups, 65535), y = Math.ceil(groups / x);
     const out = { shape: p.shape, dtype: 'float32' as const };
     const prog: RawProgram = { key: 'lwAdamW', code, outputs: [out, out, out], dispatch: [x, y, 1] };
-    return runRaw(backend, prog, [p, g, m, v], [{ type: 'int32', data: [n] }, ...FIELDS.map((f) => ({ type: 'float32' as const, data: [s[f]] }))]);
+    // The scalars change every step: not worth a cached uniform buffer each (dispatch-cache.ts).
+    return withoutUniformCache(() => runRaw(backend, prog, [p, g, m, v], [{ type: 'int32', data: [n] }, ...FIELDS.map((f) => ({ type: 'float32' as const, data: [s[f]] }))]));
   } });
 }
 registerWebgpuAdamW();

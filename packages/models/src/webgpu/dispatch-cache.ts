@@ -19,7 +19,9 @@
  *   lowest handed out first: then which buffer an allocation gets depends only on which are free, and a
  *   step repeats the last but one (the weights and moments alternate between two sets of buffers).
  *
- * Each cache is bounded; past the bound the first two are bypassed and the bind groups start over.
+ * Kernels whose uniforms change every step (LwAdamW's bias corrections) run under `withoutUniformCache`.
+ * Each cache is bounded: past the bound it starts over, dropping its entries without destroying them
+ * (commands in flight may still use them; Dawn frees what nothing references).
  */
 const MAX_ENTRIES = 16384;
 
@@ -45,17 +47,25 @@ interface Backend {
 
 const stats = { uniformHits: 0, uniformMisses: 0, bindGroupHits: 0, bindGroupMisses: 0 };
 let enabled = true;
+let bypass = 0;
 const installed = new WeakSet<object>();
+
+/** Runs `f` with tfjs' own uniform buffers: for kernels whose uniforms differ at every step. */
+export function withoutUniformCache<T>(f: () => T): T {
+  bypass++;
+  try { return f(); } finally { bypass--; }
+}
 
 /** Turns the caches on or off (off: tfjs' own path for every dispatch), for before/after benchmarks. */
 export function setDispatchCacheEnabled(on: boolean): void {
   enabled = on;
 }
 
-/** Hits and misses since the start of the process. */
-export function dispatchCacheStats(): typeof stats {
-  return { ...stats };
+/** Hits and misses since the start of the process, and how many uniform buffers and bind groups are held now. */
+export function dispatchCacheStats(): typeof stats & { uniformBuffers: number; bindGroups: number } {
+  return { ...stats, uniformBuffers: sizes.uniformBuffers(), bindGroups: sizes.bindGroups() };
 }
+const sizes = { uniformBuffers: () => 0, bindGroups: () => 0 };
 
 /** The uniform block's bytes as tfjs-webgpu 4.22 lays them out (makeUniforms: WGSL alignment of scalars and vectors). */
 function uniformBytes(uniforms: Uniform[]): ArrayBuffer {
@@ -89,11 +99,13 @@ export function installDispatchCache(backendObject: unknown): void {
   let nextId = 1;
   const idOf = (o: object) => { let i = ids.get(o); if (i === undefined) ids.set(o, i = nextId++); return i; };
 
-  const uniformBuffers = new Map<string, Buffer>();
+  let uniformBuffers = new Map<string, Buffer>();
   const seenOnce = new Set<string>();
+  let bindGroups = new Map<string, object>();
   const makeUniforms = backend.makeUniforms.bind(backend);
   backend.makeUniforms = (uniforms) => {
-    if (!enabled || uniformBuffers.size >= MAX_ENTRIES) return makeUniforms(uniforms);
+    if (!enabled || bypass > 0) return makeUniforms(uniforms);
+    if (uniformBuffers.size >= MAX_ENTRIES) { uniformBuffers = new Map(); bindGroups = new Map(); } // bind groups name the dropped buffers
     const bytes = uniformBytes(uniforms);
     const key = new Int32Array(bytes).join(',');
     let buffer = uniformBuffers.get(key);
@@ -138,7 +150,8 @@ export function installDispatchCache(backendObject: unknown): void {
     free[i] = buffer;
   };
 
-  let bindGroups = new Map<string, object>();
+  sizes.uniformBuffers = () => uniformBuffers.size;
+  sizes.bindGroups = () => bindGroups.size;
   const createBindGroup = device.createBindGroup.bind(device);
   device.createBindGroup = (d) => {
     if (!enabled || !d.entries.every((e) => e.resource.buffer)) return createBindGroup(d);

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend, tf, type BackendName } from '@lw/models';
+import { dispatchCacheStats, initBackend, tf, type BackendName } from '@lw/models';
 import { featuresParams, featuresStage } from '../features/stage.js';
 import { makeClipModel, makeToy, stageContext, task } from '../testing/fixtures.js';
 import { behaviorParams } from './params.js';
@@ -25,6 +25,9 @@ export interface EpochMemory {
   /** webgpu: bytes of live buffers, and of every buffer tfjs holds (in use + its free pool). */
   numBytesInGPU?: number;
   numBytesAllocatedInGPU?: number;
+  /** webgpu: uniform buffers and bind groups held by @lw/models' dispatch cache (outside tfjs' counts). */
+  uniformBuffers?: number;
+  bindGroups?: number;
 }
 
 export async function probeBehaviorMemory(backend: BackendName, epochs: number): Promise<{ backend: string; adapter?: string; epochs: EpochMemory[]; testLoss: number[] }> {
@@ -46,7 +49,11 @@ export async function probeBehaviorMemory(backend: BackendName, epochs: number):
     ctx.progress = (done, total, note) => {
       progress(done, total, note);
       const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
-      rows.push({ task: taskIndex, epoch: done, numTensors: m.numTensors, numDataBuffers: m.numDataBuffers, numBytes: m.numBytes, numBytesInGPU: m.numBytesInGPU, numBytesAllocatedInGPU: m.numBytesAllocatedInGPU });
+      const cache = info.name === 'webgpu' ? dispatchCacheStats() : undefined;
+      rows.push({
+        task: taskIndex, epoch: done, numTensors: m.numTensors, numDataBuffers: m.numDataBuffers, numBytes: m.numBytes,
+        numBytesInGPU: m.numBytesInGPU, numBytesAllocatedInGPU: m.numBytesAllocatedInGPU, uniformBuffers: cache?.uniformBuffers, bindGroups: cache?.bindGroups,
+      });
     };
     testLoss.push(Number((await behaviorStage.run(ctx)).testLoss));
   }

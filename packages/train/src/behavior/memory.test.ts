@@ -41,6 +41,11 @@ describe('train/behavior memory per epoch (webgpu, lavapipe)', () => {
       expect(r.numDataBuffers, `data buffers after epoch ${r.epoch}`).toBe(rows[1].numDataBuffers);
       expect(r.numBytesInGPU, `GPU bytes in use after epoch ${r.epoch}`).toBe(rows[1].numBytesInGPU);
     }
+    // @lw/models' dispatch cache (outside tfjs' counts): uniform buffers only for contents that recur (before
+    // LwAdamW's per-step scalars were kept out, +8 a clean epoch here), and bind groups settling as tfjs' sorted
+    // pool repeats itself (task 1: 1252 after epochs 6 and 7 when written; task 2: 1402 and 1402).
+    for (const r of [...rows.slice(4), ...again]) expect(r.uniformBuffers, `cached uniform buffers after task ${r.task} epoch ${r.epoch}`).toBe(rows[3].uniformBuffers);
+    for (const t of [rows, again]) expect(t.at(-1)!.bindGroups! - t.at(-2)!.bindGroups!, `bind groups added in task ${t[0].task}'s last epoch`).toBeLessThanOrEqual(5);
     // tfjs' pool (freed buffers by size) may take the first clean epoch's sizes, then must stay: before the
     // feature cache gathered from one tensor, shuffled batches kept adding sizes (+10-30 KB per epoch here).
     for (const r of rows.slice(4)) expect(r.numBytesAllocatedInGPU!, `GPU bytes allocated after epoch ${r.epoch}`).toBe(rows[3].numBytesAllocatedInGPU!);
