@@ -146,87 +146,91 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
   let stopping = start.stopping;
   let stopped = start.done;
   const epochSeconds: number[] = [];
-  for (let epoch = start.epoch + 1; epoch <= p.epochs && !stopped; epoch++) {
-    const t0 = performance.now();
-    const perturbed = inWindow(p.perturb, epoch);
-    let lossSum = 0, seen = 0;
-    // A batch's loss, counted once read (on webgpu one batch late: the read of the one in flight).
-    const count = ({ loss, B, index }: { loss: number; B: number; index: number }) => {
-      if (!Number.isFinite(loss)) {
-        throw new UserError(`non-finite training loss ${loss} at epoch ${epoch}, batch ${index}`,
-          `checkpoints up to epoch ${epoch - 1} are kept in ${ckDir}; lower the learning rate or check the inputs`);
-      }
-      lossSum += loss * B;
-      seen += B;
-    };
-    let inFlight: Promise<{ loss: number; B: number; index: number }> | null = null;
-    for await (const batch of data.batches('train', { batchSize: p.batchSize, seed: p.seed, epoch, shuffle: true })) {
-      const B = batch.ids.length;
-      const clean = { images: batch.images, targets: batch.targets!, batchSize: B };
-      // Image perturbations make their images on the device (perturb-device.ts: the same values as
-      // perturbBatch's, without host draws and uploads); target perturbations go through perturbBatch.
-      const deviceImages = perturbed && perturbsImages(p.perturb!.type);
-      const b = perturbed && !deviceImages ? perturbBatch(clean, p.perturb!, batch.index, stats) : clean;
-      // The cache holds the clean images' prefixes: usable unless the perturbation replaced the images.
-      const cached = cache !== undefined && !deviceImages && b.images === batch.images;
-      // Without a cached prefix (image perturbations, or no cache) the frozen blocks run here,
-      // outside the gradient tape: nothing trainable is in them, and recording them would keep every
-      // block's activations alive for the backward pass ([B, 257, 4096] per block at ViT-L/14).
-      const prefix = cached ? undefined : tf.tidy(() => hba.visionPrefix(deviceImages
-        ? perturbedImages(p.perturb!, batch.index, stats, [B, H, W, 3])
-        : tf.tensor4d(b.images, [B, H, W, 3])));
-      const lossFn = () => {
-        // A clone per call: the model may dispose tensors it saved for the backward pass.
-        const pred = hba.predictFromPrefix(prefix ? tf.clone(prefix) : visionPrefixOf(batch.ids, null), tf.clone(textPrefix));
-        return tf.mean(tf.squaredDifference(pred, tf.tensor2d(b.targets, [B, b.targets.length / B]))) as tf.Scalar;
+  // The moments on the device are freed however the loop ends (a worker process runs task after task).
+  try {
+    for (let epoch = start.epoch + 1; epoch <= p.epochs && !stopped; epoch++) {
+      const t0 = performance.now();
+      const perturbed = inWindow(p.perturb, epoch);
+      let lossSum = 0, seen = 0;
+      // A batch's loss, counted once read (on webgpu one batch late: the read of the one in flight).
+      const count = ({ loss, B, index }: { loss: number; B: number; index: number }) => {
+        if (!Number.isFinite(loss)) {
+          throw new UserError(`non-finite training loss ${loss} at epoch ${epoch}, batch ${index}`,
+            `checkpoints up to epoch ${epoch - 1} are kept in ${ckDir}; lower the learning rate or check the inputs`);
+        }
+        lossSum += loss * B;
+        seen += B;
       };
-      if (device) {
-        const { value, grads } = tf.variableGrads(lossFn, [...weights.variables.values()]);
-        device.step(new Map([...weights.variables].map(([name, v]) => [name, grads[v.name]])));
-        tf.dispose(Object.values(grads));
+      let inFlight: Promise<{ loss: number; B: number; index: number }> | null = null;
+      for await (const batch of data.batches('train', { batchSize: p.batchSize, seed: p.seed, epoch, shuffle: true })) {
+        const B = batch.ids.length;
+        const clean = { images: batch.images, targets: batch.targets!, batchSize: B };
+        // Image perturbations make their images on the device (perturb-device.ts: the same values as
+        // perturbBatch's, without host draws and uploads); target perturbations go through perturbBatch.
+        const deviceImages = perturbed && perturbsImages(p.perturb!.type);
+        const b = perturbed && !deviceImages ? perturbBatch(clean, p.perturb!, batch.index, stats) : clean;
+        // The cache holds the clean images' prefixes: usable unless the perturbation replaced the images.
+        const cached = cache !== undefined && !deviceImages && b.images === batch.images;
+        // Without a cached prefix (image perturbations, or no cache) the frozen blocks run here,
+        // outside the gradient tape: nothing trainable is in them, and recording them would keep every
+        // block's activations alive for the backward pass ([B, 257, 4096] per block at ViT-L/14).
+        const prefix = cached ? undefined : tf.tidy(() => hba.visionPrefix(deviceImages
+          ? perturbedImages(p.perturb!, batch.index, stats, [B, H, W, 3])
+          : tf.tensor4d(b.images, [B, H, W, 3])));
+        const lossFn = () => {
+          // A clone per call: the model may dispose tensors it saved for the backward pass.
+          const pred = hba.predictFromPrefix(prefix ? tf.clone(prefix) : visionPrefixOf(batch.ids, null), tf.clone(textPrefix));
+          return tf.mean(tf.squaredDifference(pred, tf.tensor2d(b.targets, [B, b.targets.length / B]))) as tf.Scalar;
+        };
+        if (device) {
+          const { value, grads } = tf.variableGrads(lossFn, [...weights.variables.values()]);
+          device.step(new Map([...weights.variables].map(([name, v]) => [name, grads[v.name]])));
+          tf.dispose(Object.values(grads));
+          prefix?.dispose();
+          const index = batch.index;
+          const read = value.data().then((d) => { value.dispose(); return { loss: d[0], B, index }; });
+          if (inFlight) count(await inFlight);
+          inFlight = read;
+          continue;
+        }
+        const { loss, grads } = await weights.lossAndGrads(lossFn);
         prefix?.dispose();
-        const index = batch.index;
-        const read = value.data().then((d) => { value.dispose(); return { loss: d[0], B, index }; });
-        if (inFlight) count(await inFlight);
-        inFlight = read;
-        continue;
+        count({ loss, B, index: batch.index });
+        opt.step(weights.values, grads);
+        weights.push();
       }
-      const { loss, grads } = await weights.lossAndGrads(lossFn);
-      prefix?.dispose();
-      count({ loss, B, index: batch.index });
-      opt.step(weights.values, grads);
-      weights.push();
+      if (inFlight) count(await inFlight);
+      inFlight = null;
+      await device?.download(weights.values);
+      const trainLoss = lossSum / seen;
+      const testLoss = await validate();
+      const preds = await predictSplit(test); // [48, 66], RDM order
+      const r = rsa(preds, test.count, preds.length / test.count, data.humanRdm);
+      const row: MetricsRow = {
+        epoch, train_loss: trainLoss, test_loss: testLoss, behavioral_rsa_rho: r.rho, behavioral_rsa_p_value: r.p,
+        ...epochFlags(p.perturb, epoch),
+      };
+      rows.push(row);
+      await measures?.afterEpoch(epoch, r, textPrefix);
+      writeEmbeddings(join(env.scratch, 'embeddings', `epoch${epoch}.arrow`), test.ids, preds, preds.length / test.count);
+      const es = earlyStoppingUpdate(stopping, testLoss, p.patience, perturbed);
+      stopping = es.state;
+      stopped = es.stop;
+      writeCheckpoint(ckDir, {
+        info: { epoch, optimizer: { kind: 'adamw', step: opt.stepCount }, metrics: row, rows, earlyStopping: stopping, stopped },
+        params: weights.values, shapes: weights.shapes, optimizerState: opt.stateDict().tensors,
+      });
+      epochSeconds.push((performance.now() - t0) / 1000);
+      env.log(`epoch ${epoch}: train ${trainLoss.toFixed(4)} test ${testLoss.toFixed(4)} rsa ${r.rho.toFixed(4)}${perturbed ? ` [${p.perturb!.type}]` : ''} ${epochSeconds.at(-1)!.toFixed(2)}s`);
+      env.progress(epoch, p.epochs, `test ${testLoss.toFixed(3)} rsa ${r.rho.toFixed(3)}`);
+      if (stopped) env.log(`early stopping after epoch ${epoch} (best test loss ${stopping.best}, patience ${p.patience})`);
+      if (env.signal.aborted) throw env.signal.reason ?? new Error('aborted');
     }
-    if (inFlight) count(await inFlight);
-    inFlight = null;
-    await device?.download(weights.values);
-    const trainLoss = lossSum / seen;
-    const testLoss = await validate();
-    const preds = await predictSplit(test); // [48, 66], RDM order
-    const r = rsa(preds, test.count, preds.length / test.count, data.humanRdm);
-    const row: MetricsRow = {
-      epoch, train_loss: trainLoss, test_loss: testLoss, behavioral_rsa_rho: r.rho, behavioral_rsa_p_value: r.p,
-      ...epochFlags(p.perturb, epoch),
-    };
-    rows.push(row);
-    await measures?.afterEpoch(epoch, r, textPrefix);
-    writeEmbeddings(join(env.scratch, 'embeddings', `epoch${epoch}.arrow`), test.ids, preds, preds.length / test.count);
-    const es = earlyStoppingUpdate(stopping, testLoss, p.patience, perturbed);
-    stopping = es.state;
-    stopped = es.stop;
-    writeCheckpoint(ckDir, {
-      info: { epoch, optimizer: { kind: 'adamw', step: opt.stepCount }, metrics: row, rows, earlyStopping: stopping, stopped },
-      params: weights.values, shapes: weights.shapes, optimizerState: opt.stateDict().tensors,
-    });
-    epochSeconds.push((performance.now() - t0) / 1000);
-    env.log(`epoch ${epoch}: train ${trainLoss.toFixed(4)} test ${testLoss.toFixed(4)} rsa ${r.rho.toFixed(4)}${perturbed ? ` [${p.perturb!.type}]` : ''} ${epochSeconds.at(-1)!.toFixed(2)}s`);
-    env.progress(epoch, p.epochs, `test ${testLoss.toFixed(3)} rsa ${r.rho.toFixed(3)}`);
-    if (stopped) env.log(`early stopping after epoch ${epoch} (best test loss ${stopping.best}, patience ${p.patience})`);
-    if (env.signal.aborted) throw env.signal.reason ?? new Error('aborted');
+  } finally {
+    device?.dispose();
   }
   textPrefix.dispose();
   measures?.dispose();
-  device?.dispose();
   return {
     rows, checkpointEpochs: listCheckpoints(ckDir), trainableCount: weights.count(), stoppedEarly: stopped, epochSeconds,
     layerRows: measures?.layerRows ?? null, fisherRows: measures?.fisherRows ?? null,
