@@ -97,7 +97,7 @@ function shaderSource({ wg, bk, vec, bias, heads }: Variant): string {
     ? `if (k < K && col < N) { return B[(base + k * N + col) / 4]; }
     return vec4<f32>(0.0);`
     : load4('B', 'k < K', 'base + k * N + col', 'col', 'N');
-  const biased = bias ? (vec ? 'v + Bias[c / 4]' : '') : 'v';
+  const biased = bias ? 'v + Bias[c / 4]' : 'v'; // the vec4 and head-layout stores (the scalar ones add Bias[c + j] each)
   const f32 = (x: number) => (Number.isInteger(x) ? `${x}.0` : `${x}`);
   const headsStore = (h: HeadsLayout) => `let b = row / ${h.T};
     let t = row % ${h.T};
@@ -325,8 +325,8 @@ export function lwMatMulHeadsApplies(M: number, K: number, N: number, h: HeadsLa
  * or [B*H, hd, T]. Call only where lwMatMulHeadsApplies. Not differentiable by itself (layers.ts wraps it).
  */
 export function lwMatMulHeads(x: tf.Tensor2D, wT: tf.Tensor2D, bias: tf.Tensor1D, heads: HeadsLayout): tf.Tensor3D {
-  const [M, K] = x.shape, N = wT.shape[1];
-  const attrs = { splits: 1, kChunk: kSplits(1, M, K, N, 8 * variantFor(M, K, N).wg).kChunk, ...variantFor(M, K, N), heads } as unknown as tf.NamedAttrMap;
+  const [M, K] = x.shape, N = wT.shape[1], variant = variantFor(M, K, N);
+  const attrs = { splits: 1, kChunk: kSplits(1, M, K, N, 8 * variant.wg).kChunk, ...variant, heads } as unknown as tf.NamedAttrMap;
   return tf.engine().runKernel(LW_MATMUL_HEADS, { a: x, b: wT, bias }, attrs) as tf.Tensor3D;
 }
 
