@@ -4,15 +4,15 @@
 // targets, backward, and AdamW (lr 3e-4, betas .9/.999, eps 1e-8, weight decay .01) on the 183,040
 // DoRA parameters. Frozen weights are random (no checkpoint needed: the cost does not depend on them).
 import { adamwUpdate, Clip, clipSpecs, createClipHba, initParams, modelConfig, tf, usedLength } from '@lw/models';
-import { AdamW } from '@lw/train/loops';
+import { AdamW, DeviceAdamW } from '@lw/train/loops';
 
 // `micro` splits the batch into micro-batches whose gradients are summed before the one AdamW update
 // (the same step: loss = mean over the batch). wasm needs it at batch 64: its memory stops at 4 GB.
 // Each micro-batch reruns the text block.
 // `optimizer`: 'host' is how @lw/train runs (gradients read back, its float32 AdamW on host arrays, the
 // new values pushed into the variables: 2 transfers of 183,040 floats a step); 'device' runs AdamW as
-// tfjs ops (~14 small kernels per weight tensor); 'fused' runs it as one kernel per weight (LwAdamW on webgpu),
-// with @lw/train's AdamW giving the scalars: no gradient read-back.
+// tfjs ops (~14 small kernels per weight tensor); 'fused' is @lw/train's DeviceAdamW, as its behaviour loop runs
+// on webgpu (one LwAdamW kernel per weight, no gradient read-back).
 // `lag`: step() returns the previous step's loss and leaves this step's read in flight, so the host
 // enqueues step n+1 while the device still runs step n (with 'host' every step waits for its gradients anyway).
 export function buildStep({ batch = 64, micro = batch, seed = 1, optimizer = 'host', lag = false } = {}) {
@@ -39,12 +39,14 @@ export function buildStep({ batch = 64, micro = batch, seed = 1, optimizer = 'ho
   let t = 0;
   const adamw = new AdamW({ lr, beta1: b1, beta2: b2, eps, weightDecay: wd });
   const hostValues = new Map(); // name -> Float32Array, read from the variables on the first step
+  const onDevice = optimizer === 'fused' ? new DeviceAdamW(adamw, hba.trainable) : null;
+  onDevice?.upload();
 
   /** One step; returns the loss (reading it waits for the device). */
   async function step() {
     const t0 = performance.now();
     t++;
-    const loss = tf.tidy(() => { // { value, grads } (grads only for the host optimizer)
+    const loss = tf.tidy(() => { // { value, grads } (grads for the host and fused optimisers)
       let value = tf.scalar(0);
       const grads = vars.map((v) => tf.zerosLike(v));
       for (let start = 0; start < batch; start += micro) {
@@ -58,17 +60,7 @@ export function buildStep({ batch = 64, micro = batch, seed = 1, optimizer = 'ho
         value = tf.add(value, r.value);
         vars.forEach((v, i) => { grads[i] = tf.add(grads[i], r.grads[v.name]); });
       }
-      if (optimizer === 'host') return { value, grads };
-      if (optimizer === 'fused') {
-        const s = adamw.nextScalars();
-        vars.forEach((v, i) => {
-          const [p1, a, b] = adamwUpdate(v, grads[i], m1[i], m2[i], s);
-          m1[i].dispose(); m2[i].dispose();
-          m1[i] = tf.keep(a); m2[i] = tf.keep(b);
-          v.assign(p1);
-        });
-        return { value, grads: [] };
-      }
+      if (optimizer !== 'device') return { value, grads };
       vars.forEach((v, i) => {
         const g = grads[i];
         const a = tf.add(tf.mul(m1[i], b1), tf.mul(g, 1 - b1));
@@ -80,6 +72,11 @@ export function buildStep({ batch = 64, micro = batch, seed = 1, optimizer = 'ho
       });
       return { value, grads: [] };
     });
+    if (onDevice) {
+      onDevice.step(new Map([...hba.trainable.keys()].map((name, i) => [name, loss.grads[i]])));
+      tf.dispose(loss.grads);
+      loss.grads = [];
+    }
     enqueueMs = performance.now() - t0; // the JavaScript that records the step's kernels (the GPU runs behind it)
     if (optimizer === 'host') {
       const params = new Map(), gradients = new Map();
@@ -108,6 +105,7 @@ export function buildStep({ batch = 64, micro = batch, seed = 1, optimizer = 'ho
   /** Frees every tensor the step holds (before the backend is restarted with another thread count). */
   function dispose() {
     tf.dispose([vprefix, tprefix, targets, ...m1, ...m2]);
+    onDevice?.dispose();
     hba.dispose();
     clip.dispose();
   }

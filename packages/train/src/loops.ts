@@ -8,5 +8,6 @@ export { behaviorParams, type BehaviorParams } from './behavior/params.js';
 export { FeatureCache, featuresManifest, type FeaturesManifest } from './feature-cache.js';
 export { writeFeatures } from './features/write.js';
 export { AdamW, adamwOptions, type AdamWOptions } from './optim/adamw.js';
+export { DeviceAdamW } from './optim/adamw-device.js';
 export { Sgd, sgdOptions, type SgdOptions } from './optim/sgd.js';
 export type { TrainData, SplitArrays, TrainBatchData } from './dataset.js';

@@ -58,15 +58,23 @@ export class TrainableParams {
   }
 
   /**
-   * Loss and gradients of every trainable weight. `lossFn` builds a scalar from the variables;
-   * intermediate tensors are freed here.
+   * The loss and each trainable weight's gradient as tensors, by the weights' names (undefined where
+   * no gradient reaches one); the caller disposes them. `lossFn` builds a scalar from the variables.
+   */
+  gradTensors(lossFn: () => tf.Scalar): { value: tf.Scalar; grads: Map<string, tf.Tensor | undefined> } {
+    const { value, grads } = tf.variableGrads(lossFn, [...this.variables.values()]);
+    return { value, grads: new Map([...this.variables].map(([name, v]) => [name, grads[v.name]])) };
+  }
+
+  /**
+   * Loss and gradients of every trainable weight, read to the host. `lossFn` builds a scalar from the
+   * variables; intermediate tensors are freed here.
    */
   async lossAndGrads(lossFn: () => tf.Scalar): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
-    const vars = [...this.variables.values()];
-    const { value, grads } = tf.variableGrads(lossFn, vars);
+    const { value, grads } = this.gradTensors(lossFn);
     // All reads requested at once: on webgpu each read is a GPU round trip, and concurrent ones overlap.
-    const names = [...this.variables.keys()];
-    const [lossData, ...gradData] = await Promise.all([value.data(), ...names.map((n) => grads[this.variables.get(n)!.name]?.data())]);
+    const names = [...grads.keys()];
+    const [lossData, ...gradData] = await Promise.all([value.data(), ...names.map((n) => grads.get(n)?.data())]);
     const loss = (lossData as Float32Array)[0];
     const out = new Map<string, Float32Array>();
     names.forEach((name, i) => {
@@ -74,7 +82,7 @@ export class TrainableParams {
       out.set(name, g ? Float32Array.from(g) : new Float32Array(this.variables.get(name)!.size));
     });
     value.dispose();
-    for (const g of Object.values(grads)) g.dispose();
+    for (const g of grads.values()) g?.dispose();
     return { loss, grads: out };
   }
 }

@@ -183,9 +183,9 @@ export async function trainBehavior(env: BehaviorEnv): Promise<BehaviorResult> {
           return tf.mean(tf.squaredDifference(pred, tf.tensor2d(b.targets, [B, b.targets.length / B]))) as tf.Scalar;
         };
         if (device) {
-          const { value, grads } = tf.variableGrads(lossFn, [...weights.variables.values()]);
-          device.step(new Map([...weights.variables].map(([name, v]) => [name, grads[v.name]])));
-          tf.dispose(Object.values(grads));
+          const { value, grads } = weights.gradTensors(lossFn);
+          device.step(grads);
+          for (const g of grads.values()) g?.dispose();
           prefix?.dispose();
           const index = batch.index;
           const read = value.data().then((d) => { value.dispose(); return { loss: d[0], B, index }; });
